@@ -1,0 +1,54 @@
+/* alloc.c - allocation wrappers with a fault-injection hook (see alloc.h). */
+#include "alloc.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+static long g_alloc_count;    /* allocations since the last ge_alloc_fail_after() */
+static long g_fail_at;        /* 0 = never fail */
+
+static int should_fail(void) {
+    g_alloc_count++;
+    return g_fail_at > 0 && g_alloc_count >= g_fail_at;
+}
+
+long ge_alloc_fail_after(long n) {
+    long made = g_alloc_count;
+    g_alloc_count = 0;
+    g_fail_at = n > 0 ? n : 0;
+    return made;
+}
+
+void *ge_malloc(size_t size) {
+    if (should_fail()) return NULL;
+    return malloc(size ? size : 1);
+}
+
+void *ge_calloc(size_t n, size_t size) {
+    if (should_fail()) return NULL;
+    if (n == 0 || size == 0) return calloc(1, 1);
+    return calloc(n, size);
+}
+
+void ge_free(void *p) { free(p); }
+
+/* Over-allocate and store the original pointer just below the aligned block, so
+ * this works with any C library (aligned_alloc is missing or picky on some). */
+void *ge_aligned_alloc(size_t alignment, size_t size) {
+    if (alignment < sizeof(void *)) alignment = sizeof(void *);
+    if (size > SIZE_MAX - alignment - sizeof(void *)) return NULL;
+    void *raw = ge_malloc(size + alignment + sizeof(void *));
+    if (!raw) return NULL;
+    uintptr_t p = (uintptr_t)raw + sizeof(void *);
+    p = (p + alignment - 1) & ~(uintptr_t)(alignment - 1);
+    memcpy((void *)(p - sizeof(void *)), &raw, sizeof(void *));
+    return (void *)p;
+}
+
+void ge_aligned_free(void *p) {
+    if (!p) return;
+    void *raw;
+    memcpy(&raw, (char *)p - sizeof(void *), sizeof(void *));
+    free(raw);
+}

@@ -1,0 +1,437 @@
+/* api.c - the public C API (ggufembed.h) on top of the reader, tokenizer and model. */
+#include "alloc.h"
+#include "model.h"
+#include "util.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+/* Texts are packed into forward passes of up to this many tokens (a single
+ * longer text runs alone, up to the context length). */
+#define GE_PACK_TOKENS 1024
+
+int ggufembed_version_number(void) { return GGUFEMBED_VERSION_NUMBER; }
+const char *ggufembed_version_string(void) { return GGUFEMBED_VERSION_STRING; }
+
+const char *ggufembed_status_string(ggufembed_status status) {
+    switch (status) {
+    case GGUFEMBED_OK: return "ok";
+    case GGUFEMBED_ERR_INVALID_ARGUMENT: return "invalid argument";
+    case GGUFEMBED_ERR_IO: return "I/O error";
+    case GGUFEMBED_ERR_OUT_OF_MEMORY: return "out of memory";
+    case GGUFEMBED_ERR_FORMAT: return "invalid or corrupt GGUF file";
+    case GGUFEMBED_ERR_UNSUPPORTED: return "unsupported model";
+    case GGUFEMBED_ERR_TOO_LONG: return "text longer than the model's context";
+    case GGUFEMBED_ERR_BUFFER_TOO_SMALL: return "output buffer too small";
+    case GGUFEMBED_ERR_CANCELLED: return "cancelled";
+    case GGUFEMBED_ERR_INTERNAL: return "internal error";
+    }
+    return "unknown status";
+}
+
+/* ------------------------------------------------------------ model */
+
+/* Shared by ggufembed_model_open_memory and the platform's open_file: takes the
+ * bytes, and on success their release callback too. */
+ggufembed_status ge_model_open_bytes(const void *data, size_t size, void (*release)(void *), void *release_user,
+                                     ggufembed_model **out, char *err, size_t es) {
+    if (!out) {
+        ge_errorf(err, es, "out_model is NULL");
+        return GGUFEMBED_ERR_INVALID_ARGUMENT;
+    }
+    *out = NULL;
+    if (!data && size) {
+        ge_errorf(err, es, "data is NULL");
+        return GGUFEMBED_ERR_INVALID_ARGUMENT;
+    }
+    ggufembed_model *m = ge_calloc(1, sizeof *m);
+    if (!m) {
+        ge_errorf(err, es, "out of memory");
+        return GGUFEMBED_ERR_OUT_OF_MEMORY;
+    }
+    int rc = gguf_parse(&m->gguf, data, size, err, es);
+    if (rc) {
+        ge_free(m);
+        return (ggufembed_status)rc;
+    }
+    m->bytes = data;
+    m->n_bytes = size;
+    gguf_str s;
+    if (!gguf_get_str(&m->gguf, "general.architecture", &s)) {
+        ge_errorf(err, es, "the GGUF file has no general.architecture");
+        rc = GGUFEMBED_ERR_FORMAT;
+        goto fail;
+    }
+    snprintf(m->arch, sizeof m->arch, "%.*s", (int)(s.len > 60 ? 60 : s.len), s.ptr);
+    if (strcmp(m->arch, "gemma-embedding") != 0 || s.len != strlen(m->arch)) {
+        ge_errorf(err, es, "architecture '%s' is not supported (supported: gemma-embedding)", m->arch);
+        rc = GGUFEMBED_ERR_UNSUPPORTED;
+        goto fail;
+    }
+    if (gguf_get_str(&m->gguf, "general.name", &s))
+        snprintf(m->name, sizeof m->name, "%.*s", (int)(s.len > 120 ? 120 : s.len), s.ptr);
+    if ((rc = ge_vocab_load(&m->vocab, &m->gguf, err, es))) goto fail;
+    if ((rc = ge_model_load_gemma(m, err, es))) goto fail;
+    m->release = release;
+    m->release_user = release_user;
+    *out = m;
+    return GGUFEMBED_OK;
+fail:
+    ggufembed_model_free(m);
+    return (ggufembed_status)rc;
+}
+
+ggufembed_status ggufembed_model_open_memory(const void *data, size_t size, ggufembed_model **out, char *err,
+                                             size_t es) {
+    return ge_model_open_bytes(data, size, NULL, NULL, out, err, es);
+}
+
+void ggufembed_model_free(ggufembed_model *m) {
+    if (!m) return;
+    while (m->owned) {
+        ge_owned *next = m->owned->next;
+        ge_free(m->owned);
+        m->owned = next;
+    }
+    ge_free(m->layers);
+    ge_vocab_free(&m->vocab);
+    gguf_release(&m->gguf);
+    if (m->release) m->release(m->release_user);
+    ge_free(m);
+}
+
+ggufembed_status ggufembed_model_get_info(const ggufembed_model *m, ggufembed_model_info *info) {
+    if (!m || !info) return GGUFEMBED_ERR_INVALID_ARGUMENT;
+    memset(info, 0, sizeof *info);
+    info->architecture = m->arch;
+    info->name = m->name;
+    info->dimension = m->hp.n_out;
+    info->hidden_size = m->hp.n_embd;
+    info->context_length = m->hp.n_ctx;
+    info->vocab_size = m->vocab.n_tokens;
+    info->n_layers = m->hp.n_layer;
+    info->n_heads = m->hp.n_head;
+    info->n_kv_heads = m->hp.n_kv_head;
+    info->head_dim = m->hp.head_dim;
+    info->ffn_size = m->hp.n_ff;
+    info->sliding_window = m->hp.n_swa;
+    info->has_dense = m->dense2.data != NULL;
+    info->n_tensors = (int32_t)m->gguf.n_tensors;
+    info->weight_types = m->weight_types;
+    info->n_params = m->n_params;
+    info->file_size = m->n_bytes;
+    info->bos_id = m->vocab.add_bos ? m->vocab.bos : -1;
+    info->eos_id = m->vocab.add_eos ? m->vocab.eos : -1;
+    info->add_bos = m->vocab.add_bos;
+    info->add_eos = m->vocab.add_eos;
+    return GGUFEMBED_OK;
+}
+
+int ggufembed_model_metadata_count(const ggufembed_model *m) { return m ? (int)m->gguf.n_kv : 0; }
+
+ggufembed_status ggufembed_model_metadata_line(const ggufembed_model *m, int index, char *buf, size_t n) {
+    if (!m || !buf || n == 0 || index < 0 || (uint64_t)index >= m->gguf.n_kv) return GGUFEMBED_ERR_INVALID_ARGUMENT;
+    const gguf_kv *kv = &m->gguf.kv[index];
+    int key_len = (int)(kv->key.len > 200 ? 200 : kv->key.len);
+    switch (kv->type) {
+    case GGUF_TYPE_STRING:
+        snprintf(buf, n, "%.*s = \"%.*s\"", key_len, kv->key.ptr, (int)(kv->v.str.len > 200 ? 200 : kv->v.str.len),
+                 kv->v.str.ptr);
+        break;
+    case GGUF_TYPE_ARRAY:
+        snprintf(buf, n, "%.*s = [%llu x %s]", key_len, kv->key.ptr, (unsigned long long)kv->arr_n,
+                 gguf_type_name(kv->arr_type));
+        break;
+    case GGUF_TYPE_FLOAT32: case GGUF_TYPE_FLOAT64:
+        snprintf(buf, n, "%.*s = %g", key_len, kv->key.ptr, kv->v.f64);
+        break;
+    case GGUF_TYPE_BOOL:
+        snprintf(buf, n, "%.*s = %s", key_len, kv->key.ptr, kv->v.u64 ? "true" : "false");
+        break;
+    case GGUF_TYPE_INT8: case GGUF_TYPE_INT16: case GGUF_TYPE_INT32: case GGUF_TYPE_INT64:
+        snprintf(buf, n, "%.*s = %lld", key_len, kv->key.ptr, (long long)kv->v.i64);
+        break;
+    default:
+        snprintf(buf, n, "%.*s = %llu", key_len, kv->key.ptr, (unsigned long long)kv->v.u64);
+        break;
+    }
+    return GGUFEMBED_OK;
+}
+
+const char *ggufembed_token_text(const ggufembed_model *m, int32_t id, size_t *len) {
+    if (!m || id < 0 || id >= m->vocab.n_tokens || !len) return NULL;
+    return ge_vocab_piece(&m->vocab, id, len);
+}
+
+/* ------------------------------------------------------------ context */
+
+ggufembed_status ggufembed_context_new(const ggufembed_model *m, const ggufembed_context_params *params,
+                                       ggufembed_context **out) {
+    if (!out) return GGUFEMBED_ERR_INVALID_ARGUMENT;
+    *out = NULL;
+    if (!m) return GGUFEMBED_ERR_INVALID_ARGUMENT;
+    int n_threads = params ? params->n_threads : 0;
+    if (n_threads < 0 || n_threads > 256) return GGUFEMBED_ERR_INVALID_ARGUMENT;
+    ggufembed_context *ctx = ge_calloc(1, sizeof *ctx);
+    if (!ctx) return GGUFEMBED_ERR_OUT_OF_MEMORY;
+    ctx->model = m;
+    ctx->kern = ge_kernels_active();
+    ctx->pool = ge_pool_create(n_threads);
+    if (!ctx->pool) {
+        ge_free(ctx);
+        return GGUFEMBED_ERR_OUT_OF_MEMORY;
+    }
+    ctx->n_threads = ge_pool_size(ctx->pool);
+    *out = ctx;
+    return GGUFEMBED_OK;
+}
+
+void ggufembed_context_free(ggufembed_context *ctx) {
+    if (!ctx) return;
+    ge_pool_free(ctx->pool);
+    ge_tok_scratch_free(&ctx->tok);
+    ge_scratch_free(&ctx->s);
+    ge_free(ctx->tokens);
+    ge_free(ctx->tok_off);
+    ge_free(ctx->prompt);
+    ge_free(ctx->pass_off);
+    ge_free(ctx->pass_out);
+    ge_free(ctx);
+}
+
+const char *ggufembed_context_last_error(const ggufembed_context *ctx) { return ctx ? ctx->err : "context is NULL"; }
+
+#if defined(__GNUC__)
+__attribute__((format(printf, 3, 4)))
+#endif
+static ggufembed_status fail(ggufembed_context *ctx, ggufembed_status st, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(ctx->err, sizeof ctx->err, fmt, ap);
+    va_end(ap);
+    return st;
+}
+
+/* ------------------------------------------------------------ tasks */
+
+static const struct {
+    const char *name;
+    const char *prefix; /* text before the input; DOCUMENT is special-cased */
+} k_tasks[GGUFEMBED_TASK_COUNT_] = {
+    [GGUFEMBED_TASK_NONE] = {"none", ""},
+    [GGUFEMBED_TASK_QUERY] = {"query", "task: search result | query: "},
+    [GGUFEMBED_TASK_DOCUMENT] = {"document", "title: "},
+    [GGUFEMBED_TASK_QUESTION_ANSWERING] = {"question-answering", "task: question answering | query: "},
+    [GGUFEMBED_TASK_FACT_CHECKING] = {"fact-checking", "task: fact checking | query: "},
+    [GGUFEMBED_TASK_CLASSIFICATION] = {"classification", "task: classification | query: "},
+    [GGUFEMBED_TASK_CLUSTERING] = {"clustering", "task: clustering | query: "},
+    [GGUFEMBED_TASK_SENTENCE_SIMILARITY] = {"sentence-similarity", "task: sentence similarity | query: "},
+    [GGUFEMBED_TASK_CODE_RETRIEVAL] = {"code-retrieval", "task: code retrieval | query: "},
+};
+
+const char *ggufembed_task_name(ggufembed_task task) {
+    return (unsigned)task < GGUFEMBED_TASK_COUNT_ ? k_tasks[task].name : NULL;
+}
+
+ggufembed_status ggufembed_task_from_name(const char *name, ggufembed_task *out) {
+    if (!name || !out) return GGUFEMBED_ERR_INVALID_ARGUMENT;
+    for (int t = 0; t < GGUFEMBED_TASK_COUNT_; t++) {
+        const char *a = name, *b = k_tasks[t].name;
+        while (*a && *b) {
+            char c = *a;
+            if (c == '_' || c == ' ') c = '-';
+            if (c >= 'A' && c <= 'Z') c = (char)(c - 'A' + 'a');
+            if (c != *b) break;
+            a++, b++;
+        }
+        if (!*a && !*b) {
+            *out = (ggufembed_task)t;
+            return GGUFEMBED_OK;
+        }
+    }
+    return GGUFEMBED_ERR_INVALID_ARGUMENT;
+}
+
+void ggufembed_embed_options_init(ggufembed_embed_options *o) {
+    if (!o) return;
+    memset(o, 0, sizeof *o);
+    o->normalize = 1;
+}
+
+int32_t ggufembed_output_dimension(const ggufembed_model *m, const ggufembed_embed_options *o) {
+    if (!m) return 0;
+    if (o && o->dimensions > 0 && o->dimensions < m->hp.n_out) return o->dimensions;
+    return m->hp.n_out;
+}
+
+static int grow_bytes(void **p, size_t *cap, size_t need) {
+    if (need <= *cap) return 1;
+    size_t nc = *cap ? *cap : 256;
+    while (nc < need) nc *= 2;
+    void *np = ge_malloc(nc);
+    if (!np) return 0;
+    if (*p) memcpy(np, *p, *cap);
+    ge_free(*p);
+    *p = np;
+    *cap = nc;
+    return 1;
+}
+
+/* The text with its task template applied, in ctx->prompt (or the text itself). */
+static ggufembed_status apply_task(ggufembed_context *ctx, const ggufembed_embed_options *o, const char *text,
+                                   size_t len, const char **out, size_t *out_len) {
+    if (o->task == GGUFEMBED_TASK_NONE) {
+        *out = text;
+        *out_len = len;
+        return GGUFEMBED_OK;
+    }
+    const char *pre = k_tasks[o->task].prefix;
+    const char *title = o->title ? o->title : "none";
+    const char *mid = o->task == GGUFEMBED_TASK_DOCUMENT ? " | text: " : "";
+    size_t lp = strlen(pre), lt = o->task == GGUFEMBED_TASK_DOCUMENT ? strlen(title) : 0, lm = strlen(mid);
+    if (len > SIZE_MAX - lp - lt - lm - 1 || !grow_bytes((void **)&ctx->prompt, &ctx->prompt_cap, lp + lt + lm + len))
+        return fail(ctx, GGUFEMBED_ERR_OUT_OF_MEMORY, "out of memory applying the task prompt");
+    char *p = ctx->prompt;
+    memcpy(p, pre, lp);
+    memcpy(p + lp, title, lt);
+    memcpy(p + lp + lt, mid, lm);
+    if (len) memcpy(p + lp + lt + lm, text, len);
+    *out = p;
+    *out_len = lp + lt + lm + len;
+    return GGUFEMBED_OK;
+}
+
+static ggufembed_status check_options(ggufembed_context *ctx, const ggufembed_embed_options *o) {
+    if ((unsigned)o->task >= GGUFEMBED_TASK_COUNT_)
+        return fail(ctx, GGUFEMBED_ERR_INVALID_ARGUMENT, "unknown task %d", (int)o->task);
+    if (o->title && o->task != GGUFEMBED_TASK_DOCUMENT)
+        return fail(ctx, GGUFEMBED_ERR_INVALID_ARGUMENT, "a title is only used with the document task");
+    if (o->dimensions < 0 || o->dimensions > ctx->model->hp.n_out)
+        return fail(ctx, GGUFEMBED_ERR_INVALID_ARGUMENT, "dimensions %d is out of range (1 to %d, or 0 for all)",
+                    o->dimensions, ctx->model->hp.n_out);
+    if (o->truncation != GGUFEMBED_TRUNCATE_ERROR && o->truncation != GGUFEMBED_TRUNCATE_END)
+        return fail(ctx, GGUFEMBED_ERR_INVALID_ARGUMENT, "unknown truncation policy %d", (int)o->truncation);
+    if (o->normalize != 0 && o->normalize != 1)
+        return fail(ctx, GGUFEMBED_ERR_INVALID_ARGUMENT, "normalize must be 0 or 1");
+    return GGUFEMBED_OK;
+}
+
+/* Tokenizes text i of a batch into ctx->tokens after what is there. */
+static ggufembed_status tokenize_for_embedding(ggufembed_context *ctx, const ggufembed_embed_options *o, size_t index,
+                                               const char *text, size_t len, size_t *used) {
+    const ggufembed_model *m = ctx->model;
+    const char *prompt = NULL;
+    size_t plen = 0;
+    ggufembed_status st = apply_task(ctx, o, text, len, &prompt, &plen);
+    if (st) return st;
+    if (ge_tokenize(&m->vocab, &ctx->tok, prompt, plen, GGUFEMBED_TOKENIZE_DEFAULT))
+        return fail(ctx, GGUFEMBED_ERR_OUT_OF_MEMORY, "out of memory tokenizing text %zu", index);
+    size_t n = ctx->tok.n_ids;
+    const size_t n_ctx = (size_t)m->hp.n_ctx;
+    if (n > n_ctx) {
+        if (o->truncation == GGUFEMBED_TRUNCATE_ERROR)
+            return fail(ctx, GGUFEMBED_ERR_TOO_LONG,
+                        "text %zu is %zu tokens long (special tokens included) but the model's context is %zu tokens; "
+                        "shorten it or enable truncation",
+                        index, n, n_ctx);
+        n = n_ctx;
+        if (m->vocab.add_eos) ctx->tok.ids[n - 1] = m->vocab.eos; /* keep the closing EOS */
+    }
+    if (n == 0) return fail(ctx, GGUFEMBED_ERR_INVALID_ARGUMENT, "text %zu has no tokens (the model adds no BOS/EOS)", index);
+    if (!grow_bytes((void **)&ctx->tokens, &ctx->tokens_cap, (*used + n) * sizeof(int32_t)))
+        return fail(ctx, GGUFEMBED_ERR_OUT_OF_MEMORY, "out of memory");
+    memcpy(ctx->tokens + *used, ctx->tok.ids, n * sizeof(int32_t));
+    *used += n;
+    return GGUFEMBED_OK;
+}
+
+static void finish_vector(const float *raw, int32_t dim, int normalize, float *out) {
+    double ss = 0.0;
+    for (int32_t i = 0; i < dim; i++) ss += (double)raw[i] * raw[i];
+    const float scale = normalize && ss > 0.0 ? (float)(1.0 / sqrt(ss)) : 1.0f;
+    for (int32_t i = 0; i < dim; i++) out[i] = raw[i] * scale;
+}
+
+ggufembed_status ggufembed_embed_batch(ggufembed_context *ctx, const char *const *texts, const size_t *lens, size_t n,
+                                       const ggufembed_embed_options *opts, float *out, size_t out_len) {
+    if (!ctx) return GGUFEMBED_ERR_INVALID_ARGUMENT;
+    ctx->err[0] = 0;
+    ggufembed_embed_options defaults;
+    ggufembed_embed_options_init(&defaults);
+    const ggufembed_embed_options *o = opts ? opts : &defaults;
+    ggufembed_status st = check_options(ctx, o);
+    if (st) return st;
+    const ggufembed_model *m = ctx->model;
+    const int32_t dim = ggufembed_output_dimension(m, o), n_out = m->hp.n_out;
+    if (n == 0) return GGUFEMBED_OK;
+    if (!texts) return fail(ctx, GGUFEMBED_ERR_INVALID_ARGUMENT, "texts is NULL");
+    if (!out) return fail(ctx, GGUFEMBED_ERR_INVALID_ARGUMENT, "out is NULL");
+    if (n > SIZE_MAX / (size_t)dim / 2 || out_len < n * (size_t)dim)
+        return fail(ctx, GGUFEMBED_ERR_BUFFER_TOO_SMALL, "out holds %zu floats but %zu texts of dimension %d need %zu",
+                    out_len, n, dim, n * (size_t)dim);
+
+    /* tokenize everything first: errors (too long, bad options) surface before any work */
+    if (!grow_bytes((void **)&ctx->tok_off, &ctx->tok_off_cap, (n + 1) * sizeof(size_t)))
+        return fail(ctx, GGUFEMBED_ERR_OUT_OF_MEMORY, "out of memory");
+    size_t used = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!texts[i] && (!lens || lens[i])) return fail(ctx, GGUFEMBED_ERR_INVALID_ARGUMENT, "text %zu is NULL", i);
+        size_t len = lens ? lens[i] : strlen(texts[i]);
+        ctx->tok_off[i] = used;
+        if ((st = tokenize_for_embedding(ctx, o, i, texts[i] ? texts[i] : "", len, &used))) return st;
+    }
+    ctx->tok_off[n] = used;
+
+    /* pack consecutive texts into forward passes of up to GE_PACK_TOKENS tokens */
+    size_t done = 0;
+    while (done < n) {
+        size_t end = done + 1;
+        while (end < n && ctx->tok_off[end + 1] - ctx->tok_off[done] <= GE_PACK_TOKENS) end++;
+        size_t n_seq = end - done;
+        /* token offsets relative to this pass; pooled vectors before normalization */
+        size_t base = ctx->tok_off[done];
+        if (!grow_bytes((void **)&ctx->pass_off, &ctx->pass_off_cap, (n_seq + 1) * sizeof(size_t)) ||
+            !grow_bytes((void **)&ctx->pass_out, &ctx->pass_out_cap, (size_t)n_out * n_seq * sizeof(float)))
+            return fail(ctx, GGUFEMBED_ERR_OUT_OF_MEMORY, "out of memory");
+        size_t *offs = ctx->pass_off;
+        float *raw = ctx->pass_out;
+        for (size_t i = 0; i <= n_seq; i++) offs[i] = ctx->tok_off[done + i] - base;
+        int rc = ge_model_forward(ctx, ctx->tokens + base, offs, (int)n_seq, raw);
+        if (rc) return fail(ctx, (ggufembed_status)rc, "out of memory for the activations of %zu tokens", offs[n_seq]);
+        for (size_t i = 0; i < n_seq; i++) {
+            finish_vector(raw + i * (size_t)n_out, dim, o->normalize, out + (done + i) * (size_t)dim);
+            if (o->progress && o->progress(o->progress_user, done + i + 1, n))
+                return fail(ctx, GGUFEMBED_ERR_CANCELLED, "cancelled after %zu of %zu texts", done + i + 1, n);
+        }
+        done = end;
+    }
+    return GGUFEMBED_OK;
+}
+
+ggufembed_status ggufembed_embed(ggufembed_context *ctx, const char *text, size_t len,
+                                 const ggufembed_embed_options *opts, float *out, size_t out_len) {
+    if (!ctx) return GGUFEMBED_ERR_INVALID_ARGUMENT;
+    if (!text && len) return fail(ctx, GGUFEMBED_ERR_INVALID_ARGUMENT, "text is NULL");
+    const char *t = text ? text : "";
+    return ggufembed_embed_batch(ctx, &t, &len, 1, opts, out, out_len);
+}
+
+ggufembed_status ggufembed_tokenize(ggufembed_context *ctx, const char *text, size_t len, unsigned flags, int32_t *out,
+                                    size_t cap, size_t *n_tokens) {
+    if (!ctx) return GGUFEMBED_ERR_INVALID_ARGUMENT;
+    ctx->err[0] = 0;
+    if (!text && len) return fail(ctx, GGUFEMBED_ERR_INVALID_ARGUMENT, "text is NULL");
+    if (!out && cap) return fail(ctx, GGUFEMBED_ERR_INVALID_ARGUMENT, "out is NULL");
+    if (flags & ~(unsigned)GGUFEMBED_TOKENIZE_DEFAULT)
+        return fail(ctx, GGUFEMBED_ERR_INVALID_ARGUMENT, "unknown tokenize flags 0x%x", flags);
+    if (ge_tokenize(&ctx->model->vocab, &ctx->tok, text ? text : "", len, flags))
+        return fail(ctx, GGUFEMBED_ERR_OUT_OF_MEMORY, "out of memory tokenizing");
+    size_t n = ctx->tok.n_ids;
+    if (n_tokens) *n_tokens = n;
+    if (out) memcpy(out, ctx->tok.ids, (n < cap ? n : cap) * sizeof(int32_t));
+    if (cap < n)
+        return fail(ctx, GGUFEMBED_ERR_BUFFER_TOO_SMALL, "the text has %zu tokens but the buffer holds %zu", n, cap);
+    return GGUFEMBED_OK;
+}

@@ -1,0 +1,249 @@
+/*
+ * ggufembed.h - turn text into embedding vectors with GGUF embedding models.
+ *
+ * The whole public C API. One prefix (ggufembed_ / GGUFEMBED_), opaque handles,
+ * every fallible call returns a ggufembed_status.
+ *
+ * Two handles, split like zstd's dictionary/context:
+ *   ggufembed_model    immutable after open: weights (zero-copy views into the
+ *                      file mapping or the caller's buffer), vocabulary,
+ *                      hyperparameters. Share one model between any number of
+ *                      threads.
+ *   ggufembed_context  per-thread scratch (activations, tokenizer work space, a
+ *                      worker pool) plus the last detailed error message. A
+ *                      context is used by one thread at a time; make one
+ *                      context per thread to embed in parallel on one model.
+ *
+ * Ownership, in one place:
+ *   - Every pointer you pass in stays yours; the library copies what it keeps,
+ *     except the buffer given to ggufembed_model_open_memory(), which must stay
+ *     valid and unchanged until ggufembed_model_free() (weights are views into it).
+ *   - Output arrays (vectors, token ids) are always caller-allocated.
+ *   - Strings returned by the library (messages, names) are owned by the library:
+ *     static, or valid until the next call on the same handle / until the handle
+ *     is freed, as documented per function.
+ *   - Every *_free() accepts NULL.
+ *   - Free all contexts of a model before the model.
+ *
+ * Text is UTF-8, given as pointer + length in bytes (it need not be
+ * NUL-terminated and may contain NUL bytes). Invalid UTF-8 never fails or
+ * crashes: such bytes are tokenized exactly as llama.cpp does it, i.e. a byte
+ * that cannot be part of a vocabulary piece becomes its byte token <0xXX>.
+ */
+#ifndef GGUFEMBED_H
+#define GGUFEMBED_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define GGUFEMBED_VERSION_MAJOR 0
+#define GGUFEMBED_VERSION_MINOR 1
+#define GGUFEMBED_VERSION_PATCH 0
+#define GGUFEMBED_VERSION_NUMBER \
+    (GGUFEMBED_VERSION_MAJOR * 10000 + GGUFEMBED_VERSION_MINOR * 100 + GGUFEMBED_VERSION_PATCH)
+#define GGUFEMBED_VERSION_STRING "0.1.0"
+
+#if defined(_WIN32) && defined(GGUFEMBED_BUILD_SHARED)
+#define GGUFEMBED_API __declspec(dllexport)
+#elif defined(__GNUC__) || defined(__clang__)
+#define GGUFEMBED_API __attribute__((visibility("default")))
+#else
+#define GGUFEMBED_API
+#endif
+
+/* Run-time version: GGUFEMBED_VERSION_NUMBER / _STRING of the linked library. */
+GGUFEMBED_API int         ggufembed_version_number(void);
+GGUFEMBED_API const char *ggufembed_version_string(void);
+
+/* ---------------------------------------------------------------- status */
+
+typedef enum ggufembed_status {
+    GGUFEMBED_OK = 0,
+    GGUFEMBED_ERR_INVALID_ARGUMENT = 1, /* NULL handle, bad option value, ...        */
+    GGUFEMBED_ERR_IO = 2,               /* file missing, unreadable, mmap failed     */
+    GGUFEMBED_ERR_OUT_OF_MEMORY = 3,    /* an allocation failed                      */
+    GGUFEMBED_ERR_FORMAT = 4,           /* not a GGUF file, truncated, corrupt       */
+    GGUFEMBED_ERR_UNSUPPORTED = 5,      /* architecture, tensor type, GGUF version   */
+    GGUFEMBED_ERR_TOO_LONG = 6,         /* text longer than the context, truncation off */
+    GGUFEMBED_ERR_BUFFER_TOO_SMALL = 7, /* output capacity smaller than needed       */
+    GGUFEMBED_ERR_CANCELLED = 8,        /* the progress callback asked to stop       */
+    GGUFEMBED_ERR_INTERNAL = 9          /* a bug: please report it                   */
+} ggufembed_status;
+
+/* Static text for a status ("out of memory", ...). Never NULL. */
+GGUFEMBED_API const char *ggufembed_status_string(ggufembed_status status);
+
+/* ----------------------------------------------------------------- model */
+
+typedef struct ggufembed_model ggufembed_model;
+typedef struct ggufembed_context ggufembed_context;
+
+/*
+ * Open a model from a GGUF file: the file is memory-mapped read-only and the
+ * weights are used in place (zero-copy). Native builds only.
+ * On failure *out_model is NULL, and when err/err_size are given a one-line
+ * message naming the problem is written there (always NUL-terminated).
+ */
+GGUFEMBED_API ggufembed_status ggufembed_model_open_file(const char *path,
+                                                         ggufembed_model **out_model,
+                                                         char *err, size_t err_size);
+
+/*
+ * Open a model from GGUF bytes the caller holds in memory. The buffer is NOT
+ * copied: it must stay valid and unchanged until ggufembed_model_free().
+ * The buffer should be aligned to at least 32 bytes (malloc'ed or mapped memory is).
+ */
+GGUFEMBED_API ggufembed_status ggufembed_model_open_memory(const void *data, size_t size,
+                                                           ggufembed_model **out_model,
+                                                           char *err, size_t err_size);
+
+/* Releases the model (and the file mapping). Accepts NULL. */
+GGUFEMBED_API void ggufembed_model_free(ggufembed_model *model);
+
+/* What a model is. Strings point into the model and live as long as it. */
+typedef struct ggufembed_model_info {
+    const char *architecture;    /* "gemma-embedding"                                  */
+    const char *name;            /* general.name, or "" when absent                    */
+    int32_t dimension;           /* length of the output vector (768)                 */
+    int32_t hidden_size;         /* embedding_length (768)                            */
+    int32_t context_length;      /* maximum tokens per text, BOS/EOS included (2048)  */
+    int32_t vocab_size;          /* 262144                                            */
+    int32_t n_layers;            /* 24                                                */
+    int32_t n_heads, n_kv_heads; /* 3, 1                                              */
+    int32_t head_dim;            /* 256                                               */
+    int32_t ffn_size;            /* 1152                                              */
+    int32_t sliding_window;      /* 512 (0 = none)                                    */
+    int32_t has_dense;           /* 1 when dense_2/dense_3 projections are applied    */
+    int32_t n_tensors;           /* tensors in the file                               */
+    const char *weight_types;    /* e.g. "Q8_0 x169, F32 x145": tensor type histogram */
+    uint64_t n_params;           /* parameters in all tensors                         */
+    uint64_t file_size;          /* bytes of the GGUF file                            */
+    int32_t bos_id, eos_id;      /* -1 when the model adds none                       */
+    int32_t add_bos, add_eos;    /* 1 when tokenization adds them                     */
+} ggufembed_model_info;
+
+GGUFEMBED_API ggufembed_status ggufembed_model_get_info(const ggufembed_model *model,
+                                                        ggufembed_model_info *out_info);
+
+/* Integer/float/string metadata lookup by GGUF key, for tools (info printing). */
+GGUFEMBED_API int ggufembed_model_metadata_count(const ggufembed_model *model);
+/* Writes "key = value" (arrays summarised) into buf; returns the status. */
+GGUFEMBED_API ggufembed_status ggufembed_model_metadata_line(const ggufembed_model *model, int index,
+                                                             char *buf, size_t buf_size);
+
+/* --------------------------------------------------------------- context */
+
+typedef struct ggufembed_context_params {
+    int32_t n_threads; /* worker threads for one embed call; 0 = one per CPU core (capped at 16) */
+} ggufembed_context_params;
+
+/*
+ * A context: per-thread scratch for one model. params may be NULL (defaults).
+ * The model must outlive the context.
+ */
+GGUFEMBED_API ggufembed_status ggufembed_context_new(const ggufembed_model *model,
+                                                     const ggufembed_context_params *params,
+                                                     ggufembed_context **out_ctx);
+GGUFEMBED_API void ggufembed_context_free(ggufembed_context *ctx);
+
+/* The last detailed error message of this context ("" after success). Valid until
+ * the next call on ctx. */
+GGUFEMBED_API const char *ggufembed_context_last_error(const ggufembed_context *ctx);
+
+/* --------------------------------------------------------------- embed */
+
+/* Task prompts from the EmbeddingGemma model card. */
+typedef enum ggufembed_task {
+    GGUFEMBED_TASK_NONE = 0,               /* the text as given (default)               */
+    GGUFEMBED_TASK_QUERY,                  /* "task: search result | query: {text}"     */
+    GGUFEMBED_TASK_DOCUMENT,               /* "title: {title|none} | text: {text}"      */
+    GGUFEMBED_TASK_QUESTION_ANSWERING,     /* "task: question answering | query: ..."  */
+    GGUFEMBED_TASK_FACT_CHECKING,          /* "task: fact checking | query: ..."       */
+    GGUFEMBED_TASK_CLASSIFICATION,         /* "task: classification | query: ..."      */
+    GGUFEMBED_TASK_CLUSTERING,             /* "task: clustering | query: ..."          */
+    GGUFEMBED_TASK_SENTENCE_SIMILARITY,    /* "task: sentence similarity | query: ..." */
+    GGUFEMBED_TASK_CODE_RETRIEVAL,         /* "task: code retrieval | query: ..."      */
+    GGUFEMBED_TASK_COUNT_
+} ggufembed_task;
+
+/* "none", "query", "document", "question-answering", "fact-checking", "classification",
+ * "clustering", "sentence-similarity", "code-retrieval" (underscores and spaces are
+ * accepted for '-'). Returns GGUFEMBED_ERR_INVALID_ARGUMENT for an unknown name. */
+GGUFEMBED_API ggufembed_status ggufembed_task_from_name(const char *name, ggufembed_task *out_task);
+GGUFEMBED_API const char *ggufembed_task_name(ggufembed_task task); /* NULL if out of range */
+
+typedef enum ggufembed_truncation {
+    GGUFEMBED_TRUNCATE_ERROR = 0, /* a text over the context length fails with ERR_TOO_LONG */
+    GGUFEMBED_TRUNCATE_END = 1    /* keep the first tokens (BOS/EOS kept) and drop the rest  */
+} ggufembed_truncation;
+
+typedef struct ggufembed_embed_options {
+    ggufembed_task task;             /* prompt template applied to each text              */
+    const char *title;               /* DOCUMENT only: NUL-terminated title; NULL = "none" */
+    int32_t dimensions;              /* Matryoshka: keep the first N values, 1..dimension;
+                                        0 = full. The model was trained for 768/512/256/128. */
+    int32_t normalize;               /* 1 = L2-normalize (after truncation); 0 = raw      */
+    ggufembed_truncation truncation; /* what to do with over-long texts                   */
+    /* Optional progress for batches: called after each text; return non-zero to
+     * cancel (the call then returns GGUFEMBED_ERR_CANCELLED). */
+    int (*progress)(void *user, size_t done, size_t total);
+    void *progress_user;
+} ggufembed_embed_options;
+
+/* Fill with defaults: no task, full dimension, normalized, error on over-long text.
+ * Passing NULL options anywhere means exactly these defaults. */
+GGUFEMBED_API void ggufembed_embed_options_init(ggufembed_embed_options *opts);
+
+/* Number of floats one vector gets with these options (dimensions, or the model's). */
+GGUFEMBED_API int32_t ggufembed_output_dimension(const ggufembed_model *model,
+                                                 const ggufembed_embed_options *opts);
+
+/*
+ * Embed one text into out[0 .. out_len). out_len must be at least
+ * ggufembed_output_dimension(); the vector is written into the first that many floats.
+ */
+GGUFEMBED_API ggufembed_status ggufembed_embed(ggufembed_context *ctx, const char *text, size_t text_len,
+                                               const ggufembed_embed_options *opts, float *out,
+                                               size_t out_len);
+
+/*
+ * Embed n texts: text i is texts[i] with byte length lens[i] (lens may be NULL when
+ * every text is NUL-terminated). Vector i goes to out + i * dim, dim =
+ * ggufembed_output_dimension(); out_len (floats) must be >= n * dim.
+ */
+GGUFEMBED_API ggufembed_status ggufembed_embed_batch(ggufembed_context *ctx, const char *const *texts,
+                                                     const size_t *lens, size_t n,
+                                                     const ggufembed_embed_options *opts, float *out,
+                                                     size_t out_len);
+
+/* ------------------------------------------------------------- tokenize */
+
+/*
+ * Token ids of a text as the model sees it. flags: GGUFEMBED_TOKENIZE_ADD_SPECIAL adds
+ * BOS/EOS as the model's metadata says; GGUFEMBED_TOKENIZE_PARSE_SPECIAL turns special
+ * token texts such as "<bos>" in the input into their ids (llama.cpp's default;
+ * without it they are tokenized as plain text). No task prompt is applied.
+ * Writes min(n, cap) ids to out and the full count to *n_tokens; returns
+ * GGUFEMBED_ERR_BUFFER_TOO_SMALL when cap < count (call again with a larger buffer;
+ * out may be NULL when cap is 0).
+ */
+#define GGUFEMBED_TOKENIZE_ADD_SPECIAL 1u
+#define GGUFEMBED_TOKENIZE_PARSE_SPECIAL 2u
+#define GGUFEMBED_TOKENIZE_DEFAULT (GGUFEMBED_TOKENIZE_ADD_SPECIAL | GGUFEMBED_TOKENIZE_PARSE_SPECIAL)
+
+GGUFEMBED_API ggufembed_status ggufembed_tokenize(ggufembed_context *ctx, const char *text, size_t text_len,
+                                                  unsigned flags, int32_t *out, size_t cap,
+                                                  size_t *n_tokens);
+
+/* The text piece of a token id (not NUL-terminated; *len gets its length), or NULL
+ * for an id out of range. Points into the model. */
+GGUFEMBED_API const char *ggufembed_token_text(const ggufembed_model *model, int32_t id, size_t *len);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* GGUFEMBED_H */

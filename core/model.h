@@ -1,0 +1,147 @@
+/*
+ * model.h - the insides of ggufembed_model and ggufembed_context (private).
+ *
+ * Names follow the GGUF tensor names. Shapes are written math-style as
+ * [rows x cols]; a linear layer's weight W [n_out x n_in] is stored row-major,
+ * one row of n_in values per output, which is ggml's ne = {n_in, n_out}.
+ */
+#ifndef GE_MODEL_H
+#define GE_MODEL_H
+
+#include "ggufembed.h"
+#include "gguf.h"
+#include "platform.h"
+#include "quant.h"
+#include "tokenizer.h"
+
+#include "../simd/kernels.h"
+
+/* y = W x with W [n_out x n_in], any supported element type */
+typedef struct ge_matrix {
+    const void *data;  /* n_out rows; view into the file (or NULL when absent) */
+    uint32_t type;     /* GGML_TYPE_Q8_0, F16, BF16 or F32 */
+    int64_t n_in, n_out;
+} ge_matrix;
+
+typedef struct ge_layer {
+    const float *attn_norm;      /* [n_embd]  RMSNorm weight (already 1 + w in Gemma GGUFs)  */
+    ge_matrix wq;                /* [n_head*head_dim x n_embd]                                */
+    ge_matrix wk;                /* [n_kv_head*head_dim x n_embd]                             */
+    ge_matrix wv;                /* [n_kv_head*head_dim x n_embd]                             */
+    const float *q_norm;         /* [head_dim] per-head RMSNorm of q                          */
+    const float *k_norm;         /* [head_dim] per-head RMSNorm of k                          */
+    ge_matrix wo;                /* [n_embd x n_head*head_dim]                                */
+    const float *post_attn_norm; /* [n_embd]                                                  */
+    const float *ffn_norm;       /* [n_embd]                                                  */
+    ge_matrix gate;              /* [n_ff x n_embd]                                           */
+    ge_matrix up;                /* [n_ff x n_embd]                                           */
+    ge_matrix down;              /* [n_embd x n_ff]                                           */
+    const float *post_ffn_norm;  /* [n_embd]                                                  */
+    int is_local;                /* sliding-window layer (symmetric window, local RoPE base)  */
+} ge_layer;
+
+typedef enum ge_pooling { GE_POOL_MEAN = 1, GE_POOL_CLS = 2, GE_POOL_LAST = 3 } ge_pooling;
+
+typedef struct ge_hparams {
+    int32_t n_embd;       /* hidden size (768)                                  */
+    int32_t n_layer;      /* 24                                                 */
+    int32_t n_ff;         /* 1152                                               */
+    int32_t n_head;       /* 3                                                  */
+    int32_t n_kv_head;    /* 1                                                  */
+    int32_t head_dim;     /* key_length = value_length (256)                    */
+    int32_t n_rot;        /* rotated dims per head (rope.dimension_count, 256)  */
+    int32_t n_ctx;        /* context_length (2048)                              */
+    int32_t n_swa;        /* sliding_window (512); 0 = no windowed layers       */
+    float eps;            /* RMSNorm epsilon (1e-6)                             */
+    float rope_base;      /* global layers (1e6)                                */
+    float rope_base_swa;  /* local layers (1e4)                                 */
+    float attn_scale;     /* 1/sqrt(head_dim)                                   */
+    float embd_scale;     /* sqrt(n_embd), applied to gathered embeddings       */
+    ge_pooling pooling;
+    int32_t n_out;        /* output dimension (n_embd, or dense_3's rows)      */
+} ge_hparams;
+
+/* a block of owned memory converted at load (non-F32 norm weights) */
+typedef struct ge_owned {
+    struct ge_owned *next;
+    float data[];
+} ge_owned;
+
+struct ggufembed_model {
+    gguf_file gguf;          /* parsed header; tensor views into the bytes below */
+    const uint8_t *bytes;    /* the GGUF file: mapping or caller's buffer        */
+    size_t n_bytes;
+    void (*release)(void *user); /* frees `bytes` (munmap) or NULL            */
+    void *release_user;
+
+    ge_hparams hp;
+    ge_vocab vocab;
+    ge_matrix tok_embd;      /* [n_vocab x n_embd], only gathered (tied output)  */
+    ge_layer *layers;        /* [n_layer]                                        */
+    const float *output_norm;/* [n_embd]                                         */
+    ge_matrix dense2;        /* [d2_out x n_embd] or absent (data NULL)          */
+    ge_matrix dense3;        /* [n_out x d2_out] or absent                       */
+    ge_owned *owned;
+
+    char arch[64];
+    char name[128];
+    char weight_types[160];
+    uint64_t n_params;
+};
+
+/* Per-token activations for a packed batch of up to cap_tokens tokens. */
+typedef struct ge_scratch {
+    int64_t cap_tokens;
+    float *x;        /* [T x n_embd]   residual stream                          */
+    float *xn;       /* [T x n_embd]   normed input of a sub-block / its output */
+    float *q;        /* [T x n_head*head_dim]                                   */
+    float *k;        /* [T x n_kv*head_dim]                                     */
+    float *v;        /* [T x n_kv*head_dim]                                     */
+    float *att;      /* [T x n_head*head_dim] attention output                  */
+    float *g;        /* [T x n_ff]     gate, then gelu(gate)*up                 */
+    float *u;        /* [T x n_ff]     up                                       */
+    block_q8_0 *aq;  /* [T x max_in/32] quantized activations                   */
+    int32_t *pos;    /* [T] position of each token inside its sequence          */
+    int32_t *seq_start; /* [T] first token of the token's sequence              */
+    int32_t *seq_len;   /* [T] length of that sequence                          */
+    float *scores;   /* [n_threads x n_ctx] attention scores, one row a thread  */
+    float *rowbuf;   /* [n_threads x max_in] dequantized weight rows (non-Q8_0) */
+    float *pooled;   /* [max(n_embd, dense dims)] x 2: pooled, dense work      */
+    float *rope_cos[2], *rope_sin[2]; /* [rope_cap x n_rot/2], 0 local 1 global */
+    int64_t rope_cap;
+} ge_scratch;
+
+struct ggufembed_context {
+    const ggufembed_model *model;
+    const ge_kernels *kern;
+    ge_pool *pool;
+    int n_threads;
+    ge_tok_scratch tok;
+    ge_scratch s;
+    int32_t *tokens;     /* tokens of the texts of one batch call */
+    size_t tokens_cap;
+    size_t *tok_off;     /* [n+1] where text i's tokens start      */
+    size_t tok_off_cap;
+    char *prompt;        /* task template applied to one text      */
+    size_t prompt_cap;
+    size_t *pass_off;    /* [n_seq+1] token offsets of one forward pass */
+    size_t pass_off_cap;
+    float *pass_out;     /* [n_seq x n_out] its pooled vectors          */
+    size_t pass_out_cap;
+    char err[512];
+};
+
+/* api.c: open from bytes; release(release_user) is called when the model is freed */
+ggufembed_status ge_model_open_bytes(const void *data, size_t size, void (*release)(void *), void *release_user,
+                                     ggufembed_model **out, char *err, size_t err_size);
+
+/* gemma.c */
+int ge_model_load_gemma(ggufembed_model *m, char *err, size_t err_size);
+/* Runs the network over n_seq packed sequences (tokens[seq_off[i] .. seq_off[i+1]))
+ * and writes the pooled (pre-normalization) vector of each into out + i*hp.n_out. */
+int ge_model_forward(ggufembed_context *ctx, const int32_t *tokens, const size_t *seq_off, int n_seq,
+                     float *out);
+int ge_scratch_reserve(ggufembed_context *ctx, int64_t n_tokens, int64_t max_pos);
+void ge_scratch_free(ge_scratch *s);
+
+#endif

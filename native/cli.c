@@ -1,0 +1,359 @@
+/*
+ * cli.c - the ggufembed command-line tool.
+ *
+ *   ggufembed embed    -m MODEL [--task NAME] [--title T] [--dim N] [--no-normalize]
+ *                      [--truncate] [--threads N] [--format json|ndjson] [TEXT ...]
+ *   ggufembed similarity -m MODEL [options as embed] TEXT TEXT [...]
+ *   ggufembed tokenize -m MODEL [--no-special] [--no-parse-special] TEXT
+ *   ggufembed info     -m MODEL
+ *   ggufembed version
+ *
+ * Exit status 0 on success; otherwise one line on stderr and 1 (bad usage: 2).
+ */
+#include "../core/ggufembed.h"
+#include "../simd/kernels.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *g_prog = "ggufembed";
+
+static void usage(FILE *f) {
+    fprintf(f,
+            "usage:\n"
+            "  %s embed -m MODEL [--task NAME] [--title T] [--dim N] [--no-normalize] [--truncate]\n"
+            "                 [--threads N] [--format json|ndjson] [TEXT ...]\n"
+            "      Embeds each TEXT, or each line of standard input when no TEXT is given.\n"
+            "  %s similarity -m MODEL [embed options] TEXT TEXT [...]\n"
+            "      Embeds the texts and prints their cosine similarity matrix.\n"
+            "  %s tokenize -m MODEL [--no-special] [--no-parse-special] TEXT\n"
+            "      Prints the token ids (BOS/EOS added, special tokens parsed, like llama-tokenize).\n"
+            "  %s info -m MODEL\n"
+            "  %s version\n"
+            "tasks: none (default), query, document (with --title), question-answering, fact-checking,\n"
+            "       classification, clustering, sentence-similarity, code-retrieval\n"
+            "MODEL defaults to $GGUFEMBED_MODEL.\n",
+            g_prog, g_prog, g_prog, g_prog, g_prog);
+}
+
+static int die(const char *fmt, const char *a, const char *b) {
+    fprintf(stderr, "%s: ", g_prog);
+    fprintf(stderr, fmt, a, b);
+    fputc('\n', stderr);
+    return 1;
+}
+
+typedef struct cli {
+    const char *cmd;
+    const char *model_path;
+    ggufembed_embed_options opts;
+    int threads;
+    int ndjson;
+    int no_special, no_parse_special;
+    const char *kernels;
+    char **texts;
+    int n_texts;
+} cli;
+
+static int parse_int(const char *s, int lo, int hi, int *out) {
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || *end || end == s || v < lo || v > hi) return 0;
+    *out = (int)v;
+    return 1;
+}
+
+/* returns 0 ok, 2 usage error (message printed) */
+static int parse_args(int argc, char **argv, cli *c) {
+    memset(c, 0, sizeof *c);
+    ggufembed_embed_options_init(&c->opts);
+    c->model_path = getenv("GGUFEMBED_MODEL");
+    c->cmd = argv[1];
+    c->texts = calloc((size_t)argc, sizeof(char *));
+    if (!c->texts) return 2;
+    int only_texts = 0;
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i];
+        const char *val = i + 1 < argc ? argv[i + 1] : NULL;
+#define NEED_VAL()                                                                     \
+    do {                                                                               \
+        if (!val) {                                                                    \
+            fprintf(stderr, "%s: option %s needs a value\n", g_prog, a);               \
+            return 2;                                                                  \
+        }                                                                              \
+        i++;                                                                           \
+    } while (0)
+        if (only_texts || a[0] != '-' || strcmp(a, "-") == 0) {
+            c->texts[c->n_texts++] = argv[i];
+        } else if (strcmp(a, "--") == 0) {
+            only_texts = 1;
+        } else if (!strcmp(a, "-m") || !strcmp(a, "--model")) {
+            NEED_VAL();
+            c->model_path = val;
+        } else if (!strcmp(a, "--task")) {
+            NEED_VAL();
+            if (ggufembed_task_from_name(val, &c->opts.task) != GGUFEMBED_OK) {
+                fprintf(stderr, "%s: unknown task '%s' (see --help)\n", g_prog, val);
+                return 2;
+            }
+        } else if (!strcmp(a, "--title")) {
+            NEED_VAL();
+            c->opts.title = val;
+        } else if (!strcmp(a, "--dim")) {
+            NEED_VAL();
+            if (!parse_int(val, 1, 1 << 20, &c->opts.dimensions)) {
+                fprintf(stderr, "%s: --dim needs a positive integer, got '%s'\n", g_prog, val);
+                return 2;
+            }
+        } else if (!strcmp(a, "--no-normalize")) {
+            c->opts.normalize = 0;
+        } else if (!strcmp(a, "--truncate")) {
+            c->opts.truncation = GGUFEMBED_TRUNCATE_END;
+        } else if (!strcmp(a, "--threads") || !strcmp(a, "-t")) {
+            NEED_VAL();
+            if (!parse_int(val, 1, 256, &c->threads)) {
+                fprintf(stderr, "%s: --threads needs an integer from 1 to 256, got '%s'\n", g_prog, val);
+                return 2;
+            }
+        } else if (!strcmp(a, "--format")) {
+            NEED_VAL();
+            if (!strcmp(val, "json")) c->ndjson = 0;
+            else if (!strcmp(val, "ndjson")) c->ndjson = 1;
+            else {
+                fprintf(stderr, "%s: --format must be json or ndjson, got '%s'\n", g_prog, val);
+                return 2;
+            }
+        } else if (!strcmp(a, "--no-special")) {
+            c->no_special = 1;
+        } else if (!strcmp(a, "--no-parse-special")) {
+            c->no_parse_special = 1;
+        } else if (!strcmp(a, "--kernels")) {
+            NEED_VAL();
+            c->kernels = val;
+        } else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            usage(stdout);
+            exit(0);
+        } else {
+            fprintf(stderr, "%s: unknown option '%s' (see --help)\n", g_prog, a);
+            return 2;
+        }
+#undef NEED_VAL
+    }
+    if (c->opts.title && c->opts.task == GGUFEMBED_TASK_NONE) c->opts.task = GGUFEMBED_TASK_DOCUMENT;
+    if (c->opts.title && c->opts.task != GGUFEMBED_TASK_DOCUMENT) {
+        fprintf(stderr, "%s: --title goes with --task document\n", g_prog);
+        return 2;
+    }
+    if (!c->model_path) {
+        fprintf(stderr, "%s: no model: pass -m MODEL or set GGUFEMBED_MODEL\n", g_prog);
+        return 2;
+    }
+    if (c->kernels && ge_kernels_select(c->kernels) != 0) {
+        fprintf(stderr, "%s: kernels '%s' are not available on this CPU\n", g_prog, c->kernels);
+        return 2;
+    }
+    return 0;
+}
+
+/* Reads standard input, one text per line (a trailing '\r' is kept: the text is
+ * the bytes between newlines). */
+static int read_lines(cli *c, char **buf_out) {
+    size_t cap = 1 << 16, n = 0;
+    char *buf = malloc(cap);
+    if (!buf) return 0;
+    size_t got;
+    while ((got = fread(buf + n, 1, cap - n - 1, stdin)) > 0) {
+        n += got;
+        if (cap - n - 1 == 0) {
+            char *nb = realloc(buf, cap * 2);
+            if (!nb) {
+                free(buf);
+                return 0;
+            }
+            buf = nb;
+            cap *= 2;
+        }
+    }
+    buf[n] = 0;
+    size_t lines = 0;
+    for (size_t i = 0; i < n; i++) lines += buf[i] == '\n';
+    char **texts = realloc(c->texts, (lines + 2) * sizeof(char *));
+    if (!texts) {
+        free(buf);
+        return 0;
+    }
+    c->texts = texts;
+    c->n_texts = 0;
+    char *p = buf, *end = buf + n;
+    while (p < end) {
+        char *nl = memchr(p, '\n', (size_t)(end - p));
+        if (nl) *nl = 0;
+        c->texts[c->n_texts++] = p;
+        if (!nl) break;
+        p = nl + 1;
+    }
+    *buf_out = buf;
+    return 1;
+}
+
+static void print_vector(const float *v, int dim) {
+    putchar('[');
+    for (int i = 0; i < dim; i++) printf(i ? ",%.8g" : "%.8g", (double)v[i]);
+    putchar(']');
+}
+
+static int open_model(const cli *c, ggufembed_model **m, ggufembed_context **ctx) {
+    char err[512] = {0};
+    ggufembed_status s = ggufembed_model_open_file(c->model_path, m, err, sizeof err);
+    if (s != GGUFEMBED_OK) return die("%s%s", err[0] ? err : ggufembed_status_string(s), "");
+    ggufembed_context_params p = {c->threads};
+    s = ggufembed_context_new(*m, &p, ctx);
+    if (s != GGUFEMBED_OK) {
+        ggufembed_model_free(*m);
+        return die("cannot create a context: %s%s", ggufembed_status_string(s), "");
+    }
+    return 0;
+}
+
+static int cmd_embed(cli *c, int similarity) {
+    char *stdin_buf = NULL;
+    if (c->n_texts == 0) {
+        if (similarity) return die("similarity needs at least two texts%s%s", "", "");
+        if (!read_lines(c, &stdin_buf)) return die("cannot read standard input%s%s", "", "");
+    }
+    ggufembed_model *m;
+    ggufembed_context *ctx;
+    if (open_model(c, &m, &ctx)) {
+        free(stdin_buf);
+        return 1;
+    }
+    int rc = 0;
+    int dim = ggufembed_output_dimension(m, &c->opts);
+    float *out = malloc(sizeof(float) * (size_t)dim * (size_t)(c->n_texts ? c->n_texts : 1));
+    if (!out) {
+        rc = die("out of memory%s%s", "", "");
+        goto done;
+    }
+    ggufembed_status s = ggufembed_embed_batch(ctx, (const char *const *)c->texts, NULL, (size_t)c->n_texts, &c->opts,
+                                               out, (size_t)dim * (size_t)c->n_texts);
+    if (s != GGUFEMBED_OK) {
+        const char *msg = ggufembed_context_last_error(ctx);
+        rc = die("%s%s", msg[0] ? msg : ggufembed_status_string(s), "");
+        goto done;
+    }
+    if (similarity) {
+        for (int i = 0; i < c->n_texts; i++) {
+            for (int j = 0; j < c->n_texts; j++) {
+                double dot = 0, ni = 0, nj = 0;
+                for (int k = 0; k < dim; k++) {
+                    dot += (double)out[i * dim + k] * out[j * dim + k];
+                    ni += (double)out[i * dim + k] * out[i * dim + k];
+                    nj += (double)out[j * dim + k] * out[j * dim + k];
+                }
+                printf("%s%.4f", j ? "  " : "", dot / (ni > 0 && nj > 0 ? sqrt(ni * nj) : 1.0));
+            }
+            printf("  %s\n", c->texts[i]);
+        }
+    } else if (c->ndjson) {
+        for (int i = 0; i < c->n_texts; i++) {
+            print_vector(out + (size_t)i * dim, dim);
+            putchar('\n');
+        }
+    } else {
+        putchar('[');
+        for (int i = 0; i < c->n_texts; i++) {
+            if (i) putchar(',');
+            print_vector(out + (size_t)i * dim, dim);
+        }
+        puts("]");
+    }
+done:
+    free(out);
+    free(stdin_buf);
+    ggufembed_context_free(ctx);
+    ggufembed_model_free(m);
+    return rc;
+}
+
+static int cmd_tokenize(cli *c) {
+    if (c->n_texts != 1) return die("tokenize takes exactly one TEXT (got %s)%s", c->n_texts ? "several" : "none", "");
+    ggufembed_model *m;
+    ggufembed_context *ctx;
+    if (open_model(c, &m, &ctx)) return 1;
+    unsigned flags = (c->no_special ? 0 : GGUFEMBED_TOKENIZE_ADD_SPECIAL) |
+                     (c->no_parse_special ? 0 : GGUFEMBED_TOKENIZE_PARSE_SPECIAL);
+    size_t n = 0, len = strlen(c->texts[0]);
+    int rc = 0;
+    ggufembed_tokenize(ctx, c->texts[0], len, flags, NULL, 0, &n);
+    int32_t *ids = malloc(sizeof(int32_t) * (n + 1));
+    ggufembed_status s = ids ? ggufembed_tokenize(ctx, c->texts[0], len, flags, ids, n, &n) : GGUFEMBED_ERR_OUT_OF_MEMORY;
+    if (s != GGUFEMBED_OK) {
+        rc = die("%s%s", ggufembed_status_string(s), "");
+    } else {
+        putchar('[');
+        for (size_t i = 0; i < n; i++) printf(i ? ", %d" : "%d", ids[i]);
+        puts("]");
+    }
+    free(ids);
+    ggufembed_context_free(ctx);
+    ggufembed_model_free(m);
+    return rc;
+}
+
+static int cmd_info(cli *c) {
+    char err[512] = {0};
+    ggufembed_model *m;
+    ggufembed_status s = ggufembed_model_open_file(c->model_path, &m, err, sizeof err);
+    if (s != GGUFEMBED_OK) return die("%s%s", err[0] ? err : ggufembed_status_string(s), "");
+    ggufembed_model_info in;
+    ggufembed_model_get_info(m, &in);
+    printf("file:            %s (%llu bytes)\n", c->model_path, (unsigned long long)in.file_size);
+    printf("architecture:    %s\n", in.architecture);
+    printf("name:            %s\n", in.name);
+    printf("output dimension %d%s\n", in.dimension, in.has_dense ? " (after dense_2/dense_3)" : "");
+    printf("hidden size:     %d\nlayers:          %d\nheads:           %d (kv heads %d, head dim %d)\n", in.hidden_size,
+           in.n_layers, in.n_heads, in.n_kv_heads, in.head_dim);
+    printf("feed-forward:    %d\ncontext length:  %d\nsliding window:  %d\n", in.ffn_size, in.context_length,
+           in.sliding_window);
+    printf("vocabulary:      %d tokens (BOS %d, EOS %d added)\n", in.vocab_size, in.bos_id, in.eos_id);
+    printf("tensors:         %d, %.1f M parameters: %s\n", in.n_tensors, (double)in.n_params / 1e6, in.weight_types);
+    printf("kernels:         %s\n", ge_kernels_active()->name);
+    printf("metadata:\n");
+    char line[512];
+    for (int i = 0; i < ggufembed_model_metadata_count(m); i++)
+        if (ggufembed_model_metadata_line(m, i, line, sizeof line) == GGUFEMBED_OK) printf("  %s\n", line);
+    ggufembed_model_free(m);
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    if (!strcmp(argv[1], "version") || !strcmp(argv[1], "--version")) {
+        printf("ggufembed %s\n", ggufembed_version_string());
+        return 0;
+    }
+    const char *cmds[] = {"embed", "similarity", "tokenize", "info"};
+    int known = 0;
+    for (int i = 0; i < 4; i++) known |= !strcmp(argv[1], cmds[i]);
+    if (!known) {
+        fprintf(stderr, "%s: unknown command '%s' (see --help)\n", g_prog, argv[1]);
+        return 2;
+    }
+    cli c;
+    int rc = parse_args(argc, argv, &c);
+    if (rc == 0) {
+        if (!strcmp(c.cmd, "embed")) rc = cmd_embed(&c, 0);
+        else if (!strcmp(c.cmd, "similarity")) rc = cmd_embed(&c, 1);
+        else if (!strcmp(c.cmd, "tokenize")) rc = cmd_tokenize(&c);
+        else rc = cmd_info(&c);
+    }
+    free(c.texts);
+    return rc;
+}

@@ -1,0 +1,56 @@
+/*
+ * dispatch_x86.c - choose the kernel table once, from what the CPU has and what
+ * the OS saves on context switches (XGETBV: YMM state enabled). Native builds on
+ * x86-64; other native targets fall back to scalar.
+ */
+#include "kernels.h"
+
+#include <string.h>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+extern const ge_kernels ge_kernels_avx2;
+
+static int cpu_has_avx2_fma_f16c(void) {
+    unsigned a, b, c, d;
+    if (!__get_cpuid(1, &a, &b, &c, &d)) return 0;
+    const int osxsave = (c >> 27) & 1, avx = (c >> 28) & 1, fma = (c >> 12) & 1, f16c = (c >> 29) & 1;
+    if (!osxsave || !avx || !fma || !f16c) return 0;
+    unsigned xlo, xhi;
+    __asm__ volatile("xgetbv" : "=a"(xlo), "=d"(xhi) : "c"(0));
+    if ((xlo & 6) != 6) return 0; /* XMM and YMM state saved by the OS */
+    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return 0;
+    return (b >> 5) & 1; /* AVX2 */
+}
+#endif
+
+int ge_kernels_available(const ge_kernels **out, int max) {
+    int n = 0;
+    if (n < max) out[n++] = &ge_kernels_scalar;
+#if defined(__x86_64__) || defined(__i386__)
+    if (n < max && cpu_has_avx2_fma_f16c()) out[n++] = &ge_kernels_avx2;
+#endif
+    return n;
+}
+
+static const ge_kernels *g_active;
+
+const ge_kernels *ge_kernels_active(void) {
+    if (!g_active) {
+        const ge_kernels *all[8];
+        int n = ge_kernels_available(all, 8);
+        g_active = all[n - 1];
+    }
+    return g_active;
+}
+
+int ge_kernels_select(const char *name) {
+    const ge_kernels *all[8];
+    int n = ge_kernels_available(all, 8);
+    for (int i = 0; i < n; i++)
+        if (strcmp(all[i]->name, name) == 0) {
+            g_active = all[i];
+            return 0;
+        }
+    return -1;
+}

@@ -1,0 +1,49 @@
+/*
+ * kernels.h - the one table of compute kernels, one implementation per ISA.
+ *
+ * kernels_scalar.c is the reference: plain C, the definition of what every kernel
+ * computes. kernels_avx2.c (x86-64 AVX2+FMA+F16C) and kernels_wasm_simd128.c fill the
+ * same table and are tested against it (tests/test_kernels.c). The native build
+ * picks one at start-up from the CPU's and the OS's support (dispatch_x86.c); the
+ * wasm builds are compiled once per variant and JavaScript picks the module.
+ */
+#ifndef GE_KERNELS_H
+#define GE_KERNELS_H
+
+#include "../core/quant.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct ge_kernels {
+    const char *name; /* "scalar", "avx2", "wasm-simd128", ... */
+
+    /* x[n] -> y[n/32] blocks (n a multiple of 32), ggml's quantize_row_q8_0. */
+    void (*quantize_q8_0)(const float *x, block_q8_0 *y, int64_t n);
+
+    /* Matrix product with Q8_0 weights and Q8_0 activations:
+     *   Y[t * ldy + r] = sum_k W[r][k] * A[t][k]   for r < n_rows, t < n_tok
+     * W: n_rows rows of nb blocks (row r at W + r*nb); A: n_tok rows of nb blocks. */
+    void (*gemm_q8_0)(int64_t nb, const block_q8_0 *W, int64_t n_rows, const block_q8_0 *A, int64_t n_tok,
+                      float *Y, int64_t ldy);
+
+    /* sum x[i]*y[i] */
+    float (*dot_f32)(int64_t n, const float *x, const float *y);
+    /* y[i] += a * x[i] */
+    void (*axpy_f32)(int64_t n, float a, const float *x, float *y);
+} ge_kernels;
+
+/* The kernels this process uses, chosen once (first call) from CPU detection. */
+const ge_kernels *ge_kernels_active(void);
+
+/* Every implementation compiled in AND supported by this CPU, best last; fills up
+ * to max entries and returns how many. Tests compare them all against [0] (scalar). */
+int ge_kernels_available(const ge_kernels **out, int max);
+
+/* Use the named implementation from now on ("scalar", "avx2"...); 0 on success,
+ * -1 when it is not available here. For tests, benchmarks and the CLI's --kernels. */
+int ge_kernels_select(const char *name);
+
+extern const ge_kernels ge_kernels_scalar;
+
+#endif

@@ -1,0 +1,134 @@
+/*
+ * kernels_avx2.c - x86-64 AVX2 + FMA + F16C kernels. Compiled with those ISA
+ * flags for this file only; reached only through the table after dispatch_x86.c
+ * has checked that the CPU and the OS support them.
+ *
+ * Q8_0 dot products: int8 x int8 has no direct AVX2 instruction, so use the sign
+ * trick: maddubs(|a|, sign(w, a)) multiplies u8 x s8 into pairs of int16 (no
+ * overflow: |w|,|a| <= 128 and two products fit in int16), madd(., 1) widens to
+ * eight int32 sums, one float FMA a block applies the two scales.
+ */
+#include "kernels.h"
+
+#include "../core/util.h"
+
+#include <immintrin.h>
+#include <math.h>
+
+static inline float hsum256(__m256 v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+static inline float fp16(uint16_t h) { return _cvtsh_ss(h); }
+
+static void quantize_q8_0(const float *x, block_q8_0 *y, int64_t n) {
+    const __m256 sign_bit = _mm256_set1_ps(-0.0f);
+    for (int64_t b = 0; b < n / QK8_0; b++) {
+        const float *xb = x + b * QK8_0;
+        __m256 v0 = _mm256_loadu_ps(xb), v1 = _mm256_loadu_ps(xb + 8);
+        __m256 v2 = _mm256_loadu_ps(xb + 16), v3 = _mm256_loadu_ps(xb + 24);
+        __m256 m = _mm256_andnot_ps(sign_bit, v0);
+        m = _mm256_max_ps(m, _mm256_andnot_ps(sign_bit, v1));
+        m = _mm256_max_ps(m, _mm256_andnot_ps(sign_bit, v2));
+        m = _mm256_max_ps(m, _mm256_andnot_ps(sign_bit, v3));
+        __m128 m4 = _mm_max_ps(_mm256_extractf128_ps(m, 1), _mm256_castps256_ps128(m));
+        m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
+        m4 = _mm_max_ss(m4, _mm_movehdup_ps(m4));
+        const float amax = _mm_cvtss_f32(m4);
+        const float d = amax / 127.0f;
+        const float id = d != 0.0f ? 1.0f / d : 0.0f;
+        y[b].d = ge_fp32_to_fp16(d);
+        const __m256 mul = _mm256_set1_ps(id);
+        /* round half away from zero like roundf: add copysign(0.5) then truncate */
+        const __m256 half = _mm256_set1_ps(0.5f);
+        __m256 r[4] = {_mm256_mul_ps(v0, mul), _mm256_mul_ps(v1, mul), _mm256_mul_ps(v2, mul),
+                       _mm256_mul_ps(v3, mul)};
+        __m256i q[4];
+        for (int k = 0; k < 4; k++) {
+            __m256 h = _mm256_or_ps(half, _mm256_and_ps(sign_bit, r[k]));
+            q[k] = _mm256_cvttps_epi32(_mm256_add_ps(r[k], h));
+        }
+        /* 32 x int32 -> 32 x int8, undoing the lane interleave of the packs */
+        __m256i p01 = _mm256_packs_epi32(q[0], q[1]);
+        __m256i p23 = _mm256_packs_epi32(q[2], q[3]);
+        __m256i p = _mm256_packs_epi16(p01, p23);
+        p = _mm256_permutevar8x32_epi32(p, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+        _mm256_storeu_si256((__m256i *)y[b].qs, p);
+    }
+}
+
+static inline __m256 block_dot(__m256i a_abs, __m256i a, const block_q8_0 *w, __m256 scale, __m256 acc) {
+    const __m256i ones = _mm256_set1_epi16(1);
+    __m256i wq = _mm256_loadu_si256((const __m256i *)w->qs);
+    __m256i prod16 = _mm256_maddubs_epi16(a_abs, _mm256_sign_epi8(wq, a));
+    __m256 sum = _mm256_cvtepi32_ps(_mm256_madd_epi16(prod16, ones));
+    return _mm256_fmadd_ps(sum, scale, acc);
+}
+
+/* 4 weight rows x 1 token per tile; rows outer so a 4-row strip of W stays in
+ * L1 while every token streams past it. */
+static void gemm_q8_0(int64_t nb, const block_q8_0 *W, int64_t n_rows, const block_q8_0 *A, int64_t n_tok,
+                      float *Y, int64_t ldy) {
+    int64_t r = 0;
+    for (; r + 4 <= n_rows; r += 4) {
+        const block_q8_0 *w0 = W + r * nb, *w1 = w0 + nb, *w2 = w1 + nb, *w3 = w2 + nb;
+        for (int64_t t = 0; t < n_tok; t++) {
+            const block_q8_0 *a = A + t * nb;
+            __m256 acc0 = _mm256_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
+            for (int64_t b = 0; b < nb; b++) {
+                __m256i aq = _mm256_loadu_si256((const __m256i *)a[b].qs);
+                __m256i aabs = _mm256_sign_epi8(aq, aq);
+                float da = fp16(a[b].d);
+                acc0 = block_dot(aabs, aq, &w0[b], _mm256_set1_ps(da * fp16(w0[b].d)), acc0);
+                acc1 = block_dot(aabs, aq, &w1[b], _mm256_set1_ps(da * fp16(w1[b].d)), acc1);
+                acc2 = block_dot(aabs, aq, &w2[b], _mm256_set1_ps(da * fp16(w2[b].d)), acc2);
+                acc3 = block_dot(aabs, aq, &w3[b], _mm256_set1_ps(da * fp16(w3[b].d)), acc3);
+            }
+            float *y = Y + t * ldy + r;
+            y[0] = hsum256(acc0);
+            y[1] = hsum256(acc1);
+            y[2] = hsum256(acc2);
+            y[3] = hsum256(acc3);
+        }
+    }
+    for (; r < n_rows; r++) {
+        const block_q8_0 *w = W + r * nb;
+        for (int64_t t = 0; t < n_tok; t++) {
+            const block_q8_0 *a = A + t * nb;
+            __m256 acc = _mm256_setzero_ps();
+            for (int64_t b = 0; b < nb; b++) {
+                __m256i aq = _mm256_loadu_si256((const __m256i *)a[b].qs);
+                acc = block_dot(_mm256_sign_epi8(aq, aq), aq, &w[b],
+                                _mm256_set1_ps(fp16(a[b].d) * fp16(w[b].d)), acc);
+            }
+            Y[t * ldy + r] = hsum256(acc);
+        }
+    }
+}
+
+static float dot_f32(int64_t n, const float *x, const float *y) {
+    __m256 a0 = _mm256_setzero_ps(), a1 = a0;
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        a0 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i), a0);
+        a1 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i + 8), _mm256_loadu_ps(y + i + 8), a1);
+    }
+    float s = hsum256(_mm256_add_ps(a0, a1));
+    for (; i < n; i++) s += x[i] * y[i];
+    return s;
+}
+
+static void axpy_f32(int64_t n, float a, const float *x, float *y) {
+    const __m256 va = _mm256_set1_ps(a);
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        _mm256_storeu_ps(y + i, _mm256_fmadd_ps(va, _mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i)));
+    for (; i < n; i++) y[i] += a * x[i];
+}
+
+const ge_kernels ge_kernels_avx2 = {
+    "avx2", quantize_q8_0, gemm_q8_0, dot_f32, axpy_f32,
+};

@@ -1,0 +1,48 @@
+/* kernels_scalar.c - the reference kernels: portable C, no intrinsics. */
+#include "kernels.h"
+
+#include "../core/util.h"
+
+#include <math.h>
+
+static void quantize_q8_0(const float *x, block_q8_0 *y, int64_t n) {
+    for (int64_t b = 0; b < n / QK8_0; b++) {
+        const float *xb = x + b * QK8_0;
+        float amax = 0.0f;
+        for (int j = 0; j < QK8_0; j++) amax = fmaxf(amax, fabsf(xb[j]));
+        const float d = amax / 127.0f;
+        const float id = d != 0.0f ? 1.0f / d : 0.0f;
+        y[b].d = ge_fp32_to_fp16(d);
+        for (int j = 0; j < QK8_0; j++) y[b].qs[j] = (int8_t)roundf(xb[j] * id);
+    }
+}
+
+static float dot_q8_0(int64_t nb, const block_q8_0 *x, const block_q8_0 *y) {
+    float sum = 0.0f;
+    for (int64_t b = 0; b < nb; b++) {
+        int32_t s = 0;
+        for (int j = 0; j < QK8_0; j++) s += (int32_t)x[b].qs[j] * (int32_t)y[b].qs[j];
+        sum += (float)s * (ge_fp16_to_fp32(x[b].d) * ge_fp16_to_fp32(y[b].d));
+    }
+    return sum;
+}
+
+static void gemm_q8_0(int64_t nb, const block_q8_0 *W, int64_t n_rows, const block_q8_0 *A, int64_t n_tok,
+                      float *Y, int64_t ldy) {
+    for (int64_t t = 0; t < n_tok; t++)
+        for (int64_t r = 0; r < n_rows; r++) Y[t * ldy + r] = dot_q8_0(nb, W + r * nb, A + t * nb);
+}
+
+static float dot_f32(int64_t n, const float *x, const float *y) {
+    float s = 0.0f;
+    for (int64_t i = 0; i < n; i++) s += x[i] * y[i];
+    return s;
+}
+
+static void axpy_f32(int64_t n, float a, const float *x, float *y) {
+    for (int64_t i = 0; i < n; i++) y[i] += a * x[i];
+}
+
+const ge_kernels ge_kernels_scalar = {
+    "scalar", quantize_q8_0, gemm_q8_0, dot_f32, axpy_f32,
+};
