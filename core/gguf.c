@@ -204,7 +204,7 @@ int gguf_parse(gguf_file *f, const void *data, size_t size, char *err, size_t er
     /* Each metadata entry takes at least 12 bytes, each tensor info at least 24:
      * reject impossible counts before allocating for them. */
     if (n_kv > (size - r.pos) / 12 || n_tensors > (size - r.pos) / 24) {
-        ge_errorf(err, err_size, "GGUF file is corrupt: %llu metadata entries and %llu tensors cannot fit in %zu bytes",
+        ge_errorf(err, err_size, "GGUF file is truncated or corrupt: %llu metadata entries and %llu tensors cannot fit in %zu bytes",
                   (unsigned long long)n_kv, (unsigned long long)n_tensors, size);
         return GGUFEMBED_ERR_FORMAT;
     }
@@ -288,6 +288,7 @@ int gguf_parse(gguf_file *f, const void *data, size_t size, char *err, size_t er
 
     /* the data section starts at the next alignment boundary */
     uint64_t data_off = ((uint64_t)r.pos + f->alignment - 1) / f->alignment * f->alignment;
+    if (data_off > size && n_tensors == 0) data_off = size; /* no data section needed */
     if (data_off > size) {
         ge_errorf(err, err_size, "GGUF file is truncated: the tensor data section is missing");
         goto fail;

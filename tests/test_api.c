@@ -1,0 +1,258 @@
+/*
+ * test_api.c - the C API with the real model: options, task prompts, errors on
+ * bad files and bad input, truncation, several threads on one model, and fault
+ * injection (fail the Nth allocation for every N: a clean error, no leak).
+ *
+ *   test_api MODEL.gguf SCRATCH_DIR
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "../core/alloc.h"
+#include "../core/ggufembed.h"
+#include "check.h"
+#include "gguf_writer.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <string.h>
+
+static const char *g_model;
+static ggufembed_model *g_m;
+
+static int write_file(const char *path, const void *data, size_t n) {
+    FILE *f = fopen(path, "wb");
+    if (!f) return 0;
+    int ok = fwrite(data, 1, n, f) == n;
+    return fclose(f) == 0 && ok;
+}
+
+static void embed_text(ggufembed_context *ctx, const char *t, const ggufembed_embed_options *o, float *v) {
+    ggufembed_status s = ggufembed_embed(ctx, t, strlen(t), o, v, 768);
+    CHECK(s == GGUFEMBED_OK, "embed '%s': %s", t, ggufembed_context_last_error(ctx));
+}
+
+typedef struct thread_job {
+    const char *text;
+    float v[768];
+    int rc;
+} thread_job;
+
+static void *thread_main(void *p) {
+    thread_job *j = p;
+    ggufembed_context *ctx;
+    ggufembed_context_params cp = {1};
+    j->rc = ggufembed_context_new(g_m, &cp, &ctx);
+    for (int rep = 0; rep < 3 && !j->rc; rep++) j->rc = ggufembed_embed(ctx, j->text, strlen(j->text), NULL, j->v, 768);
+    ggufembed_context_free(ctx);
+    return NULL;
+}
+
+int main(int argc, char **argv) {
+    if (argc < 3) {
+        fprintf(stderr, "usage: test_api MODEL.gguf SCRATCH_DIR\n");
+        return 2;
+    }
+    g_model = argv[1];
+    const char *dir = argv[2];
+    char err[512], path[4096];
+    CHECK(ggufembed_version_number() == GGUFEMBED_VERSION_NUMBER &&
+              strcmp(ggufembed_version_string(), GGUFEMBED_VERSION_STRING) == 0, "version");
+    for (int s = 0; s <= GGUFEMBED_ERR_INTERNAL; s++)
+        CHECK(ggufembed_status_string((ggufembed_status)s)[0] != 0, "status text %d", s);
+
+    /* ---- bad files: one clear message each, never a crash */
+    ggufembed_model *m = (ggufembed_model *)1;
+    CHECK(ggufembed_model_open_file("/nonexistent/model.gguf", &m, err, sizeof err) == GGUFEMBED_ERR_IO && m == NULL &&
+              strstr(err, "No such file"), "missing file: %s", err);
+    snprintf(path, sizeof path, "%s/not-gguf.bin", dir);
+    write_file(path, "hello, I am a text file\n", 24);
+    CHECK(ggufembed_model_open_file(path, &m, err, sizeof err) == GGUFEMBED_ERR_FORMAT && strstr(err, "not a GGUF"),
+          "not gguf: %s", err);
+    snprintf(path, sizeof path, "%s/empty.gguf", dir);
+    write_file(path, "", 0);
+    CHECK(ggufembed_model_open_file(path, &m, err, sizeof err) == GGUFEMBED_ERR_FORMAT, "empty: %s", err);
+    CHECK(ggufembed_model_open_file(dir, &m, err, sizeof err) == GGUFEMBED_ERR_IO, "directory: %s", err);
+    {
+        gw w = {0};
+        gw_bytes(&w, "GGUF", 4), gw_u32(&w, 3), gw_u64(&w, 0), gw_u64(&w, 1);
+        gw_str(&w, "general.architecture"), gw_u32(&w, 8), gw_str(&w, "bert");
+        CHECK(ggufembed_model_open_memory(w.p, w.n, &m, err, sizeof err) == GGUFEMBED_ERR_UNSUPPORTED &&
+                  strstr(err, "'bert'"), "other architecture: %s", err);
+        free(w.p);
+    }
+
+    /* the real model, then truncated copies of it */
+    ggufembed_status st = ggufembed_model_open_file(g_model, &g_m, err, sizeof err);
+    CHECK(st == GGUFEMBED_OK, "open %s: %s", g_model, err);
+    if (st) return check_summary("test_api");
+    ggufembed_model_info info;
+    CHECK(ggufembed_model_get_info(g_m, &info) == GGUFEMBED_OK && info.dimension == 768 && info.context_length == 2048 &&
+              info.vocab_size == 262144 && strcmp(info.architecture, "gemma-embedding") == 0,
+          "info");
+    {
+        FILE *f = fopen(g_model, "rb");
+        size_t cut[] = {100, 4u << 20, 200u << 20, (size_t)info.file_size - 1};
+        char *buf = malloc(cut[3]);
+        size_t got = fread(buf, 1, cut[3], f);
+        fclose(f);
+        for (int i = 0; i < 4 && got == cut[3]; i++) {
+            snprintf(path, sizeof path, "%s/truncated.gguf", dir);
+            write_file(path, buf, cut[i]);
+            st = ggufembed_model_open_file(path, &m, err, sizeof err);
+            CHECK(st == GGUFEMBED_ERR_FORMAT && strstr(err, "truncated"), "truncated at %zu: %d %s", cut[i], st, err);
+        }
+        free(buf);
+        remove(path);
+    }
+
+    ggufembed_context *ctx;
+    CHECK(ggufembed_context_new(g_m, NULL, &ctx) == GGUFEMBED_OK, "context");
+    float a[768], b[768];
+
+    /* ---- task prompts are exactly the model card's templates */
+    ggufembed_embed_options o;
+    ggufembed_embed_options_init(&o);
+    o.task = GGUFEMBED_TASK_QUERY;
+    embed_text(ctx, "Which planet is the largest?", &o, a);
+    embed_text(ctx, "task: search result | query: Which planet is the largest?", NULL, b);
+    CHECK(memcmp(a, b, sizeof a) == 0, "query template");
+    o.task = GGUFEMBED_TASK_DOCUMENT;
+    o.title = "Jupiter";
+    embed_text(ctx, "Jupiter is the largest planet.", &o, a);
+    embed_text(ctx, "title: Jupiter | text: Jupiter is the largest planet.", NULL, b);
+    CHECK(memcmp(a, b, sizeof a) == 0, "document template with title");
+    o.title = NULL;
+    embed_text(ctx, "Jupiter is the largest planet.", &o, a);
+    embed_text(ctx, "title: none | text: Jupiter is the largest planet.", NULL, b);
+    CHECK(memcmp(a, b, sizeof a) == 0, "document template without title");
+    const char *names[] = {"none", "query", "document", "question-answering", "fact_checking", "Classification",
+                           "clustering", "sentence similarity", "code-retrieval"};
+    for (int t = 0; t < 9; t++) {
+        ggufembed_task task;
+        CHECK(ggufembed_task_from_name(names[t], &task) == GGUFEMBED_OK && (int)task == t, "task name %s", names[t]);
+    }
+    ggufembed_task task;
+    CHECK(ggufembed_task_from_name("search", &task) == GGUFEMBED_ERR_INVALID_ARGUMENT, "unknown task name");
+
+    /* ---- options: normalization off, dimensions, bad values */
+    ggufembed_embed_options_init(&o);
+    o.normalize = 0;
+    embed_text(ctx, "raw vector", &o, a);
+    double nrm = 0;
+    for (int i = 0; i < 768; i++) nrm += (double)a[i] * a[i];
+    CHECK(fabs(nrm - 1.0) > 1e-3, "unnormalized vector has norm^2 %g", nrm);
+    ggufembed_embed_options_init(&o);
+    o.dimensions = 769;
+    CHECK(ggufembed_embed(ctx, "x", 1, &o, a, 768) == GGUFEMBED_ERR_INVALID_ARGUMENT &&
+              strstr(ggufembed_context_last_error(ctx), "dimensions"), "dimensions out of range");
+    o.dimensions = 0;
+    o.task = (ggufembed_task)99;
+    CHECK(ggufembed_embed(ctx, "x", 1, &o, a, 768) == GGUFEMBED_ERR_INVALID_ARGUMENT, "bad task");
+    o.task = GGUFEMBED_TASK_QUERY;
+    o.title = "t";
+    CHECK(ggufembed_embed(ctx, "x", 1, &o, a, 768) == GGUFEMBED_ERR_INVALID_ARGUMENT, "title without document task");
+    CHECK(ggufembed_embed(ctx, "x", 1, NULL, a, 100) == GGUFEMBED_ERR_BUFFER_TOO_SMALL, "small output");
+    CHECK(ggufembed_embed(ctx, NULL, 5, NULL, a, 768) == GGUFEMBED_ERR_INVALID_ARGUMENT, "NULL text");
+    CHECK(ggufembed_embed(NULL, "x", 1, NULL, a, 768) == GGUFEMBED_ERR_INVALID_ARGUMENT, "NULL ctx");
+    CHECK(ggufembed_embed(ctx, "", 0, NULL, a, 768) == GGUFEMBED_OK, "empty text embeds (BOS EOS)");
+
+    /* ---- invalid UTF-8 is tokenized byte-wise, never fails */
+    const char bad_utf8[] = "ab\xff\xfe\xc3(\xe2\x82 \xf0\x9f\x98";
+    int32_t ids[64];
+    size_t nids = 0;
+    CHECK(ggufembed_tokenize(ctx, bad_utf8, sizeof bad_utf8 - 1, GGUFEMBED_TOKENIZE_DEFAULT, ids, 64, &nids) ==
+              GGUFEMBED_OK && nids > 4, "invalid utf-8 tokenizes");
+    CHECK(ggufembed_embed(ctx, bad_utf8, sizeof bad_utf8 - 1, NULL, a, 768) == GGUFEMBED_OK, "invalid utf-8 embeds");
+    CHECK(ggufembed_tokenize(ctx, "Hello world", 11, GGUFEMBED_TOKENIZE_DEFAULT, ids, 2, &nids) ==
+              GGUFEMBED_ERR_BUFFER_TOO_SMALL && nids == 4, "tokenize reports the needed size");
+    CHECK(ggufembed_tokenize(ctx, "Hello world", 11, 0, ids, 64, &nids) == GGUFEMBED_OK && nids == 2, "no special tokens");
+    CHECK(ggufembed_tokenize(ctx, "<bos>", 5, GGUFEMBED_TOKENIZE_PARSE_SPECIAL, ids, 64, &nids) == GGUFEMBED_OK &&
+              nids == 1 && ids[0] == 2, "<bos> parsed as special");
+    CHECK(ggufembed_tokenize(ctx, "<bos>", 5, 0, ids, 64, &nids) == GGUFEMBED_OK && nids > 1, "<bos> as plain text");
+
+    /* ---- over-long text: error by default, truncation on request */
+    size_t long_len = 3 * 2100;
+    char *long_text = malloc(long_len + 1);
+    for (size_t i = 0; i < long_len; i += 3) memcpy(long_text + i, "ab ", 3);
+    long_text[long_len] = 0;
+    st = ggufembed_embed(ctx, long_text, long_len, NULL, a, 768);
+    CHECK(st == GGUFEMBED_ERR_TOO_LONG && strstr(ggufembed_context_last_error(ctx), "2048"), "too long: %s",
+          ggufembed_context_last_error(ctx));
+    ggufembed_embed_options_init(&o);
+    o.truncation = GGUFEMBED_TRUNCATE_END;
+    CHECK(ggufembed_embed(ctx, long_text, long_len, &o, a, 768) == GGUFEMBED_OK, "truncated embed: %s",
+          ggufembed_context_last_error(ctx));
+
+    /* ---- progress and cancellation in a batch */
+    {
+        const char *texts[5] = {"one", "two", "three", "four", "five"};
+        float out[5 * 768];
+        int calls = 0;
+        struct { int *calls; } u = {&calls};
+        (void)u;
+        ggufembed_embed_options_init(&o);
+        o.progress = NULL;
+        CHECK(ggufembed_embed_batch(ctx, texts, NULL, 5, &o, out, 5 * 768) == GGUFEMBED_OK, "batch");
+        embed_text(ctx, "three", NULL, a);
+        double d = 0;
+        for (int i = 0; i < 768; i++) d += (double)a[i] * out[2 * 768 + i];
+        CHECK(d > 0.99999, "batch item equals single embed: %f", d);
+    }
+
+    /* ---- several threads on one model, each with its own context */
+    {
+        const char *texts[4] = {"first thread text", "Zweiter Faden", "第三个线程", "fourth, longer text about threads"};
+        thread_job jobs[4];
+        pthread_t th[4];
+        for (int i = 0; i < 4; i++) {
+            jobs[i].text = texts[i];
+            pthread_create(&th[i], NULL, thread_main, &jobs[i]);
+        }
+        for (int i = 0; i < 4; i++) pthread_join(th[i], NULL);
+        for (int i = 0; i < 4; i++) {
+            embed_text(ctx, texts[i], NULL, a);
+            CHECK(jobs[i].rc == 0 && memcmp(a, jobs[i].v, sizeof a) == 0, "thread %d result differs", i);
+        }
+    }
+    ggufembed_context_free(ctx);
+
+    /* ---- fault injection: fail allocation N for every N until the call succeeds */
+    {
+        int n_open = 0, n_embed = 0, bad = 0;
+        for (long n = 1;; n++) {
+            ge_alloc_fail_after(n);
+            ggufembed_model *fm = NULL;
+            st = ggufembed_model_open_file(g_model, &fm, err, sizeof err);
+            ge_alloc_fail_after(0);
+            if (st == GGUFEMBED_OK) {
+                ggufembed_model_free(fm);
+                break;
+            }
+            n_open++;
+            if (st != GGUFEMBED_ERR_OUT_OF_MEMORY || fm != NULL) bad++;
+        }
+        for (long n = 1;; n++) {
+            ge_alloc_fail_after(n);
+            ggufembed_context *fc = NULL;
+            st = ggufembed_context_new(g_m, NULL, &fc);
+            if (st == GGUFEMBED_OK) {
+                const char *texts[2] = {"fault injection", "second text <bos> with a special token"};
+                float out[2 * 768];
+                ggufembed_embed_options_init(&o);
+                o.task = GGUFEMBED_TASK_DOCUMENT;
+                st = ggufembed_embed_batch(fc, texts, NULL, 2, &o, out, 2 * 768);
+            }
+            ge_alloc_fail_after(0);
+            ggufembed_context_free(fc);
+            if (st == GGUFEMBED_OK) break;
+            n_embed++;
+            if (st != GGUFEMBED_ERR_OUT_OF_MEMORY) bad++;
+        }
+        printf("fault injection: %d failing allocations in open, %d in context+embed, all clean\n", n_open, n_embed);
+        CHECK(bad == 0 && n_open > 3 && n_embed > 3, "%d injected failures gave the wrong status", bad);
+    }
+    free(long_text);
+    ggufembed_model_free(g_m);
+    ggufembed_model_free(NULL);
+    ggufembed_context_free(NULL);
+    return check_summary("test_api");
+}

@@ -1,0 +1,163 @@
+/*
+ * test_golden.c - the real model against llama.cpp's own outputs.
+ *
+ *   test_golden MODEL.gguf GOLDEN_DIR
+ *
+ * GOLDEN_DIR holds corpus.jsonl (texts), tokens.jsonl (llama-tokenize ids) and
+ * embeddings.f32 (llama-embedding vectors, L2-normalized, N x dim), written by
+ * tests/golden/generate.sh. Requirements (issue #2):
+ *   - identical token ids for every text;
+ *   - cosine >= 0.999 for every text and >= 0.9995 on average;
+ *   - Matryoshka dimensions (truncate + renormalize) agree as well;
+ *   - scalar and AVX2 kernels agree to cosine 0.99999;
+ *   - a text embedded alone equals the same text packed into a batch.
+ */
+#include "../core/ggufembed.h"
+#include "../simd/kernels.h"
+#include "check.h"
+#include "jsonl.h"
+
+#include <math.h>
+#include <string.h>
+
+static double cosine(const float *a, const float *b, int n) {
+    double d = 0, na = 0, nb = 0;
+    for (int i = 0; i < n; i++) {
+        d += (double)a[i] * b[i];
+        na += (double)a[i] * a[i];
+        nb += (double)b[i] * b[i];
+    }
+    return d / sqrt(na * nb + 1e-300);
+}
+
+int main(int argc, char **argv) {
+    if (argc < 3) {
+        fprintf(stderr, "usage: test_golden MODEL.gguf GOLDEN_DIR\n");
+        return 2;
+    }
+    const char *dir = argv[2];
+    char path[4096];
+    char err[512];
+    ggufembed_model *m = NULL;
+    ggufembed_status st = ggufembed_model_open_file(argv[1], &m, err, sizeof err);
+    CHECK(st == GGUFEMBED_OK, "open %s: %s", argv[1], err);
+    if (st) return check_summary("test_golden");
+    ggufembed_model_info info;
+    ggufembed_model_get_info(m, &info);
+    const int dim = info.dimension;
+
+    snprintf(path, sizeof path, "%s/corpus.jsonl", dir);
+    char *corpus = read_file(path, NULL);
+    snprintf(path, sizeof path, "%s/tokens.jsonl", dir);
+    char *tokens = read_file(path, NULL);
+    snprintf(path, sizeof path, "%s/embeddings.f32", dir);
+    size_t emb_bytes = 0;
+    float *gold = (float *)read_file(path, &emb_bytes);
+    CHECK(corpus && tokens && gold, "golden files missing in %s", dir);
+    if (!corpus || !tokens || !gold) return check_summary("test_golden");
+    char **cl, **tl;
+    size_t n = split_lines(corpus, &cl), nt = split_lines(tokens, &tl);
+    CHECK(n >= 300 && nt == n && emb_bytes == n * (size_t)dim * sizeof(float),
+          "corpus has %zu texts, tokens %zu lines, embeddings %zu bytes", n, nt, emb_bytes);
+    if (nt != n || emb_bytes != n * (size_t)dim * sizeof(float)) return check_summary("test_golden");
+
+    char **texts = malloc(n * sizeof(char *));
+    size_t *lens = malloc(n * sizeof(size_t));
+    for (size_t i = 0; i < n; i++) texts[i] = json_get_string(cl[i], "text", &lens[i]);
+
+    ggufembed_context *ctx;
+    CHECK(ggufembed_context_new(m, NULL, &ctx) == GGUFEMBED_OK, "context");
+
+    /* 1. tokens */
+    size_t tok_ok = 0;
+    int32_t *ids = malloc(4096 * sizeof(int32_t));
+    for (size_t i = 0; i < n; i++) {
+        size_t ng = 0, nn = 0;
+        int32_t *g = json_get_ints(tl[i], "tokens", &ng);
+        st = ggufembed_tokenize(ctx, texts[i], lens[i], GGUFEMBED_TOKENIZE_DEFAULT, ids, 4096, &nn);
+        int same = st == GGUFEMBED_OK && nn == ng && memcmp(ids, g, ng * sizeof(int32_t)) == 0;
+        if (!same) {
+            size_t k = 0;
+            while (k < nn && k < ng && ids[k] == g[k]) k++;
+            fprintf(stderr, "token mismatch text %zu (%zu vs %zu tokens, first difference at %zu: %d vs %d)\n", i, nn,
+                    ng, k, k < nn ? ids[k] : -1, k < ng ? g[k] : -1);
+        }
+        tok_ok += same;
+        free(g);
+    }
+    CHECK(tok_ok == n, "token ids identical for %zu of %zu texts", tok_ok, n);
+
+    /* 2. embeddings, all texts in one batch call (packed forward passes) */
+    float *out = malloc(n * (size_t)dim * sizeof(float));
+    st = ggufembed_embed_batch(ctx, (const char *const *)texts, lens, n, NULL, out, n * (size_t)dim);
+    CHECK(st == GGUFEMBED_OK, "embed_batch: %s", ggufembed_context_last_error(ctx));
+    double min_cos = 1, sum_cos = 0;
+    size_t worst = 0;
+    for (size_t i = 0; i < n; i++) {
+        double c = cosine(out + i * dim, gold + i * dim, dim);
+        sum_cos += c;
+        if (c < min_cos) min_cos = c, worst = i;
+        CHECK(c >= 0.999, "text %zu cosine %.6f < 0.999", i, c);
+    }
+    double mean_cos = sum_cos / (double)n;
+    CHECK(mean_cos >= 0.9995, "mean cosine %.6f < 0.9995", mean_cos);
+
+    /* 3. alone == packed */
+    double min_alone = 1;
+    for (size_t i = 0; i < n; i += 17) {
+        float v[4096];
+        st = ggufembed_embed(ctx, texts[i], lens[i], NULL, v, 4096);
+        CHECK(st == GGUFEMBED_OK, "embed text %zu: %s", i, ggufembed_context_last_error(ctx));
+        double c = cosine(v, out + i * dim, dim);
+        if (c < min_alone) min_alone = c;
+    }
+    CHECK(min_alone >= 0.99999, "alone vs packed: min cosine %.7f", min_alone);
+
+    /* 4. Matryoshka: truncate the reference, renormalize, compare */
+    const int dims[] = {512, 256, 128};
+    double min_mat = 1;
+    for (int d = 0; d < 3; d++) {
+        ggufembed_embed_options o;
+        ggufembed_embed_options_init(&o);
+        o.dimensions = dims[d];
+        for (size_t i = 0; i < n; i += 7) {
+            float v[1024];
+            st = ggufembed_embed(ctx, texts[i], lens[i], &o, v, 1024);
+            double nv = 0;
+            for (int k = 0; k < dims[d]; k++) nv += (double)v[k] * v[k];
+            double c = cosine(v, gold + i * dim, dims[d]);
+            if (c < min_mat) min_mat = c;
+            CHECK(st == GGUFEMBED_OK && fabs(nv - 1.0) < 1e-5 && c >= 0.999, "dim %d text %zu: cosine %.6f, norm^2 %.6f",
+                  dims[d], i, c, nv);
+        }
+    }
+
+    /* 5. scalar reference kernels vs the active ones */
+    const char *active = ge_kernels_active()->name;
+    double min_kern = 1;
+    if (strcmp(active, "scalar") != 0) {
+        ge_kernels_select("scalar");
+        ggufembed_context *sctx;
+        ggufembed_context_new(m, NULL, &sctx);
+        for (size_t i = 0; i < n; i += 11) {
+            if (lens[i] > 2000) continue; /* scalar is slow: keep it to short and medium texts */
+            float v[4096];
+            st = ggufembed_embed(sctx, texts[i], lens[i], NULL, v, 4096);
+            double c = cosine(v, out + i * dim, dim);
+            if (c < min_kern) min_kern = c;
+            CHECK(st == GGUFEMBED_OK && c >= 0.99999, "scalar vs %s text %zu: cosine %.7f", active, i, c);
+        }
+        ggufembed_context_free(sctx);
+        ge_kernels_select(active);
+    }
+
+    printf("golden: %zu texts, tokens identical %zu/%zu (%.2f%%), cosine min %.6f (text %zu) mean %.6f; "
+           "alone-vs-packed min %.7f; matryoshka min %.6f; scalar-vs-%s min %.7f\n",
+           n, tok_ok, n, 100.0 * (double)tok_ok / (double)n, min_cos, worst, mean_cos, min_alone, min_mat, active,
+           min_kern);
+    for (size_t i = 0; i < n; i++) free(texts[i]);
+    free(texts), free(lens), free(ids), free(out), free(cl), free(tl), free(corpus), free(tokens), free(gold);
+    ggufembed_context_free(ctx);
+    ggufembed_model_free(m);
+    return check_summary("test_golden");
+}

@@ -1,0 +1,111 @@
+/*
+ * test_kernels.c - every kernel table available on this CPU against the scalar
+ * reference (ggml's test-quantize-fns idea): random inputs, many shapes.
+ */
+#include "../simd/kernels.h"
+#include "../core/util.h"
+#include "check.h"
+
+#include <math.h>
+#include <string.h>
+
+static uint64_t g_rng = 0x9E3779B97F4A7C15ull;
+static float frand(void) { /* xorshift, uniform in [-1, 1) */
+    g_rng ^= g_rng << 13;
+    g_rng ^= g_rng >> 7;
+    g_rng ^= g_rng << 17;
+    return (float)((g_rng >> 40) / (double)(1ull << 24)) * 2.0f - 1.0f;
+}
+
+static void fill(float *x, int64_t n, float scale) {
+    for (int64_t i = 0; i < n; i++) x[i] = frand() * scale;
+}
+
+int main(void) {
+    const ge_kernels *all[8];
+    int n_impl = ge_kernels_available(all, 8);
+    const ge_kernels *ref = &ge_kernels_scalar;
+    CHECK(n_impl >= 1 && all[0] == ref, "scalar must be first");
+    printf("kernels available:");
+    for (int i = 0; i < n_impl; i++) printf(" %s", all[i]->name);
+    printf("\n");
+
+    enum { MAXN = 2048, MAXR = 37, MAXT = 9 };
+    static float x[MAXN * MAXT], w[MAXN * MAXR], y_ref[MAXT * MAXR], y[MAXT * MAXR];
+    static block_q8_0 qa_ref[MAXN / 32 * MAXT], qa[MAXN / 32 * MAXT], qw[MAXN / 32 * MAXR];
+
+    for (int impl = 0; impl < n_impl; impl++) {
+        const ge_kernels *k = all[impl];
+        const int64_t sizes[] = {32, 64, 256, 768, 1152, 2048};
+        for (size_t si = 0; si < sizeof sizes / sizeof sizes[0]; si++) {
+            const int64_t n = sizes[si], nb = n / 32;
+            /* quantize: identical blocks except at exact .5 ties (none with random data) */
+            fill(x, n * MAXT, 3.0f);
+            x[5] = 0.0f;
+            for (int i = 0; i < 32; i++) x[n + i] = 0.0f; /* an all-zero block */
+            ref->quantize_q8_0(x, qa_ref, n * MAXT);
+            k->quantize_q8_0(x, qa, n * MAXT);
+            int diff = 0;
+            for (int64_t b = 0; b < nb * MAXT; b++) {
+                diff += qa_ref[b].d != qa[b].d;
+                for (int j = 0; j < 32; j++) diff += abs(qa_ref[b].qs[j] - qa[b].qs[j]) > 0;
+            }
+            CHECK(diff == 0, "%s quantize_q8_0 n=%lld: %d values differ from scalar", k->name, (long long)n, diff);
+
+            /* gemm: same integer sums, float accumulation order may differ */
+            fill(w, n * MAXR, 0.1f);
+            ref->quantize_q8_0(w, qw, n * MAXR);
+            const int64_t shapes[][2] = {{1, 1}, {4, 1}, {5, 3}, {MAXR, MAXT}, {8, 2}};
+            for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+                const int64_t rows = shapes[s][0], toks = shapes[s][1];
+                memset(y, 0, sizeof y);
+                ref->gemm_q8_0(nb, qw, rows, qa_ref, toks, y_ref, rows);
+                k->gemm_q8_0(nb, qw, rows, qa_ref, toks, y, rows);
+                /* normwise: sum order differs, single outputs may cancel to ~0 */
+                double e2 = 0, r2 = 0;
+                for (int64_t i = 0; i < rows * toks; i++) {
+                    e2 += ((double)y[i] - y_ref[i]) * ((double)y[i] - y_ref[i]);
+                    r2 += (double)y_ref[i] * y_ref[i];
+                }
+                CHECK(sqrt(e2 / (r2 + 1e-30)) < 1e-5, "%s gemm_q8_0 n=%lld %lldx%lld: relative error %g", k->name,
+                      (long long)n, (long long)rows, (long long)toks, sqrt(e2 / (r2 + 1e-30)));
+                /* and against the float product: Q8_0 error stays small */
+                double num = 0, den = 0;
+                for (int64_t t = 0; t < toks; t++)
+                    for (int64_t r = 0; r < rows; r++) {
+                        double exact = 0;
+                        for (int64_t i = 0; i < n; i++) exact += (double)w[r * n + i] * x[t * n + i];
+                        num += (exact - y[t * rows + r]) * (exact - y[t * rows + r]);
+                        den += exact * exact;
+                    }
+                CHECK(rows * toks < 15 || sqrt(num / (den + 1e-30)) < 0.02, "%s gemm_q8_0 vs float: relative error %g", k->name,
+                      sqrt(num / (den + 1e-30)));
+            }
+            /* f32 helpers */
+            fill(w, n, 1.0f);
+            double exact = 0;
+            for (int64_t i = 0; i < n; i++) exact += (double)w[i] * x[i];
+            float d = k->dot_f32(n, w, x);
+            CHECK(fabs(d - exact) < 1e-4 * (1 + fabs(exact)) * sqrt((double)n), "%s dot_f32 n=%lld: %g vs %g", k->name,
+                  (long long)n, d, exact);
+            memcpy(y, x, sizeof(float) * (size_t)(n < MAXT * MAXR ? n : MAXT * MAXR));
+            int64_t m = n < MAXT * MAXR ? n : MAXT * MAXR;
+            memcpy(y_ref, y, sizeof(float) * (size_t)m);
+            ref->axpy_f32(m - 3, 0.37f, w, y_ref);
+            k->axpy_f32(m - 3, 0.37f, w, y);
+            double worst = 0;
+            for (int64_t i = 0; i < m; i++) worst = fmax(worst, fabs((double)y[i] - y_ref[i]));
+            CHECK(worst < 1e-6, "%s axpy_f32: max diff %g", k->name, worst);
+        }
+    }
+    /* half-float conversion round trip over every finite half */
+    int bad = 0;
+    for (uint32_t h = 0; h < 0x10000; h++) {
+        if (((h >> 10) & 0x1f) == 0x1f) continue;
+        if (ge_fp32_to_fp16(ge_fp16_to_fp32((uint16_t)h)) != h) bad++;
+    }
+    CHECK(bad == 0, "%d halves do not round-trip", bad);
+    CHECK(ge_fp32_to_fp16(1.0f) == 0x3c00 && ge_fp32_to_fp16(-2.0f) == 0xc000 && ge_fp32_to_fp16(65520.0f) == 0x7c00,
+          "fp16 constants");
+    return check_summary("test_kernels");
+}
