@@ -74,6 +74,11 @@ ggufembed_status ge_model_open_bytes(const void *data, size_t size, void (*relea
         snprintf(m->name, sizeof m->name, "%.*s", (int)(s.len > 120 ? 120 : s.len), s.ptr);
     if ((rc = ge_vocab_load(&m->vocab, &m->gguf, err, es))) goto fail;
     if ((rc = ge_model_load_gemma(m, err, es))) goto fail;
+    if (!(m->gelu_table = ge_gelu_table_new())) {
+        ge_errorf(err, es, "out of memory");
+        rc = GGUFEMBED_ERR_OUT_OF_MEMORY;
+        goto fail;
+    }
     m->release = release;
     m->release_user = release_user;
     *out = m;
@@ -96,6 +101,7 @@ void ggufembed_model_free(ggufembed_model *m) {
         m->owned = next;
     }
     ge_free(m->layers);
+    ge_free(m->gelu_table);
     ge_vocab_free(&m->vocab);
     gguf_release(&m->gguf);
     if (m->release) m->release(m->release_user);

@@ -562,6 +562,33 @@ static float gelu_tanh(float x) {
     return 0.5f * x * (1.0f + tanhf(c * x * (1.0f + 0.044715f * x * x)));
 }
 
+/* ggml's CPU GELU (GGML_GELU_FP16): x rounded to fp16, looked up in a table of
+ * fp16-rounded results; identity above 10, zero below -10. Matching it keeps us
+ * closest to llama.cpp, and a lookup is cheaper than tanhf. */
+float *ge_gelu_table_new(void) {
+    float *t = ge_malloc(sizeof(float) * 65536);
+    if (!t) return NULL;
+    for (uint32_t h = 0; h < 65536; h++) t[h] = ge_fp16_to_fp32(ge_fp32_to_fp16(gelu_tanh(ge_fp16_to_fp32((uint16_t)h))));
+    return t;
+}
+
+typedef struct geglu_job {
+    const float *table;
+    float *g;        /* [n] gate in, gelu(gate) * up out */
+    const float *u;  /* [n] up */
+    int64_t n;
+} geglu_job;
+
+static void geglu_task(void *arg, int ith, int nth) {
+    geglu_job *j = arg;
+    const int64_t per = (j->n + nth - 1) / nth, i0 = per * ith, i1 = i0 + per < j->n ? i0 + per : j->n;
+    for (int64_t i = i0; i < i1; i++) {
+        const float x = j->g[i];
+        const float gx = x <= -10.0f ? 0.0f : x >= 10.0f ? x : j->table[ge_fp32_to_fp16(x)];
+        j->g[i] = gx * j->u[i];
+    }
+}
+
 /* ------------------------------------------------------------ the forward pass */
 
 int ge_model_forward(ggufembed_context *ctx, const int32_t *tokens, const size_t *seq_off, int n_seq, float *out) {
@@ -626,7 +653,8 @@ int ge_model_forward(ggufembed_context *ctx, const int32_t *tokens, const size_t
         prepare_input(ctx, s->xn, T, E);
         linear(ctx, &ly->gate, s->xn, s->g, T);
         linear(ctx, &ly->up, s->xn, s->u, T);
-        for (int64_t i = 0; i < T * F; i++) s->g[i] = gelu_tanh(s->g[i]) * s->u[i];
+        geglu_job gj = {m->gelu_table, s->g, s->u, T * F};
+        parallel(ctx, geglu_task, &gj);
         prepare_input(ctx, s->g, T, F);
         linear(ctx, &ly->down, s->g, s->xn, T);
         rms_norm_rows(s->xn, ly->post_ffn_norm, s->xn, T, E, hp->eps);

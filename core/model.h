@@ -82,6 +82,7 @@ struct ggufembed_model {
     ge_matrix dense2;        /* [d2_out x n_embd] or absent (data NULL)          */
     ge_matrix dense3;        /* [n_out x d2_out] or absent                       */
     ge_owned *owned;
+    float *gelu_table;       /* [65536] gelu(x) by x's fp16 bits, rounded to fp16 as ggml does */
 
     char arch[64];
     char name[128];
@@ -136,6 +137,7 @@ ggufembed_status ge_model_open_bytes(const void *data, size_t size, void (*relea
                                      ggufembed_model **out, char *err, size_t err_size);
 
 /* gemma.c */
+float *ge_gelu_table_new(void);
 int ge_model_load_gemma(ggufembed_model *m, char *err, size_t err_size);
 /* Runs the network over n_seq packed sequences (tokens[seq_off[i] .. seq_off[i+1]))
  * and writes the pooled (pre-normalization) vector of each into out + i*hp.n_out. */

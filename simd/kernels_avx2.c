@@ -60,52 +60,61 @@ static void quantize_q8_0(const float *x, block_q8_0 *y, int64_t n) {
     }
 }
 
-static inline __m256 block_dot(__m256i a_abs, __m256i a, const block_q8_0 *w, __m256 scale, __m256 acc) {
+/* sum over one block of w[i]*a[i] as 8 int32 lanes converted to float:
+ * |w| x sign(a, w) keeps maddubs' unsigned operand non-negative */
+static inline __m256 block_dot(__m256i w_abs, __m256i w, __m256i a) {
     const __m256i ones = _mm256_set1_epi16(1);
-    __m256i wq = _mm256_loadu_si256((const __m256i *)w->qs);
-    __m256i prod16 = _mm256_maddubs_epi16(a_abs, _mm256_sign_epi8(wq, a));
-    __m256 sum = _mm256_cvtepi32_ps(_mm256_madd_epi16(prod16, ones));
-    return _mm256_fmadd_ps(sum, scale, acc);
+    __m256i prod16 = _mm256_maddubs_epi16(w_abs, _mm256_sign_epi8(a, w));
+    return _mm256_cvtepi32_ps(_mm256_madd_epi16(prod16, ones));
 }
 
-/* 4 weight rows x 1 token per tile; rows outer so a 4-row strip of W stays in
- * L1 while every token streams past it. */
-static void gemm_q8_0(int64_t nb, const block_q8_0 *W, int64_t n_rows, const block_q8_0 *A, int64_t n_tok,
-                      float *Y, int64_t ldy) {
-    int64_t r = 0;
-    for (; r + 4 <= n_rows; r += 4) {
-        const block_q8_0 *w0 = W + r * nb, *w1 = w0 + nb, *w2 = w1 + nb, *w3 = w2 + nb;
-        for (int64_t t = 0; t < n_tok; t++) {
-            const block_q8_0 *a = A + t * nb;
-            __m256 acc0 = _mm256_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
-            for (int64_t b = 0; b < nb; b++) {
-                __m256i aq = _mm256_loadu_si256((const __m256i *)a[b].qs);
-                __m256i aabs = _mm256_sign_epi8(aq, aq);
-                float da = fp16(a[b].d);
-                acc0 = block_dot(aabs, aq, &w0[b], _mm256_set1_ps(da * fp16(w0[b].d)), acc0);
-                acc1 = block_dot(aabs, aq, &w1[b], _mm256_set1_ps(da * fp16(w1[b].d)), acc1);
-                acc2 = block_dot(aabs, aq, &w2[b], _mm256_set1_ps(da * fp16(w2[b].d)), acc2);
-                acc3 = block_dot(aabs, aq, &w3[b], _mm256_set1_ps(da * fp16(w3[b].d)), acc3);
-            }
-            float *y = Y + t * ldy + r;
-            y[0] = hsum256(acc0);
-            y[1] = hsum256(acc1);
-            y[2] = hsum256(acc2);
-            y[3] = hsum256(acc3);
+#define KMAX 128 /* blocks per row handled with pre-converted scales (4096 inputs) */
+
+/* Y[t][r] for a tile of R rows x C tokens (R <= 4, C <= 2), all blocks: each
+ * weight block is loaded once for both tokens, each activation block once for
+ * all four rows. ws: the R rows' scales as float [4][KMAX]. */
+static inline void tile(int64_t nb, const block_q8_0 *W, const float *ws, int R, const block_q8_0 *A, int C,
+                        float *Y, int64_t ldy) {
+    float as[2][KMAX];
+    for (int c = 0; c < C; c++)
+        for (int64_t b = 0; b < nb; b++) as[c][b] = fp16(A[c * nb + b].d);
+    __m256 acc[4][2];
+    for (int r = 0; r < 4; r++) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
+    for (int64_t b = 0; b < nb; b++) {
+        __m256i a0 = _mm256_loadu_si256((const __m256i *)A[b].qs);
+        __m256i a1 = C > 1 ? _mm256_loadu_si256((const __m256i *)A[nb + b].qs) : a0;
+        const __m256 da0 = _mm256_broadcast_ss(&as[0][b]);
+        const __m256 da1 = C > 1 ? _mm256_broadcast_ss(&as[1][b]) : da0;
+        for (int r = 0; r < R; r++) {
+            __m256i wq = _mm256_loadu_si256((const __m256i *)W[r * nb + b].qs);
+            __m256i wabs = _mm256_sign_epi8(wq, wq);
+            const __m256 dw = _mm256_broadcast_ss(&ws[r * KMAX + b]);
+            acc[r][0] = _mm256_fmadd_ps(block_dot(wabs, wq, a0), _mm256_mul_ps(dw, da0), acc[r][0]);
+            if (C > 1) acc[r][1] = _mm256_fmadd_ps(block_dot(wabs, wq, a1), _mm256_mul_ps(dw, da1), acc[r][1]);
         }
     }
-    for (; r < n_rows; r++) {
-        const block_q8_0 *w = W + r * nb;
-        for (int64_t t = 0; t < n_tok; t++) {
-            const block_q8_0 *a = A + t * nb;
-            __m256 acc = _mm256_setzero_ps();
-            for (int64_t b = 0; b < nb; b++) {
-                __m256i aq = _mm256_loadu_si256((const __m256i *)a[b].qs);
-                acc = block_dot(_mm256_sign_epi8(aq, aq), aq, &w[b],
-                                _mm256_set1_ps(fp16(a[b].d) * fp16(w[b].d)), acc);
-            }
-            Y[t * ldy + r] = hsum256(acc);
-        }
+    for (int r = 0; r < R; r++)
+        for (int c = 0; c < C; c++) Y[c * ldy + r] = hsum256(acc[r][c]);
+}
+
+/* Rows outer in strips of 4 so the strip (and its converted scales) stays in L1
+ * while every token pair streams past it; full 4x2 tiles use constant R, C so
+ * the compiler unrolls them. */
+static void gemm_q8_0(int64_t nb, const block_q8_0 *W, int64_t n_rows, const block_q8_0 *A, int64_t n_tok,
+                      float *Y, int64_t ldy) {
+    if (nb > KMAX) { /* wider than any layer here: split the sum over K chunks */
+        ge_kernels_scalar.gemm_q8_0(nb, W, n_rows, A, n_tok, Y, ldy);
+        return;
+    }
+    float ws[4 * KMAX];
+    for (int64_t r = 0; r < n_rows; r += 4) {
+        const int R = n_rows - r >= 4 ? 4 : (int)(n_rows - r);
+        for (int i = 0; i < R; i++)
+            for (int64_t b = 0; b < nb; b++) ws[i * KMAX + b] = fp16(W[(r + i) * nb + b].d);
+        int64_t t = 0;
+        if (R == 4)
+            for (; t + 2 <= n_tok; t += 2) tile(nb, W + r * nb, ws, 4, A + t * nb, 2, Y + t * ldy + r, ldy);
+        for (; t < n_tok; t++) tile(nb, W + r * nb, ws, R, A + t * nb, 1, Y + t * ldy + r, ldy);
     }
 }
 
