@@ -385,8 +385,17 @@ int ge_tokenize(const ge_vocab *v, ge_tok_scratch *s, const char *text, size_t l
         f[0].len = len;
         n_frag = 1;
     }
+    /* cheap filters before searching the text for each of the (thousands of)
+     * special tokens: which bytes and which adjacent byte pairs occur at all */
     uint8_t present[256] = {0};
-    for (size_t i = 0; i < len; i++) present[(uint8_t)text[i]] = 1;
+    uint64_t pairs[65536 / 64] = {0};
+    for (size_t i = 0; i < len; i++) {
+        present[(uint8_t)text[i]] = 1;
+        if (i + 1 < len) {
+            unsigned pr = (unsigned)(uint8_t)text[i] << 8 | (uint8_t)text[i + 1];
+            pairs[pr >> 6] |= 1ull << (pr & 63);
+        }
+    }
 
     for (int32_t k = 0; k < v->n_special && n_frag > 0; k++) {
         int32_t id = v->special[k];
@@ -395,6 +404,10 @@ int ge_tokenize(const ge_vocab *v, ge_tok_scratch *s, const char *text, size_t l
         size_t plen;
         const char *piece = ge_vocab_piece(v, id, &plen);
         if (plen > len || !present[(uint8_t)piece[0]]) continue;
+        if (plen > 1) {
+            unsigned pr = (unsigned)(uint8_t)piece[0] << 8 | (uint8_t)piece[1];
+            if (!(pairs[pr >> 6] >> (pr & 63) & 1)) continue;
+        }
         if (!find_bytes(text, len, piece, plen)) continue;
 
         /* split every raw fragment at each (leftmost, non-overlapping) occurrence */

@@ -97,24 +97,29 @@ static inline void tile(int64_t nb, const block_q8_0 *W, const float *ws, int R,
         for (int c = 0; c < C; c++) Y[c * ldy + r] = hsum256(acc[r][c]);
 }
 
-/* Rows outer in strips of 4 so the strip (and its converted scales) stays in L1
- * while every token pair streams past it; full 4x2 tiles use constant R, C so
- * the compiler unrolls them. */
+/* Tokens in chunks of TCHUNK so a chunk's activations stay in L1/L2; inside a
+ * chunk, rows in strips of 4 (with their converted scales) while every token
+ * pair of the chunk streams past. Full 4x2 tiles use constant R, C so the
+ * compiler unrolls them. */
+#define TCHUNK 32
 static void gemm_q8_0(int64_t nb, const block_q8_0 *W, int64_t n_rows, const block_q8_0 *A, int64_t n_tok,
                       float *Y, int64_t ldy) {
-    if (nb > KMAX) { /* wider than any layer here: split the sum over K chunks */
+    if (nb > KMAX) { /* wider than any layer here */
         ge_kernels_scalar.gemm_q8_0(nb, W, n_rows, A, n_tok, Y, ldy);
         return;
     }
     float ws[4 * KMAX];
-    for (int64_t r = 0; r < n_rows; r += 4) {
-        const int R = n_rows - r >= 4 ? 4 : (int)(n_rows - r);
-        for (int i = 0; i < R; i++)
-            for (int64_t b = 0; b < nb; b++) ws[i * KMAX + b] = fp16(W[(r + i) * nb + b].d);
-        int64_t t = 0;
-        if (R == 4)
-            for (; t + 2 <= n_tok; t += 2) tile(nb, W + r * nb, ws, 4, A + t * nb, 2, Y + t * ldy + r, ldy);
-        for (; t < n_tok; t++) tile(nb, W + r * nb, ws, R, A + t * nb, 1, Y + t * ldy + r, ldy);
+    for (int64_t t0 = 0; t0 < n_tok; t0 += TCHUNK) {
+        const int64_t t1 = t0 + TCHUNK < n_tok ? t0 + TCHUNK : n_tok;
+        for (int64_t r = 0; r < n_rows; r += 4) {
+            const int R = n_rows - r >= 4 ? 4 : (int)(n_rows - r);
+            for (int i = 0; i < R; i++)
+                for (int64_t b = 0; b < nb; b++) ws[i * KMAX + b] = fp16(W[(r + i) * nb + b].d);
+            int64_t t = t0;
+            if (R == 4)
+                for (; t + 2 <= t1; t += 2) tile(nb, W + r * nb, ws, 4, A + t * nb, 2, Y + t * ldy + r, ldy);
+            for (; t < t1; t++) tile(nb, W + r * nb, ws, R, A + t * nb, 1, Y + t * ldy + r, ldy);
+        }
     }
 }
 
