@@ -321,6 +321,7 @@ void ge_scratch_free(ge_scratch *s) {
     ge_free(s->pos);
     ge_free(s->seq_start);
     ge_free(s->seq_len);
+    ge_free(s->qblk);
     memset(s, 0, sizeof *s);
 }
 
@@ -362,14 +363,16 @@ int ge_scratch_reserve(ggufembed_context *ctx, int64_t T, int64_t max_pos) {
         ge_free(s->pos);
         ge_free(s->seq_start);
         ge_free(s->seq_len);
+        ge_free(s->qblk);
+        s->qblk = ge_malloc((size_t)cap * sizeof(int32_t));
         s->pos = ge_malloc((size_t)cap * sizeof(int32_t));
         s->seq_start = ge_malloc((size_t)cap * sizeof(int32_t));
         s->seq_len = ge_malloc((size_t)cap * sizeof(int32_t));
-        if (!s->aq || !s->pos || !s->seq_start || !s->seq_len) return GGUFEMBED_ERR_OUT_OF_MEMORY;
+        if (!s->aq || !s->pos || !s->seq_start || !s->seq_len || !s->qblk) return GGUFEMBED_ERR_OUT_OF_MEMORY;
         s->cap_tokens = cap;
     }
     if (!s->scores) {
-        if (!grow_floats(&s->scores, (size_t)ctx->n_threads * (size_t)hp->n_ctx) ||
+        if (!grow_floats(&s->scores, (size_t)ctx->n_threads * QBLK * (size_t)hp->n_ctx) ||
             !grow_floats(&s->rowbuf, (size_t)ctx->n_threads * (size_t)max_in) ||
             !grow_floats(&s->pooled, 2 * (size_t)max_in))
             return GGUFEMBED_ERR_OUT_OF_MEMORY;
@@ -513,7 +516,9 @@ typedef struct attn_job {
     int local;
 } attn_job;
 
-/* One (token, head) pair at a time: softmax(q k^T) v over the token's sequence. */
+/* Attention for one head and a block of up to QBLK consecutive queries of one
+ * text: scores against the keys the block can see (the union of its queries'
+ * windows), a softmax per query over its own window, then P V. */
 static void attn_task(void *arg, int ith, int nth) {
     attn_job *j = arg;
     ggufembed_context *ctx = j->ctx;
@@ -521,39 +526,44 @@ static void attn_task(void *arg, int ith, int nth) {
     const ge_kernels *k = ctx->kern;
     const ge_scratch *s = &ctx->s;
     const int32_t D = hp->head_dim, H = hp->n_head, KV = hp->n_kv_head;
+    const int64_t HD = (int64_t)H * D, KVD = (int64_t)KV * D;
     const int32_t half_window = j->local ? hp->n_swa / 2 : INT32_MAX;
-    float *sc = s->scores + (size_t)ith * (size_t)hp->n_ctx;
-    const int64_t items = j->T * H;
+    const int64_t n_ctx = hp->n_ctx;
+    float *sc = s->scores + (size_t)ith * QBLK * (size_t)n_ctx;
+    const int64_t items = s->n_qblk * H;
     const int64_t per = (items + nth - 1) / nth;
     const int64_t i0 = per * ith, i1 = i0 + per < items ? i0 + per : items;
     for (int64_t it = i0; it < i1; it++) {
-        const int64_t t = it / H;
+        const int64_t b = it / H;
         const int h = (int)(it % H), kvh = h / (H / KV);
-        const float *q = s->q + (t * H + h) * D;
-        const int32_t start = s->seq_start[t], len = s->seq_len[t], p = s->pos[t];
-        /* the window: |p - p'| <= n_swa/2 on local layers */
-        int32_t lo = 0, hi = len;
-        if (half_window != INT32_MAX) {
-            lo = p - half_window > 0 ? p - half_window : 0;
-            hi = p + half_window + 1 < len ? p + half_window + 1 : len;
+        const int64_t t0 = s->qblk[b];
+        const int32_t start = s->seq_start[t0], len = s->seq_len[t0];
+        const int64_t m = len - s->pos[t0] < QBLK ? len - s->pos[t0] : QBLK;
+        /* window of query p: [p - w, p + w] inside the text; the block's union */
+        int32_t lo[QBLK], hi[QBLK];
+        for (int64_t i = 0; i < m; i++) {
+            const int32_t p = s->pos[t0 + i];
+            lo[i] = half_window == INT32_MAX || p - half_window < 0 ? 0 : p - half_window;
+            hi[i] = half_window == INT32_MAX || p + half_window + 1 > len ? len : p + half_window + 1;
         }
-        float mx = -INFINITY;
-        for (int32_t jp = lo; jp < hi; jp++) {
-            const float *kr = s->k + ((int64_t)(start + jp) * KV + kvh) * D;
-            const float v = k->dot_f32(D, q, kr) * hp->attn_scale;
-            sc[jp - lo] = v;
-            if (v > mx) mx = v;
+        const int32_t ulo = lo[0], uhi = hi[m - 1], n = uhi - ulo;
+        const float *K = s->k + ((int64_t)(start + ulo) * KV + kvh) * D;
+        const float *V = s->v + ((int64_t)(start + ulo) * KV + kvh) * D;
+        k->scores_f32(m, n, D, s->q + t0 * HD + (int64_t)h * D, HD, K, KVD, hp->attn_scale, sc, n_ctx);
+        for (int64_t i = 0; i < m; i++) {
+            float *row = sc + i * n_ctx;
+            const int32_t a = lo[i] - ulo, e = hi[i] - ulo;
+            float mx = -INFINITY;
+            for (int32_t jj = a; jj < e; jj++) mx = row[jj] > mx ? row[jj] : mx;
+            double sum = 0.0;
+            for (int32_t jj = a; jj < e; jj++) {
+                row[jj] = expf(row[jj] - mx);
+                sum += row[jj];
+            }
+            const float inv = (float)(1.0 / sum);
+            for (int32_t jj = 0; jj < n; jj++) row[jj] = jj >= a && jj < e ? row[jj] * inv : 0.0f;
         }
-        double sum = 0.0;
-        for (int32_t jp = 0; jp < hi - lo; jp++) {
-            sc[jp] = expf(sc[jp] - mx);
-            sum += sc[jp];
-        }
-        const float inv = (float)(1.0 / sum);
-        float *o = s->att + (t * H + h) * D;
-        memset(o, 0, sizeof(float) * (size_t)D);
-        for (int32_t jp = lo; jp < hi; jp++)
-            k->axpy_f32(D, sc[jp - lo] * inv, s->v + ((int64_t)(start + jp) * KV + kvh) * D, o);
+        k->pv_f32(m, n, D, sc, n_ctx, V, KVD, s->att + t0 * HD + (int64_t)h * D, HD);
     }
 }
 
@@ -603,11 +613,13 @@ int ge_model_forward(ggufembed_context *ctx, const int32_t *tokens, const size_t
     ge_scratch *s = &ctx->s;
     const int64_t E = hp->n_embd, F = hp->n_ff, HD = (int64_t)hp->n_head * hp->head_dim;
 
+    s->n_qblk = 0;
     for (int i = 0; i < n_seq; i++)
         for (size_t t = seq_off[i]; t < seq_off[i + 1]; t++) {
             s->pos[t] = (int32_t)(t - seq_off[i]);
             s->seq_start[t] = (int32_t)seq_off[i];
             s->seq_len[t] = (int32_t)(seq_off[i + 1] - seq_off[i]);
+            if (s->pos[t] % QBLK == 0) s->qblk[s->n_qblk++] = (int32_t)t;
         }
 
     /* 1. gather and scale the token embeddings */

@@ -90,6 +90,9 @@ struct ggufembed_model {
     uint64_t n_params;
 };
 
+/* queries handled together in attention (one K/V row load serves all of them) */
+#define QBLK 4
+
 /* Per-token activations for a packed batch of up to cap_tokens tokens. */
 typedef struct ge_scratch {
     int64_t cap_tokens;
@@ -105,7 +108,9 @@ typedef struct ge_scratch {
     int32_t *pos;    /* [T] position of each token inside its sequence          */
     int32_t *seq_start; /* [T] first token of the token's sequence              */
     int32_t *seq_len;   /* [T] length of that sequence                          */
-    float *scores;   /* [n_threads x n_ctx] attention scores, one row a thread  */
+    float *scores;   /* [n_threads x QBLK x n_ctx] attention scores per thread   */
+    int32_t *qblk;   /* [T] first token of each block of <= QBLK queries         */
+    int64_t n_qblk;  /* blocks in the current pass (no block spans two texts)    */
     float *rowbuf;   /* [n_threads x max_in] dequantized weight rows (non-Q8_0) */
     float *pooled;   /* [max(n_embd, dense dims)] x 2: pooled, dense work      */
     float *rope_cos[2], *rope_sin[2]; /* [rope_cap x n_rot/2], 0 local 1 global */

@@ -27,6 +27,15 @@ typedef struct ge_kernels {
     void (*gemm_q8_0)(int64_t nb, const block_q8_0 *W, int64_t n_rows, const block_q8_0 *A, int64_t n_tok,
                       float *Y, int64_t ldy);
 
+    /* Attention products on f32 rows (the head dimension d is a multiple of 8):
+     *   scores_f32: S[i * lds + j] = scale * dot(Q[i * ldq .. +d], K[j * ldk .. +d])   i < m, j < n
+     *   pv_f32:     O[i * ldo + c] = sum_j P[i * ldp + j] * V[j * ldv + c]             i < m, c < d
+     * m is small (a block of queries); n is the number of keys. */
+    void (*scores_f32)(int64_t m, int64_t n, int64_t d, const float *Q, int64_t ldq, const float *K, int64_t ldk,
+                       float scale, float *S, int64_t lds);
+    void (*pv_f32)(int64_t m, int64_t n, int64_t d, const float *P, int64_t ldp, const float *V, int64_t ldv,
+                   float *O, int64_t ldo);
+
     /* sum x[i]*y[i] */
     float (*dot_f32)(int64_t n, const float *x, const float *y);
     /* y[i] += a * x[i] */

@@ -143,6 +143,64 @@ static void axpy_f32(int64_t n, float a, const float *x, float *y) {
     for (; i < n; i++) y[i] += a * x[i];
 }
 
+/* S = scale * Q K^T: tiles of up to 4 queries x 2 keys, each K row loaded once
+ * for all the queries of the tile. */
+static void scores_f32(int64_t m, int64_t n, int64_t d, const float *Q, int64_t ldq, const float *K, int64_t ldk,
+                       float scale, float *S, int64_t lds) {
+    for (int64_t i0 = 0; i0 < m; i0 += 4) {
+        const int64_t mi = m - i0 < 4 ? m - i0 : 4;
+        const float *q[4];
+        for (int64_t i = 0; i < 4; i++) q[i] = Q + (i0 + (i < mi ? i : 0)) * ldq;
+        int64_t j = 0;
+        for (; j + 2 <= n; j += 2) {
+            const float *k0 = K + j * ldk, *k1 = k0 + ldk;
+            __m256 a[4][2];
+            for (int i = 0; i < 4; i++) a[i][0] = a[i][1] = _mm256_setzero_ps();
+            for (int64_t c = 0; c < d; c += 8) {
+                const __m256 kv0 = _mm256_loadu_ps(k0 + c), kv1 = _mm256_loadu_ps(k1 + c);
+                for (int i = 0; i < 4; i++) {
+                    const __m256 qv = _mm256_loadu_ps(q[i] + c);
+                    a[i][0] = _mm256_fmadd_ps(qv, kv0, a[i][0]);
+                    a[i][1] = _mm256_fmadd_ps(qv, kv1, a[i][1]);
+                }
+            }
+            for (int64_t i = 0; i < mi; i++) {
+                S[(i0 + i) * lds + j] = scale * hsum256(a[i][0]);
+                S[(i0 + i) * lds + j + 1] = scale * hsum256(a[i][1]);
+            }
+        }
+        for (; j < n; j++)
+            for (int64_t i = 0; i < mi; i++) S[(i0 + i) * lds + j] = scale * dot_f32(d, q[i], K + j * ldk);
+    }
+}
+
+/* O = P V: for each group of 16 output columns, 4 query rows accumulate in
+ * registers while the keys' V rows stream past once. */
+static void pv_f32(int64_t m, int64_t n, int64_t d, const float *P, int64_t ldp, const float *V, int64_t ldv,
+                   float *O, int64_t ldo) {
+    for (int64_t i0 = 0; i0 < m; i0 += 4) {
+        const int64_t mi = m - i0 < 4 ? m - i0 : 4;
+        for (int64_t c = 0; c < d; c += 16) {
+            const int two = c + 16 <= d;
+            __m256 a[4][2];
+            for (int i = 0; i < 4; i++) a[i][0] = a[i][1] = _mm256_setzero_ps();
+            for (int64_t j = 0; j < n; j++) {
+                const float *v = V + j * ldv + c;
+                const __m256 v0 = _mm256_loadu_ps(v), v1 = two ? _mm256_loadu_ps(v + 8) : v0;
+                for (int64_t i = 0; i < mi; i++) {
+                    const __m256 p = _mm256_broadcast_ss(&P[(i0 + i) * ldp + j]);
+                    a[i][0] = _mm256_fmadd_ps(p, v0, a[i][0]);
+                    a[i][1] = _mm256_fmadd_ps(p, v1, a[i][1]);
+                }
+            }
+            for (int64_t i = 0; i < mi; i++) {
+                _mm256_storeu_ps(O + (i0 + i) * ldo + c, a[i][0]);
+                if (two) _mm256_storeu_ps(O + (i0 + i) * ldo + c + 8, a[i][1]);
+            }
+        }
+    }
+}
+
 const ge_kernels ge_kernels_avx2 = {
-    "avx2", quantize_q8_0, gemm_q8_0, dot_f32, axpy_f32,
+    "avx2", quantize_q8_0, gemm_q8_0, scores_f32, pv_f32, dot_f32, axpy_f32,
 };

@@ -162,13 +162,17 @@ static inline void split_block(const block_q8_0 *a, v128_t ap[2], v128_t an[2]) 
     }
 }
 
+/* The accumulator operand of relaxed_dot is left at zero and the sums are added
+ * with i32x4.add: V8 11 (Node 20, --experimental-wasm-relaxed-simd) computes a
+ * wrong result when the accumulator is itself the result of a relaxed dot. On
+ * x86 without AVX-VNNI the engine emits the same pmaddwd + paddd either way. */
 static inline v128_t block_dot_relaxed(const block_q8_0 *w, const v128_t ap[2], const v128_t an[2]) {
     v128_t w0 = wasm_v128_load(w->qs), w1 = wasm_v128_load(w->qs + 16);
     const v128_t zero = wasm_i32x4_splat(0);
-    v128_t p = wasm_i32x4_relaxed_dot_i8x16_i7x16_add(w0, ap[0], zero);
-    p = wasm_i32x4_relaxed_dot_i8x16_i7x16_add(w1, ap[1], p);
-    v128_t m = wasm_i32x4_relaxed_dot_i8x16_i7x16_add(w0, an[0], zero);
-    m = wasm_i32x4_relaxed_dot_i8x16_i7x16_add(w1, an[1], m);
+    v128_t p = wasm_i32x4_add(wasm_i32x4_relaxed_dot_i8x16_i7x16_add(w0, ap[0], zero),
+                              wasm_i32x4_relaxed_dot_i8x16_i7x16_add(w1, ap[1], zero));
+    v128_t m = wasm_i32x4_add(wasm_i32x4_relaxed_dot_i8x16_i7x16_add(w0, an[0], zero),
+                              wasm_i32x4_relaxed_dot_i8x16_i7x16_add(w1, an[1], zero));
     return wasm_i32x4_sub(p, m);
 }
 

@@ -98,6 +98,31 @@ int main(void) {
             CHECK(worst < 1e-6, "%s axpy_f32: max diff %g", k->name, worst);
         }
     }
+    /* attention products: odd block sizes, strided rows */
+    for (int impl = 0; impl < n_impl; impl++) {
+        const ge_kernels *k = all[impl];
+        enum { D = 256, LD = 3 * 256 + 8, N = 37 };
+        static float Q[7 * LD], K[N * LD], V[N * LD], S[7 * 64], S_ref[7 * 64], O[7 * LD], O_ref[7 * LD];
+        fill(Q, 7 * LD, 1.0f), fill(K, N * LD, 1.0f), fill(V, N * LD, 1.0f);
+        const int64_t ms[] = {1, 3, 4, 7}, ns[] = {1, 2, 5, N};
+        for (int a = 0; a < 4; a++)
+            for (int b = 0; b < 4; b++) {
+                const int64_t m = ms[a], n = ns[b];
+                ref->scores_f32(m, n, D, Q, LD, K, LD, 0.0625f, S_ref, 64);
+                k->scores_f32(m, n, D, Q, LD, K, LD, 0.0625f, S, 64);
+                double worst = 0;
+                for (int64_t i = 0; i < m; i++)
+                    for (int64_t j = 0; j < n; j++) worst = fmax(worst, fabs((double)S[i * 64 + j] - S_ref[i * 64 + j]));
+                CHECK(worst < 1e-4, "%s scores_f32 %lldx%lld: max diff %g", k->name, (long long)m, (long long)n, worst);
+                ref->pv_f32(m, n, D, S_ref, 64, V, LD, O_ref, LD);
+                k->pv_f32(m, n, D, S_ref, 64, V, LD, O, LD);
+                worst = 0;
+                for (int64_t i = 0; i < m; i++)
+                    for (int64_t c = 0; c < D; c++) worst = fmax(worst, fabs((double)O[i * LD + c] - O_ref[i * LD + c]));
+                CHECK(worst < 1e-4, "%s pv_f32 %lldx%lld: max diff %g", k->name, (long long)m, (long long)n, worst);
+            }
+    }
+
     /* half-float conversion round trip over every finite half */
     int bad = 0;
     for (uint32_t h = 0; h < 0x10000; h++) {

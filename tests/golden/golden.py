@@ -147,7 +147,7 @@ def cmd_generate(a):
 
     # ---- tokens (cheap: vocab-only load) ----
     t0 = time.time()
-    with ThreadPoolExecutor(max_workers=a.jobs) as ex:
+    with ThreadPoolExecutor(max_workers=a.tok_jobs) as ex:
         all_tokens = list(ex.map(lambda p: tokenize(a.bin, a.model, p), paths))
     t_tok = time.time() - t0
     for (ident, _), toks in zip(corpus, all_tokens):
@@ -269,7 +269,7 @@ def cmd_generate(a):
             "texts_over_512_tokens": sum(1 for x in lens if x > 512),
             "texts_1700_to_2048_tokens": sum(1 for x in lens if 1700 <= x <= 2048),
             "seconds_tokenize": round(t_tok, 1), "seconds_embedding": round(t_emb, 1),
-            "seconds_total": round(time.time() - t_start, 1), "jobs": a.jobs,
+            "seconds_total": round(time.time() - t_start, 1), "jobs": a.jobs, "tok_jobs": a.tok_jobs,
         },
     }
     with open(os.path.join(a.out, "meta.json"), "w", encoding="utf-8", newline="\n") as f:
@@ -376,7 +376,8 @@ def main():
     g.add_argument("--corpus", default=os.path.join(HERE, "corpus.jsonl"))
     g.add_argument("--out", default=HERE)
     g.add_argument("--threads", type=int, default=os.cpu_count() or 2)
-    g.add_argument("--jobs", type=int, default=1, help="parallel tool runs (keep 1 for stable timing)")
+    g.add_argument("--jobs", type=int, default=1, help="parallel llama-embedding runs")
+    g.add_argument("--tok-jobs", type=int, default=os.cpu_count() or 2, help="parallel llama-tokenize runs")
     c = sub.add_parser("check")
     c.add_argument("--out", default=HERE)
     a = ap.parse_args()
