@@ -91,7 +91,7 @@ struct ggufembed_model {
 };
 
 /* queries handled together in attention (one K/V row load serves all of them) */
-#define QBLK 4
+#define QBLK 8
 
 /* Per-token activations for a packed batch of up to cap_tokens tokens. */
 typedef struct ge_scratch {

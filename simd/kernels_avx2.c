@@ -174,29 +174,29 @@ static void scores_f32(int64_t m, int64_t n, int64_t d, const float *Q, int64_t 
     }
 }
 
-/* O = P V: for each group of 16 output columns, 4 query rows accumulate in
- * registers while the keys' V rows stream past once. */
+/* O = P V: tiles of up to 8 query rows x 8 output columns accumulate in
+ * registers while the keys' V rows stream past, each V load serving 8 rows. */
 static void pv_f32(int64_t m, int64_t n, int64_t d, const float *P, int64_t ldp, const float *V, int64_t ldv,
                    float *O, int64_t ldo) {
-    for (int64_t i0 = 0; i0 < m; i0 += 4) {
-        const int64_t mi = m - i0 < 4 ? m - i0 : 4;
-        for (int64_t c = 0; c < d; c += 16) {
-            const int two = c + 16 <= d;
-            __m256 a[4][2];
-            for (int i = 0; i < 4; i++) a[i][0] = a[i][1] = _mm256_setzero_ps();
-            for (int64_t j = 0; j < n; j++) {
-                const float *v = V + j * ldv + c;
-                const __m256 v0 = _mm256_loadu_ps(v), v1 = two ? _mm256_loadu_ps(v + 8) : v0;
-                for (int64_t i = 0; i < mi; i++) {
-                    const __m256 p = _mm256_broadcast_ss(&P[(i0 + i) * ldp + j]);
-                    a[i][0] = _mm256_fmadd_ps(p, v0, a[i][0]);
-                    a[i][1] = _mm256_fmadd_ps(p, v1, a[i][1]);
+    for (int64_t i0 = 0; i0 < m; i0 += 8) {
+        const int64_t mi = m - i0 < 8 ? m - i0 : 8;
+        for (int64_t c = 0; c < d; c += 8) {
+            __m256 a[8];
+            for (int i = 0; i < 8; i++) a[i] = _mm256_setzero_ps();
+            if (mi == 8) {
+                for (int64_t j = 0; j < n; j++) {
+                    const __m256 v = _mm256_loadu_ps(V + j * ldv + c);
+                    for (int i = 0; i < 8; i++)
+                        a[i] = _mm256_fmadd_ps(_mm256_broadcast_ss(&P[(i0 + i) * ldp + j]), v, a[i]);
+                }
+            } else {
+                for (int64_t j = 0; j < n; j++) {
+                    const __m256 v = _mm256_loadu_ps(V + j * ldv + c);
+                    for (int64_t i = 0; i < mi; i++)
+                        a[i] = _mm256_fmadd_ps(_mm256_broadcast_ss(&P[(i0 + i) * ldp + j]), v, a[i]);
                 }
             }
-            for (int64_t i = 0; i < mi; i++) {
-                _mm256_storeu_ps(O + (i0 + i) * ldo + c, a[i][0]);
-                if (two) _mm256_storeu_ps(O + (i0 + i) * ldo + c + 8, a[i][1]);
-            }
+            for (int64_t i = 0; i < mi; i++) _mm256_storeu_ps(O + (i0 + i) * ldo + c, a[i]);
         }
     }
 }
