@@ -1,22 +1,25 @@
 /* alloc.c - allocation wrappers with a fault-injection hook (see alloc.h). */
 #include "alloc.h"
 
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-static long g_alloc_count;    /* allocations since the last ge_alloc_fail_after() */
-static long g_fail_at;        /* 0 = never fail */
+/* Atomic so that contexts on several threads may allocate at once; relaxed
+ * order is enough for a counter only tests read. */
+static atomic_long g_alloc_count; /* allocations since the last ge_alloc_fail_after() */
+static atomic_long g_fail_at;     /* 0 = never fail */
 
 static int should_fail(void) {
-    g_alloc_count++;
-    return g_fail_at > 0 && g_alloc_count >= g_fail_at;
+    long n = atomic_fetch_add_explicit(&g_alloc_count, 1, memory_order_relaxed) + 1;
+    long at = atomic_load_explicit(&g_fail_at, memory_order_relaxed);
+    return at > 0 && n >= at;
 }
 
 long ge_alloc_fail_after(long n) {
-    long made = g_alloc_count;
-    g_alloc_count = 0;
-    g_fail_at = n > 0 ? n : 0;
+    long made = atomic_exchange(&g_alloc_count, 0);
+    atomic_store(&g_fail_at, n > 0 ? n : 0);
     return made;
 }
 

@@ -47,12 +47,10 @@ static void table_put(ge_vocab *v, int32_t id) {
     }
 }
 
-static const ge_vocab *g_sort_vocab; /* qsort has no user pointer in C11 */
-
-static int cmp_special(const void *a, const void *b) {
-    int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
-    uint32_t lx = g_sort_vocab->piece_len[x], ly = g_sort_vocab->piece_len[y];
-    if (lx != ly) return lx > ly ? -1 : 1; /* longest first */
+/* sort keys: longest piece first, then by id (qsort has no user pointer in C11,
+ * so the length goes into the key instead of a global) */
+static int cmp_u64(const void *a, const void *b) {
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
     return x < y ? -1 : (x > y);
 }
 
@@ -148,15 +146,25 @@ int ge_vocab_load(ge_vocab *v, const gguf_file *f, char *err, size_t es) {
         v->byte_token[b] = ge_vocab_find(v, name, 6);
     }
 
+    int32_t n_special = 0;
     for (int32_t i = 0; i < n; i++) {
         uint8_t t = v->type[i];
-        if ((t == TOK_CONTROL || t == TOK_USER_DEFINED || t == TOK_UNKNOWN) && v->piece_len[i] > 0) {
-            v->special[v->n_special++] = i;
-        }
+        if ((t == TOK_CONTROL || t == TOK_USER_DEFINED || t == TOK_UNKNOWN) && v->piece_len[i] > 0) n_special++;
     }
-    g_sort_vocab = v;
-    qsort(v->special, (size_t)v->n_special, sizeof(int32_t), cmp_special);
-    g_sort_vocab = NULL;
+    uint64_t *keys = ge_malloc(sizeof(uint64_t) * (size_t)(n_special ? n_special : 1));
+    if (!keys) {
+        ge_vocab_free(v);
+        ge_errorf(err, es, "out of memory loading the vocabulary");
+        return GGUFEMBED_ERR_OUT_OF_MEMORY;
+    }
+    for (int32_t i = 0; i < n; i++) {
+        uint8_t t = v->type[i];
+        if ((t == TOK_CONTROL || t == TOK_USER_DEFINED || t == TOK_UNKNOWN) && v->piece_len[i] > 0)
+            keys[v->n_special++] = (uint64_t)(UINT32_MAX - v->piece_len[i]) << 32 | (uint32_t)i;
+    }
+    qsort(keys, (size_t)v->n_special, sizeof(uint64_t), cmp_u64);
+    for (int32_t k = 0; k < v->n_special; k++) v->special[k] = (int32_t)(keys[k] & 0xffffffffu);
+    ge_free(keys);
 
     int rc;
     if ((rc = read_token_id(f, "tokenizer.ggml.bos_token_id", n, &v->bos, err, es)) ||

@@ -5,6 +5,7 @@
  */
 #include "kernels.h"
 
+#include <stdatomic.h>
 #include <string.h>
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -33,15 +34,19 @@ int ge_kernels_available(const ge_kernels **out, int max) {
     return n;
 }
 
-static const ge_kernels *g_active;
+/* Chosen on first use; atomic because the first use may come from several
+ * threads at once (they all compute the same answer). */
+static _Atomic(const ge_kernels *) g_active;
 
 const ge_kernels *ge_kernels_active(void) {
-    if (!g_active) {
+    const ge_kernels *k = atomic_load(&g_active);
+    if (!k) {
         const ge_kernels *all[8];
         int n = ge_kernels_available(all, 8);
-        g_active = all[n - 1];
+        k = all[n - 1];
+        atomic_store(&g_active, k);
     }
-    return g_active;
+    return k;
 }
 
 int ge_kernels_select(const char *name) {
@@ -49,7 +54,7 @@ int ge_kernels_select(const char *name) {
     int n = ge_kernels_available(all, 8);
     for (int i = 0; i < n; i++)
         if (strcmp(all[i]->name, name) == 0) {
-            g_active = all[i];
+            atomic_store(&g_active, all[i]);
             return 0;
         }
     return -1;
