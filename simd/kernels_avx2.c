@@ -68,57 +68,82 @@ static inline __m256 block_dot(__m256i w_abs, __m256i w, __m256i a) {
     return _mm256_cvtepi32_ps(_mm256_madd_epi16(prod16, ones));
 }
 
-#define KMAX 128 /* blocks per row handled with pre-converted scales (4096 inputs) */
+#define KMAX 128 /* blocks per K chunk: the chunk's scales are converted once into stack arrays */
 
-/* Y[t][r] for a tile of R rows x C tokens (R <= 4, C <= 2), all blocks: each
- * weight block is loaded once for both tokens, each activation block once for
- * all four rows. ws: the R rows' scales as float [4][KMAX]. */
-static inline void tile(int64_t nb, const block_q8_0 *W, const float *ws, int R, const block_q8_0 *A, int C,
-                        float *Y, int64_t ldy) {
-    float as[2][KMAX];
-    for (int c = 0; c < C; c++)
-        for (int64_t b = 0; b < nb; b++) as[c][b] = fp16(A[c * nb + b].d);
+/* Edge tiles: R rows x C tokens (R <= 4, C <= 2). ws: scales [4][KMAX]. */
+static void tile_edge(int64_t nb, const block_q8_0 *W, int64_t ldw, const float *ws, int R, const block_q8_0 *A,
+                      int64_t lda, int C, float *Y, int64_t ldy, int accumulate) {
     __m256 acc[4][2];
     for (int r = 0; r < 4; r++) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
     for (int64_t b = 0; b < nb; b++) {
-        __m256i a0 = _mm256_loadu_si256((const __m256i *)A[b].qs);
-        __m256i a1 = C > 1 ? _mm256_loadu_si256((const __m256i *)A[nb + b].qs) : a0;
-        const __m256 da0 = _mm256_broadcast_ss(&as[0][b]);
-        const __m256 da1 = C > 1 ? _mm256_broadcast_ss(&as[1][b]) : da0;
-        for (int r = 0; r < R; r++) {
-            __m256i wq = _mm256_loadu_si256((const __m256i *)W[r * nb + b].qs);
-            __m256i wabs = _mm256_sign_epi8(wq, wq);
-            const __m256 dw = _mm256_broadcast_ss(&ws[r * KMAX + b]);
-            acc[r][0] = _mm256_fmadd_ps(block_dot(wabs, wq, a0), _mm256_mul_ps(dw, da0), acc[r][0]);
-            if (C > 1) acc[r][1] = _mm256_fmadd_ps(block_dot(wabs, wq, a1), _mm256_mul_ps(dw, da1), acc[r][1]);
+        for (int c = 0; c < C; c++) {
+            const __m256i a = _mm256_loadu_si256((const __m256i *)A[c * lda + b].qs);
+            const float da = fp16(A[c * lda + b].d);
+            for (int r = 0; r < R; r++) {
+                const __m256i wq = _mm256_loadu_si256((const __m256i *)W[r * ldw + b].qs);
+                acc[r][c] = _mm256_fmadd_ps(block_dot(_mm256_sign_epi8(wq, wq), wq, a),
+                                            _mm256_set1_ps(ws[r * KMAX + b] * da), acc[r][c]);
+            }
         }
     }
     for (int r = 0; r < R; r++)
-        for (int c = 0; c < C; c++) Y[c * ldy + r] = hsum256(acc[r][c]);
+        for (int c = 0; c < C; c++) Y[c * ldy + r] = (accumulate ? Y[c * ldy + r] : 0.0f) + hsum256(acc[r][c]);
+}
+
+/* The main tile: 4 rows x 2 tokens. Per block, the 8 scale products
+ * dw[r] * da[t] are made with one multiply ([dw0..dw3, dw0..dw3] x
+ * [da0 x4, da1 x4]) and stored, so each pair then costs sign, maddubs, madd,
+ * convert and one FMA with a broadcast load. wsb: scales as [KMAX][4]. */
+static void tile_4x2(int64_t nb, const block_q8_0 *W, int64_t ldw, const float *wsb, const block_q8_0 *A,
+                     int64_t lda, float *Y, int64_t ldy, int accumulate) {
+    float as[2][KMAX];
+    for (int64_t b = 0; b < nb; b++) {
+        as[0][b] = fp16(A[b].d);
+        as[1][b] = fp16(A[lda + b].d);
+    }
+    __m256 acc[8];
+    for (int i = 0; i < 8; i++) acc[i] = _mm256_setzero_ps();
+    float prod[8] __attribute__((aligned(32)));
+    for (int64_t b = 0; b < nb; b++) {
+        const __m256 dwv = _mm256_broadcast_ps((const __m128 *)&wsb[b * 4]);
+        const __m256 dav = _mm256_set_m128(_mm_broadcast_ss(&as[1][b]), _mm_broadcast_ss(&as[0][b]));
+        _mm256_store_ps(prod, _mm256_mul_ps(dwv, dav)); /* prod[c*4 + r] */
+        const __m256i a0 = _mm256_loadu_si256((const __m256i *)A[b].qs);
+        const __m256i a1 = _mm256_loadu_si256((const __m256i *)A[lda + b].qs);
+        for (int r = 0; r < 4; r++) {
+            const __m256i wq = _mm256_loadu_si256((const __m256i *)W[r * ldw + b].qs);
+            const __m256i wabs = _mm256_sign_epi8(wq, wq);
+            acc[r] = _mm256_fmadd_ps(block_dot(wabs, wq, a0), _mm256_broadcast_ss(&prod[r]), acc[r]);
+            acc[4 + r] = _mm256_fmadd_ps(block_dot(wabs, wq, a1), _mm256_broadcast_ss(&prod[4 + r]), acc[4 + r]);
+        }
+    }
+    for (int c = 0; c < 2; c++)
+        for (int r = 0; r < 4; r++) Y[c * ldy + r] = (accumulate ? Y[c * ldy + r] : 0.0f) + hsum256(acc[c * 4 + r]);
 }
 
 /* Tokens in chunks of TCHUNK so a chunk's activations stay in L1/L2; inside a
- * chunk, rows in strips of 4 (with their converted scales) while every token
- * pair of the chunk streams past. Full 4x2 tiles use constant R, C so the
- * compiler unrolls them. */
+ * chunk, rows in strips of 4 (scales converted once per strip) while every
+ * token pair of the chunk streams past. Rows longer than KMAX blocks are summed
+ * in K chunks. */
 #define TCHUNK 32
 static void gemm_q8_0(int64_t nb, const block_q8_0 *W, int64_t n_rows, const block_q8_0 *A, int64_t n_tok,
                       float *Y, int64_t ldy) {
-    if (nb > KMAX) { /* wider than any layer here */
-        ge_kernels_scalar.gemm_q8_0(nb, W, n_rows, A, n_tok, Y, ldy);
-        return;
-    }
-    float ws[4 * KMAX];
-    for (int64_t t0 = 0; t0 < n_tok; t0 += TCHUNK) {
-        const int64_t t1 = t0 + TCHUNK < n_tok ? t0 + TCHUNK : n_tok;
-        for (int64_t r = 0; r < n_rows; r += 4) {
-            const int R = n_rows - r >= 4 ? 4 : (int)(n_rows - r);
-            for (int i = 0; i < R; i++)
-                for (int64_t b = 0; b < nb; b++) ws[i * KMAX + b] = fp16(W[(r + i) * nb + b].d);
-            int64_t t = t0;
-            if (R == 4)
-                for (; t + 2 <= t1; t += 2) tile(nb, W + r * nb, ws, 4, A + t * nb, 2, Y + t * ldy + r, ldy);
-            for (; t < t1; t++) tile(nb, W + r * nb, ws, R, A + t * nb, 1, Y + t * ldy + r, ldy);
+    float ws[4 * KMAX], wsb[KMAX * 4] __attribute__((aligned(32)));
+    for (int64_t k0 = 0; k0 < nb; k0 += KMAX) {
+        const int64_t kb = nb - k0 < KMAX ? nb - k0 : KMAX;
+        const int acc = k0 > 0;
+        for (int64_t t0 = 0; t0 < n_tok; t0 += TCHUNK) {
+            const int64_t t1 = t0 + TCHUNK < n_tok ? t0 + TCHUNK : n_tok;
+            for (int64_t r = 0; r < n_rows; r += 4) {
+                const int R = n_rows - r >= 4 ? 4 : (int)(n_rows - r);
+                const block_q8_0 *Wr = W + r * nb + k0;
+                for (int i = 0; i < R; i++)
+                    for (int64_t b = 0; b < kb; b++) ws[i * KMAX + b] = wsb[b * 4 + i] = fp16(Wr[i * nb + b].d);
+                int64_t t = t0;
+                if (R == 4)
+                    for (; t + 2 <= t1; t += 2) tile_4x2(kb, Wr, nb, wsb, A + t * nb + k0, nb, Y + t * ldy + r, ldy, acc);
+                for (; t < t1; t++) tile_edge(kb, Wr, nb, ws, R, A + t * nb + k0, nb, 1, Y + t * ldy + r, ldy, acc);
+            }
         }
     }
 }

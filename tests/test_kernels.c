@@ -30,13 +30,13 @@ int main(void) {
     for (int i = 0; i < n_impl; i++) printf(" %s", all[i]->name);
     printf("\n");
 
-    enum { MAXN = 2048, MAXR = 37, MAXT = 9 };
+    enum { MAXN = 4096 + 64, MAXR = 37, MAXT = 9 };
     static float x[MAXN * MAXT], w[MAXN * MAXR], y_ref[MAXT * MAXR], y[MAXT * MAXR];
     static block_q8_0 qa_ref[MAXN / 32 * MAXT], qa[MAXN / 32 * MAXT], qw[MAXN / 32 * MAXR];
 
     for (int impl = 0; impl < n_impl; impl++) {
         const ge_kernels *k = all[impl];
-        const int64_t sizes[] = {32, 64, 256, 768, 1152, 2048};
+        const int64_t sizes[] = {32, 64, 256, 768, 1152, 2048, 4096 + 64};
         for (size_t si = 0; si < sizeof sizes / sizeof sizes[0]; si++) {
             const int64_t n = sizes[si], nb = n / 32;
             /* quantize: identical blocks except at exact .5 ties (none with random data) */
