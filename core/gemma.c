@@ -325,15 +325,17 @@ void ge_scratch_free(ge_scratch *s) {
     memset(s, 0, sizeof *s);
 }
 
-/* cos/sin of pos * base^(-2i/n_rot), computed the way ggml does (theta multiplied
- * by the same float factor dimension after dimension). */
+/* cos/sin of pos * base^(-2i/n_rot), with theta built the way ggml does (the
+ * same float factor multiplied in dimension after dimension). The transcendental
+ * functions run in double and round once to float, which gives the same bits
+ * with any C library (float cosf/sinf differ between libms in the last bit). */
 static void rope_fill(float *cs, float *sn, int64_t from, int64_t to, int32_t n_rot, float base) {
-    const float theta_scale = powf(base, -2.0f / (float)n_rot);
+    const float theta_scale = (float)pow((double)base, (double)(-2.0f / (float)n_rot));
     for (int64_t p = from; p < to; p++) {
         float theta = (float)p;
         for (int32_t i = 0; i < n_rot / 2; i++) {
-            cs[p * (n_rot / 2) + i] = cosf(theta);
-            sn[p * (n_rot / 2) + i] = sinf(theta);
+            cs[p * (n_rot / 2) + i] = (float)cos((double)theta);
+            sn[p * (n_rot / 2) + i] = (float)sin((double)theta);
             theta *= theta_scale;
         }
     }
@@ -557,7 +559,7 @@ static void attn_task(void *arg, int ith, int nth) {
             for (int32_t jj = a; jj < e; jj++) mx = row[jj] > mx ? row[jj] : mx;
             double sum = 0.0;
             for (int32_t jj = a; jj < e; jj++) {
-                row[jj] = expf(row[jj] - mx);
+                row[jj] = ge_expf(row[jj] - mx);
                 sum += row[jj];
             }
             const float inv = (float)(1.0 / sum);
@@ -567,9 +569,9 @@ static void attn_task(void *arg, int ith, int nth) {
     }
 }
 
-static float gelu_tanh(float x) {
+static float gelu_tanh(float x) { /* tanh in double: the same bits with any libm */
     const float c = 0.79788456080286535587989211986876f; /* sqrt(2/pi) */
-    return 0.5f * x * (1.0f + tanhf(c * x * (1.0f + 0.044715f * x * x)));
+    return 0.5f * x * (1.0f + (float)tanh((double)(c * x * (1.0f + 0.044715f * x * x))));
 }
 
 /* ggml's CPU GELU (GGML_GELU_FP16): x rounded to fp16, looked up in a table of

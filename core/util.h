@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <math.h>
 #include <string.h>
 
 /* printf into an error buffer (NULL or 0-sized buffers are ignored). */
@@ -64,6 +65,26 @@ static inline uint16_t ge_fp32_to_fp16(float f) {
     uint32_t rem = absx & 0x1fff;
     if (rem > 0x1000 || (rem == 0x1000 && (h & 1))) h++;
     return (uint16_t)(sign | h);
+}
+
+/* exp(x) in float with the same bits on every platform (libm's expf may differ
+ * between glibc, musl and Emscripten in the last bit, and the activations'
+ * int8 re-quantization would magnify that). Cody-Waite reduction x = k ln2 + r,
+ * |r| <= ln2/2, a degree-7 polynomial, exact scaling by 2^k. Error ~1 ulp. */
+static inline float ge_expf(float x) {
+    if (x < -103.9f) return 0.0f;
+    if (x > 88.72f) return (float)HUGE_VAL;
+    const float kf = floorf(x * 1.44269504088896341f + 0.5f);
+    const float r = (x - kf * 0.693145751953125f) - kf * 1.428606765330187e-06f;
+    float p = 1.98412698e-4f;
+    p = p * r + 1.38888889e-3f;
+    p = p * r + 8.33333333e-3f;
+    p = p * r + 4.16666667e-2f;
+    p = p * r + 1.66666667e-1f;
+    p = p * r + 0.5f;
+    p = p * r + 1.0f;
+    p = p * r + 1.0f;
+    return ldexpf(p, (int)kf);
 }
 
 static inline float ge_bf16_to_fp32(uint16_t h) {

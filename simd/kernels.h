@@ -3,7 +3,22 @@
  *
  * kernels_scalar.c is the reference: plain C, the definition of what every kernel
  * computes. kernels_avx2.c (x86-64 AVX2+FMA+F16C) and kernels_wasm_simd128.c fill the
- * same table and are tested against it (tests/test_kernels.c). The native build
+ * same table and must give BIT-IDENTICAL results (tests/test_kernels.c compares with
+ * memcmp). Activations are re-quantized to int8 before every matrix product, so a
+ * last-bit difference anywhere can flip a rounding and grow through 24 layers; with
+ * one arithmetic order everywhere, native, scalar and wasm embeddings are equal.
+ *
+ * The canonical order (all float operations rounded separately: no fused
+ * multiply-add, the build uses -ffp-contract=off):
+ *   - "8 lanes": a sum over i is split into lanes L[i mod 8] (for the int8 product,
+ *     lane k of a 32-value block holds the exact integer sum of values 4k..4k+3),
+ *     each lane accumulated in order with L = L + x*y, and the lanes reduced as
+ *     ((L0+L4) + (L2+L6)) + ((L1+L5) + (L3+L7)).
+ *   - gemm_q8_0: per block, s = d_w * d_a (float), then L[k] = L[k] + (float)isum_k * s.
+ *   - scores_f32 and dot_f32: 8 lanes over the first n - n%8 values, times scale (scores),
+ *     then (dot) the remaining values added one by one.
+ *   - pv_f32 and axpy_f32: each output accumulated over j in order, o = o + p*v.
+ *   - quantize_q8_0: ggml's reference (roundf: ties away from zero). The native build
  * picks one at start-up from the CPU's and the OS's support (dispatch_x86.c); the
  * wasm builds are compiled once per variant and JavaScript picks the module.
  */

@@ -6,7 +6,9 @@
  * Q8_0 dot products: int8 x int8 has no direct AVX2 instruction, so use the sign
  * trick: maddubs(|a|, sign(w, a)) multiplies u8 x s8 into pairs of int16 (no
  * overflow: |w|,|a| <= 128 and two products fit in int16), madd(., 1) widens to
- * eight int32 sums, one float FMA a block applies the two scales.
+ * eight int32 sums (lane k = values 4k..4k+3, the canonical lanes of kernels.h).
+ * Every float step is a separate multiply and add, in the canonical order, so the
+ * results are bit-identical to kernels_scalar.c (FMA would round differently).
  */
 #include "kernels.h"
 
@@ -42,8 +44,9 @@ static void quantize_q8_0(const float *x, block_q8_0 *y, int64_t n) {
         const float id = d != 0.0f ? 1.0f / d : 0.0f;
         y[b].d = ge_fp32_to_fp16(d);
         const __m256 mul = _mm256_set1_ps(id);
-        /* round half away from zero like roundf: add copysign(0.5) then truncate */
-        const __m256 half = _mm256_set1_ps(0.5f);
+        /* roundf (half away from zero): add copysign(0.49999997) and truncate. With
+         * 0.5 itself, 0.49999997 + 0.5 would round up to 1.0 in float. */
+        const __m256 half = _mm256_set1_ps(0.49999997f);
         __m256 r[4] = {_mm256_mul_ps(v0, mul), _mm256_mul_ps(v1, mul), _mm256_mul_ps(v2, mul),
                        _mm256_mul_ps(v3, mul)};
         __m256i q[4];
@@ -68,11 +71,11 @@ static inline __m256 block_dot(__m256i w_abs, __m256i w, __m256i a) {
     return _mm256_cvtepi32_ps(_mm256_madd_epi16(prod16, ones));
 }
 
-#define KMAX 128 /* blocks per K chunk: the chunk's scales are converted once into stack arrays */
+#define KMAX 512 /* blocks per row (16384 inputs) whose scales fit the stack arrays */
 
 /* Edge tiles: R rows x C tokens (R <= 4, C <= 2). ws: scales [4][KMAX]. */
 static void tile_edge(int64_t nb, const block_q8_0 *W, int64_t ldw, const float *ws, int R, const block_q8_0 *A,
-                      int64_t lda, int C, float *Y, int64_t ldy, int accumulate) {
+                      int64_t lda, int C, float *Y, int64_t ldy) {
     __m256 acc[4][2];
     for (int r = 0; r < 4; r++) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
     for (int64_t b = 0; b < nb; b++) {
@@ -81,21 +84,21 @@ static void tile_edge(int64_t nb, const block_q8_0 *W, int64_t ldw, const float 
             const float da = fp16(A[c * lda + b].d);
             for (int r = 0; r < R; r++) {
                 const __m256i wq = _mm256_loadu_si256((const __m256i *)W[r * ldw + b].qs);
-                acc[r][c] = _mm256_fmadd_ps(block_dot(_mm256_sign_epi8(wq, wq), wq, a),
-                                            _mm256_set1_ps(ws[r * KMAX + b] * da), acc[r][c]);
+                acc[r][c] = _mm256_add_ps(acc[r][c], _mm256_mul_ps(block_dot(_mm256_sign_epi8(wq, wq), wq, a),
+                                                                   _mm256_set1_ps(ws[r * KMAX + b] * da)));
             }
         }
     }
     for (int r = 0; r < R; r++)
-        for (int c = 0; c < C; c++) Y[c * ldy + r] = (accumulate ? Y[c * ldy + r] : 0.0f) + hsum256(acc[r][c]);
+        for (int c = 0; c < C; c++) Y[c * ldy + r] = hsum256(acc[r][c]);
 }
 
 /* The main tile: 4 rows x 2 tokens. Per block, the 8 scale products
  * dw[r] * da[t] are made with one multiply ([dw0..dw3, dw0..dw3] x
  * [da0 x4, da1 x4]) and stored, so each pair then costs sign, maddubs, madd,
- * convert and one FMA with a broadcast load. wsb: scales as [KMAX][4]. */
+ * convert, multiply and add with a broadcast load. wsb: scales as [KMAX][4]. */
 static void tile_4x2(int64_t nb, const block_q8_0 *W, int64_t ldw, const float *wsb, const block_q8_0 *A,
-                     int64_t lda, float *Y, int64_t ldy, int accumulate) {
+                     int64_t lda, float *Y, int64_t ldy) {
     float as[2][KMAX];
     for (int64_t b = 0; b < nb; b++) {
         as[0][b] = fp16(A[b].d);
@@ -113,50 +116,51 @@ static void tile_4x2(int64_t nb, const block_q8_0 *W, int64_t ldw, const float *
         for (int r = 0; r < 4; r++) {
             const __m256i wq = _mm256_loadu_si256((const __m256i *)W[r * ldw + b].qs);
             const __m256i wabs = _mm256_sign_epi8(wq, wq);
-            acc[r] = _mm256_fmadd_ps(block_dot(wabs, wq, a0), _mm256_broadcast_ss(&prod[r]), acc[r]);
-            acc[4 + r] = _mm256_fmadd_ps(block_dot(wabs, wq, a1), _mm256_broadcast_ss(&prod[4 + r]), acc[4 + r]);
+            acc[r] = _mm256_add_ps(acc[r], _mm256_mul_ps(block_dot(wabs, wq, a0), _mm256_broadcast_ss(&prod[r])));
+            acc[4 + r] =
+                _mm256_add_ps(acc[4 + r], _mm256_mul_ps(block_dot(wabs, wq, a1), _mm256_broadcast_ss(&prod[4 + r])));
         }
     }
     for (int c = 0; c < 2; c++)
-        for (int r = 0; r < 4; r++) Y[c * ldy + r] = (accumulate ? Y[c * ldy + r] : 0.0f) + hsum256(acc[c * 4 + r]);
+        for (int r = 0; r < 4; r++) Y[c * ldy + r] = hsum256(acc[c * 4 + r]);
 }
 
 /* Tokens in chunks of TCHUNK so a chunk's activations stay in L1/L2; inside a
  * chunk, rows in strips of 4 (scales converted once per strip) while every
- * token pair of the chunk streams past. Rows longer than KMAX blocks are summed
- * in K chunks. */
+ * token pair of the chunk streams past. */
 #define TCHUNK 32
 static void gemm_q8_0(int64_t nb, const block_q8_0 *W, int64_t n_rows, const block_q8_0 *A, int64_t n_tok,
                       float *Y, int64_t ldy) {
+    if (nb > KMAX) { /* rows over 16384 values: no such model yet; exact but slow */
+        ge_kernels_scalar.gemm_q8_0(nb, W, n_rows, A, n_tok, Y, ldy);
+        return;
+    }
     float ws[4 * KMAX], wsb[KMAX * 4] __attribute__((aligned(32)));
-    for (int64_t k0 = 0; k0 < nb; k0 += KMAX) {
-        const int64_t kb = nb - k0 < KMAX ? nb - k0 : KMAX;
-        const int acc = k0 > 0;
-        for (int64_t t0 = 0; t0 < n_tok; t0 += TCHUNK) {
-            const int64_t t1 = t0 + TCHUNK < n_tok ? t0 + TCHUNK : n_tok;
-            for (int64_t r = 0; r < n_rows; r += 4) {
-                const int R = n_rows - r >= 4 ? 4 : (int)(n_rows - r);
-                const block_q8_0 *Wr = W + r * nb + k0;
-                for (int i = 0; i < R; i++)
-                    for (int64_t b = 0; b < kb; b++) ws[i * KMAX + b] = wsb[b * 4 + i] = fp16(Wr[i * nb + b].d);
-                int64_t t = t0;
-                if (R == 4)
-                    for (; t + 2 <= t1; t += 2) tile_4x2(kb, Wr, nb, wsb, A + t * nb + k0, nb, Y + t * ldy + r, ldy, acc);
-                for (; t < t1; t++) tile_edge(kb, Wr, nb, ws, R, A + t * nb + k0, nb, 1, Y + t * ldy + r, ldy, acc);
-            }
+    for (int64_t t0 = 0; t0 < n_tok; t0 += TCHUNK) {
+        const int64_t t1 = t0 + TCHUNK < n_tok ? t0 + TCHUNK : n_tok;
+        for (int64_t r = 0; r < n_rows; r += 4) {
+            const int R = n_rows - r >= 4 ? 4 : (int)(n_rows - r);
+            const block_q8_0 *Wr = W + r * nb;
+            for (int i = 0; i < R; i++)
+                for (int64_t b = 0; b < nb; b++) ws[i * KMAX + b] = wsb[b * 4 + i] = fp16(Wr[i * nb + b].d);
+            int64_t t = t0;
+            if (R == 4)
+                for (; t + 2 <= t1; t += 2) tile_4x2(nb, Wr, nb, wsb, A + t * nb, nb, Y + t * ldy + r, ldy);
+            for (; t < t1; t++) tile_edge(nb, Wr, nb, ws, R, A + t * nb, nb, 1, Y + t * ldy + r, ldy);
         }
     }
 }
 
+/* 8 lanes over the first n - n%8 values, the canonical reduction */
+static inline float dot8(int64_t n, const float *x, const float *y) {
+    __m256 a = _mm256_setzero_ps();
+    for (int64_t i = 0; i + 8 <= n; i += 8) a = _mm256_add_ps(a, _mm256_mul_ps(_mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i)));
+    return hsum256(a);
+}
+
 static float dot_f32(int64_t n, const float *x, const float *y) {
-    __m256 a0 = _mm256_setzero_ps(), a1 = a0;
-    int64_t i = 0;
-    for (; i + 16 <= n; i += 16) {
-        a0 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i), a0);
-        a1 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i + 8), _mm256_loadu_ps(y + i + 8), a1);
-    }
-    float s = hsum256(_mm256_add_ps(a0, a1));
-    for (; i < n; i++) s += x[i] * y[i];
+    float s = dot8(n, x, y);
+    for (int64_t i = n - n % 8; i < n; i++) s = s + x[i] * y[i];
     return s;
 }
 
@@ -164,8 +168,8 @@ static void axpy_f32(int64_t n, float a, const float *x, float *y) {
     const __m256 va = _mm256_set1_ps(a);
     int64_t i = 0;
     for (; i + 8 <= n; i += 8)
-        _mm256_storeu_ps(y + i, _mm256_fmadd_ps(va, _mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i)));
-    for (; i < n; i++) y[i] += a * x[i];
+        _mm256_storeu_ps(y + i, _mm256_add_ps(_mm256_loadu_ps(y + i), _mm256_mul_ps(va, _mm256_loadu_ps(x + i))));
+    for (; i < n; i++) y[i] = y[i] + a * x[i];
 }
 
 /* S = scale * Q K^T: tiles of up to 4 queries x 2 keys, each K row loaded once
@@ -185,8 +189,8 @@ static void scores_f32(int64_t m, int64_t n, int64_t d, const float *Q, int64_t 
                 const __m256 kv0 = _mm256_loadu_ps(k0 + c), kv1 = _mm256_loadu_ps(k1 + c);
                 for (int i = 0; i < 4; i++) {
                     const __m256 qv = _mm256_loadu_ps(q[i] + c);
-                    a[i][0] = _mm256_fmadd_ps(qv, kv0, a[i][0]);
-                    a[i][1] = _mm256_fmadd_ps(qv, kv1, a[i][1]);
+                    a[i][0] = _mm256_add_ps(a[i][0], _mm256_mul_ps(qv, kv0));
+                    a[i][1] = _mm256_add_ps(a[i][1], _mm256_mul_ps(qv, kv1));
                 }
             }
             for (int64_t i = 0; i < mi; i++) {
@@ -195,7 +199,7 @@ static void scores_f32(int64_t m, int64_t n, int64_t d, const float *Q, int64_t 
             }
         }
         for (; j < n; j++)
-            for (int64_t i = 0; i < mi; i++) S[(i0 + i) * lds + j] = scale * dot_f32(d, q[i], K + j * ldk);
+            for (int64_t i = 0; i < mi; i++) S[(i0 + i) * lds + j] = scale * dot8(d, q[i], K + j * ldk);
     }
 }
 
@@ -212,13 +216,13 @@ static void pv_f32(int64_t m, int64_t n, int64_t d, const float *P, int64_t ldp,
                 for (int64_t j = 0; j < n; j++) {
                     const __m256 v = _mm256_loadu_ps(V + j * ldv + c);
                     for (int i = 0; i < 8; i++)
-                        a[i] = _mm256_fmadd_ps(_mm256_broadcast_ss(&P[(i0 + i) * ldp + j]), v, a[i]);
+                        a[i] = _mm256_add_ps(a[i], _mm256_mul_ps(_mm256_broadcast_ss(&P[(i0 + i) * ldp + j]), v));
                 }
             } else {
                 for (int64_t j = 0; j < n; j++) {
                     const __m256 v = _mm256_loadu_ps(V + j * ldv + c);
                     for (int64_t i = 0; i < mi; i++)
-                        a[i] = _mm256_fmadd_ps(_mm256_broadcast_ss(&P[(i0 + i) * ldp + j]), v, a[i]);
+                        a[i] = _mm256_add_ps(a[i], _mm256_mul_ps(_mm256_broadcast_ss(&P[(i0 + i) * ldp + j]), v));
                 }
             }
             for (int64_t i = 0; i < mi; i++) _mm256_storeu_ps(O + (i0 + i) * ldo + c, a[i]);

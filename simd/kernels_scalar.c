@@ -17,14 +17,22 @@ static void quantize_q8_0(const float *x, block_q8_0 *y, int64_t n) {
     }
 }
 
+/* the canonical 8-lane reduction (kernels.h) */
+static float reduce8(const float L[8]) {
+    return ((L[0] + L[4]) + (L[2] + L[6])) + ((L[1] + L[5]) + (L[3] + L[7]));
+}
+
 static float dot_q8_0(int64_t nb, const block_q8_0 *x, const block_q8_0 *y) {
-    float sum = 0.0f;
+    float L[8] = {0};
     for (int64_t b = 0; b < nb; b++) {
-        int32_t s = 0;
-        for (int j = 0; j < QK8_0; j++) s += (int32_t)x[b].qs[j] * (int32_t)y[b].qs[j];
-        sum += (float)s * (ge_fp16_to_fp32(x[b].d) * ge_fp16_to_fp32(y[b].d));
+        const float s = ge_fp16_to_fp32(x[b].d) * ge_fp16_to_fp32(y[b].d);
+        for (int k = 0; k < 8; k++) {
+            int32_t isum = 0;
+            for (int j = 4 * k; j < 4 * k + 4; j++) isum += (int32_t)x[b].qs[j] * (int32_t)y[b].qs[j];
+            L[k] = L[k] + (float)isum * s;
+        }
     }
-    return sum;
+    return reduce8(L);
 }
 
 static void gemm_q8_0(int64_t nb, const block_q8_0 *W, int64_t n_rows, const block_q8_0 *A, int64_t n_tok,
@@ -33,20 +41,28 @@ static void gemm_q8_0(int64_t nb, const block_q8_0 *W, int64_t n_rows, const blo
         for (int64_t r = 0; r < n_rows; r++) Y[t * ldy + r] = dot_q8_0(nb, W + r * nb, A + t * nb);
 }
 
+/* 8 lanes over the first n - n%8 values */
+static float dot8(int64_t n, const float *x, const float *y) {
+    float L[8] = {0};
+    for (int64_t i = 0; i + 8 <= n; i += 8)
+        for (int k = 0; k < 8; k++) L[k] = L[k] + x[i + k] * y[i + k];
+    return reduce8(L);
+}
+
 static float dot_f32(int64_t n, const float *x, const float *y) {
-    float s = 0.0f;
-    for (int64_t i = 0; i < n; i++) s += x[i] * y[i];
+    float s = dot8(n, x, y);
+    for (int64_t i = n - n % 8; i < n; i++) s = s + x[i] * y[i];
     return s;
 }
 
 static void axpy_f32(int64_t n, float a, const float *x, float *y) {
-    for (int64_t i = 0; i < n; i++) y[i] += a * x[i];
+    for (int64_t i = 0; i < n; i++) y[i] = y[i] + a * x[i];
 }
 
 static void scores_f32(int64_t m, int64_t n, int64_t d, const float *Q, int64_t ldq, const float *K, int64_t ldk,
                        float scale, float *S, int64_t lds) {
     for (int64_t i = 0; i < m; i++)
-        for (int64_t j = 0; j < n; j++) S[i * lds + j] = scale * dot_f32(d, Q + i * ldq, K + j * ldk);
+        for (int64_t j = 0; j < n; j++) S[i * lds + j] = scale * dot8(d, Q + i * ldq, K + j * ldk);
 }
 
 static void pv_f32(int64_t m, int64_t n, int64_t d, const float *P, int64_t ldp, const float *V, int64_t ldv,

@@ -143,8 +143,30 @@ static void axpy_f32(int64_t n, float a, const float *x, float *y) {
     for (; i < n; i++) y[i] += a * x[i];
 }
 
+/* Attention products (d a multiple of 8): f32x4 dots and row updates. */
+static void scores_f32(int64_t m, int64_t n, int64_t d, const float *Q, int64_t ldq, const float *K, int64_t ldk,
+                       float scale, float *S, int64_t lds) {
+    for (int64_t i = 0; i < m; i++)
+        for (int64_t j = 0; j < n; j++) S[i * lds + j] = scale * dot_f32(d, Q + i * ldq, K + j * ldk);
+}
+
+static void pv_f32(int64_t m, int64_t n, int64_t d, const float *P, int64_t ldp, const float *V, int64_t ldv,
+                   float *O, int64_t ldo) {
+    for (int64_t i = 0; i < m; i++) {
+        float *o = O + i * ldo;
+        for (int64_t c = 0; c < d; c++) o[c] = 0.0f;
+        for (int64_t j = 0; j < n; j++) axpy_f32(d, P[i * ldp + j], V + j * ldv, o);
+    }
+}
+
 const ge_kernels ge_kernels_wasm_simd128 = {
-    "wasm-simd128", quantize_q8_0, gemm_q8_0, dot_f32, axpy_f32,
+    .name = "wasm-simd128",
+    .quantize_q8_0 = quantize_q8_0,
+    .gemm_q8_0 = gemm_q8_0,
+    .scores_f32 = scores_f32,
+    .pv_f32 = pv_f32,
+    .dot_f32 = dot_f32,
+    .axpy_f32 = axpy_f32,
 };
 
 #ifdef __wasm_relaxed_simd__
@@ -236,6 +258,12 @@ static void axpy_f32_relaxed(int64_t n, float a, const float *x, float *y) {
 }
 
 const ge_kernels ge_kernels_wasm_relaxed = {
-    "wasm-relaxed-simd", quantize_q8_0, gemm_q8_0_relaxed, dot_f32_relaxed, axpy_f32_relaxed,
+    .name = "wasm-relaxed-simd",
+    .quantize_q8_0 = quantize_q8_0,
+    .gemm_q8_0 = gemm_q8_0_relaxed,
+    .scores_f32 = scores_f32,
+    .pv_f32 = pv_f32,
+    .dot_f32 = dot_f32_relaxed,
+    .axpy_f32 = axpy_f32_relaxed,
 };
 #endif

@@ -1,6 +1,7 @@
 /*
  * test_kernels.c - every kernel table available on this CPU against the scalar
- * reference (ggml's test-quantize-fns idea): random inputs, many shapes.
+ * reference (ggml's test-quantize-fns idea): random inputs, many shapes. The
+ * results must be bit-identical (kernels.h: one canonical arithmetic order).
  */
 #include "../simd/kernels.h"
 #include "../core/util.h"
@@ -30,13 +31,13 @@ int main(void) {
     for (int i = 0; i < n_impl; i++) printf(" %s", all[i]->name);
     printf("\n");
 
-    enum { MAXN = 4096 + 64, MAXR = 37, MAXT = 9 };
+    enum { MAXN = 16384 + 32, MAXR = 37, MAXT = 9 };
     static float x[MAXN * MAXT], w[MAXN * MAXR], y_ref[MAXT * MAXR], y[MAXT * MAXR];
     static block_q8_0 qa_ref[MAXN / 32 * MAXT], qa[MAXN / 32 * MAXT], qw[MAXN / 32 * MAXR];
 
     for (int impl = 0; impl < n_impl; impl++) {
         const ge_kernels *k = all[impl];
-        const int64_t sizes[] = {32, 64, 256, 768, 1152, 2048, 4096 + 64};
+        const int64_t sizes[] = {32, 64, 256, 768, 1152, 2048, 4096 + 64, 16384 + 32};
         for (size_t si = 0; si < sizeof sizes / sizeof sizes[0]; si++) {
             const int64_t n = sizes[si], nb = n / 32;
             /* quantize: identical blocks except at exact .5 ties (none with random data) */
@@ -61,14 +62,9 @@ int main(void) {
                 memset(y, 0, sizeof y);
                 ref->gemm_q8_0(nb, qw, rows, qa_ref, toks, y_ref, rows);
                 k->gemm_q8_0(nb, qw, rows, qa_ref, toks, y, rows);
-                /* normwise: sum order differs, single outputs may cancel to ~0 */
-                double e2 = 0, r2 = 0;
-                for (int64_t i = 0; i < rows * toks; i++) {
-                    e2 += ((double)y[i] - y_ref[i]) * ((double)y[i] - y_ref[i]);
-                    r2 += (double)y_ref[i] * y_ref[i];
-                }
-                CHECK(sqrt(e2 / (r2 + 1e-30)) < 1e-5, "%s gemm_q8_0 n=%lld %lldx%lld: relative error %g", k->name,
-                      (long long)n, (long long)rows, (long long)toks, sqrt(e2 / (r2 + 1e-30)));
+                CHECK(memcmp(y, y_ref, sizeof(float) * (size_t)(rows * toks)) == 0,
+                      "%s gemm_q8_0 n=%lld %lldx%lld: not bit-identical to scalar", k->name, (long long)n,
+                      (long long)rows, (long long)toks);
                 /* and against the float product: Q8_0 error stays small */
                 double num = 0, den = 0;
                 for (int64_t t = 0; t < toks; t++)
@@ -88,14 +84,16 @@ int main(void) {
             float d = k->dot_f32(n, w, x);
             CHECK(fabs(d - exact) < 1e-4 * (1 + fabs(exact)) * sqrt((double)n), "%s dot_f32 n=%lld: %g vs %g", k->name,
                   (long long)n, d, exact);
+            for (int64_t len = n - 7; len <= n; len += 3) {
+                float dr = ref->dot_f32(len, w, x), dk = k->dot_f32(len, w, x);
+                CHECK(memcmp(&dr, &dk, 4) == 0, "%s dot_f32 len=%lld not bit-identical", k->name, (long long)len);
+            }
             memcpy(y, x, sizeof(float) * (size_t)(n < MAXT * MAXR ? n : MAXT * MAXR));
             int64_t m = n < MAXT * MAXR ? n : MAXT * MAXR;
             memcpy(y_ref, y, sizeof(float) * (size_t)m);
             ref->axpy_f32(m - 3, 0.37f, w, y_ref);
             k->axpy_f32(m - 3, 0.37f, w, y);
-            double worst = 0;
-            for (int64_t i = 0; i < m; i++) worst = fmax(worst, fabs((double)y[i] - y_ref[i]));
-            CHECK(worst < 1e-6, "%s axpy_f32: max diff %g", k->name, worst);
+            CHECK(memcmp(y, y_ref, sizeof(float) * (size_t)m) == 0, "%s axpy_f32 not bit-identical", k->name);
         }
     }
     /* attention products: odd block sizes, strided rows */
@@ -110,17 +108,41 @@ int main(void) {
                 const int64_t m = ms[a], n = ns[b];
                 ref->scores_f32(m, n, D, Q, LD, K, LD, 0.0625f, S_ref, 64);
                 k->scores_f32(m, n, D, Q, LD, K, LD, 0.0625f, S, 64);
-                double worst = 0;
-                for (int64_t i = 0; i < m; i++)
-                    for (int64_t j = 0; j < n; j++) worst = fmax(worst, fabs((double)S[i * 64 + j] - S_ref[i * 64 + j]));
-                CHECK(worst < 1e-4, "%s scores_f32 %lldx%lld: max diff %g", k->name, (long long)m, (long long)n, worst);
+                int diff = 0;
+                for (int64_t i = 0; i < m; i++) diff += memcmp(S + i * 64, S_ref + i * 64, sizeof(float) * (size_t)n) != 0;
+                CHECK(diff == 0, "%s scores_f32 %lldx%lld: not bit-identical", k->name, (long long)m, (long long)n);
                 ref->pv_f32(m, n, D, S_ref, 64, V, LD, O_ref, LD);
                 k->pv_f32(m, n, D, S_ref, 64, V, LD, O, LD);
-                worst = 0;
-                for (int64_t i = 0; i < m; i++)
-                    for (int64_t c = 0; c < D; c++) worst = fmax(worst, fabs((double)O[i * LD + c] - O_ref[i * LD + c]));
-                CHECK(worst < 1e-4, "%s pv_f32 %lldx%lld: max diff %g", k->name, (long long)m, (long long)n, worst);
+                diff = 0;
+                for (int64_t i = 0; i < m; i++) diff += memcmp(O + i * LD, O_ref + i * LD, sizeof(float) * D) != 0;
+                CHECK(diff == 0, "%s pv_f32 %lldx%lld: not bit-identical", k->name, (long long)m, (long long)n);
             }
+    }
+
+    /* quantization ties and near-ties: values k + 0.5 +- a few ulps after scaling
+     * (block max 127 makes the scale 1, so x * id == x) */
+    for (int impl = 0; impl < n_impl; impl++) {
+        const ge_kernels *k = all[impl];
+        static float xs[32 * 256];
+        static block_q8_0 qr[256], qk[256];
+        int nx = 0;
+        for (int b = 0; b < 256; b++) {
+            xs[b * 32] = 127.0f; /* amax = 127 -> d = 1, id = 1 */
+            for (int j = 1; j < 32; j++) {
+                float base = (float)((b * 31 + j) % 127) + 0.5f;
+                int steps = (b + j) % 5 - 2;
+                float v = base;
+                for (int s2 = 0; s2 < (steps < 0 ? -steps : steps); s2++) v = nextafterf(v, steps < 0 ? 0.0f : 200.0f);
+                xs[b * 32 + j] = (j & 1) ? v : -v;
+                nx++;
+            }
+        }
+        xs[33] = 0.49999997f, xs[34] = -0.49999997f, xs[35] = 0.5f, xs[36] = 1.4999999f, xs[37] = 2.5f;
+        ref->quantize_q8_0(xs, qr, 32 * 256);
+        k->quantize_q8_0(xs, qk, 32 * 256);
+        CHECK(memcmp(qr, qk, sizeof qr) == 0, "%s quantize_q8_0 differs from roundf at ties (%d values)", k->name, nx);
+        CHECK(qr[1].qs[1] == 0 && qr[1].qs[3] == 1 && qr[1].qs[5] == 3, "reference rounding: %d %d %d", qr[1].qs[1],
+              qr[1].qs[3], qr[1].qs[5]);
     }
 
     /* half-float conversion round trip over every finite half */

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Regenerate tests/synth/golden/*.json: small random gemma-embedding models (make_models.py)
+# run through llama.cpp's llama-tokenize and llama-embedding.
+#
+#   bash tests/synth/generate.sh
+#
+# The models are written to a temporary directory and deleted afterwards (never committed);
+# the goldens record each model's sha256 so tests/synth/test_synth.py can detect generator drift.
+#
+# Environment:
+#   GGUFEMBED_CACHE          cache root for the llama.cpp build, the venv, gguf-py (default ~/.cache/ggufembed)
+#   GGUFEMBED_SYNTH_PYTHON   python with numpy + pyyaml (default: $GGUFEMBED_CACHE/venv/bin/python)
+#   GGUFEMBED_GGUF_PY        directory holding llama.cpp's gguf-py package (default: see synthlib.py)
+#   SYNTH_THREADS            threads per llama-embedding run (default 1; the models are tiny)
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO="$(cd "$HERE/../.." && pwd)"
+PY="$(command -v python3 || command -v python)"
+
+BIN="$(bash "$REPO/tests/reference/build-llamacpp.sh")"
+echo "llama.cpp bin: $BIN" >&2
+
+"$PY" "$HERE/generate.py" --bin "$BIN" --out "$HERE/golden" --threads "${SYNTH_THREADS:-1}"
