@@ -12,9 +12,10 @@
  * in [0, 127] to be deterministic across engines. Split the activation into
  * a+ = max(a, 0) and a- = max(-a, 0), both in [0, 127] (quantized values lie in
  * [-127, 127]), computed once per token block; then w.a = w.a+ - w.a- with two
- * relaxed dots per 16 bytes and no per-row work. Float accumulation uses
- * f32x4.relaxed_madd. On x86 engines each relaxed dot is pmaddubsw + pmaddwd +
- * paddd, without saturation since two products are at most 2 * 127 * 127.
+ * relaxed dots per 16 bytes and no per-row work. Float accumulation uses plain
+ * mul + add (relaxed_madd may or may not fuse). On x86 engines each relaxed dot
+ * is pmaddubsw + pmaddwd + paddd, without saturation since two products are at
+ * most 2 * 127 * 127. Results are bit-identical to kernels_scalar.c.
  */
 #include "kernels.h"
 
@@ -45,7 +46,7 @@ static void quantize_q8_0(const float *x, block_q8_0 *y, int64_t n) {
         const float id = d != 0.0f ? 1.0f / d : 0.0f;
         y[b].d = ge_fp32_to_fp16(d);
         const v128_t mul = wasm_f32x4_splat(id);
-        const v128_t half = wasm_f32x4_splat(0.5f);
+        const v128_t half = wasm_f32x4_splat(0.49999997f); /* 0.5 would round 0.49999997 up */
         const v128_t sign_bit = wasm_i32x4_splat((int32_t)0x80000000u);
         v128_t q[8];
         for (int k = 0; k < 8; k++) {
@@ -62,14 +63,19 @@ static void quantize_q8_0(const float *x, block_q8_0 *y, int64_t n) {
     }
 }
 
-/* sum over the block of w * a as 4 int32 lanes, a given as 4 x i16x8 */
-static inline v128_t block_dot_i16(const block_q8_0 *w, const v128_t a16[4]) {
+/* The canonical lanes of kernels.h: lane k of a block = the exact integer sum of
+ * values 4k..4k+3; lanes 0..3 in lo, 4..7 in hi. i32x4.dot_i16x8_s sums pairs, so
+ * adjacent pair sums are added with one shuffle pair. */
+static inline v128_t pairs_to_quads(v128_t d0, v128_t d1) {
+    return wasm_i32x4_add(wasm_i32x4_shuffle(d0, d1, 0, 2, 4, 6), wasm_i32x4_shuffle(d0, d1, 1, 3, 5, 7));
+}
+
+static inline void block_dot(const block_q8_0 *w, const v128_t a16[4], v128_t *lo, v128_t *hi) {
     v128_t w0 = wasm_v128_load(w->qs), w1 = wasm_v128_load(w->qs + 16);
-    v128_t s = wasm_i32x4_dot_i16x8(wasm_i16x8_extend_low_i8x16(w0), a16[0]);
-    s = wasm_i32x4_add(s, wasm_i32x4_dot_i16x8(wasm_i16x8_extend_high_i8x16(w0), a16[1]));
-    s = wasm_i32x4_add(s, wasm_i32x4_dot_i16x8(wasm_i16x8_extend_low_i8x16(w1), a16[2]));
-    s = wasm_i32x4_add(s, wasm_i32x4_dot_i16x8(wasm_i16x8_extend_high_i8x16(w1), a16[3]));
-    return s;
+    *lo = pairs_to_quads(wasm_i32x4_dot_i16x8(wasm_i16x8_extend_low_i8x16(w0), a16[0]),
+                         wasm_i32x4_dot_i16x8(wasm_i16x8_extend_high_i8x16(w0), a16[1]));
+    *hi = pairs_to_quads(wasm_i32x4_dot_i16x8(wasm_i16x8_extend_low_i8x16(w1), a16[2]),
+                         wasm_i32x4_dot_i16x8(wasm_i16x8_extend_high_i8x16(w1), a16[3]));
 }
 
 static inline void extend_block(const block_q8_0 *a, v128_t a16[4]) {
@@ -80,58 +86,55 @@ static inline void extend_block(const block_q8_0 *a, v128_t a16[4]) {
     a16[3] = wasm_i16x8_extend_high_i8x16(a1);
 }
 
-#define FMA_ACC(acc, s32, scale) wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(s32), wasm_f32x4_splat(scale)))
+/* L = L + (float)isum * s, lane by lane (separate multiply and add) */
+static inline v128_t lane_acc(v128_t acc, v128_t isum, float s) {
+    return wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(isum), wasm_f32x4_splat(s)));
+}
+
+/* ((L0+L4) + (L2+L6)) + ((L1+L5) + (L3+L7)) */
+static inline float reduce8(v128_t lo, v128_t hi) { return hsum_f32x4(wasm_f32x4_add(lo, hi)); }
 
 /* 4 weight rows x 1 token per tile, rows outer (a 4-row strip of W stays in cache
- * while the tokens stream past it), as in the AVX2 kernel. */
+ * while the tokens stream past it). */
 static void gemm_q8_0(int64_t nb, const block_q8_0 *W, int64_t n_rows, const block_q8_0 *A, int64_t n_tok,
                       float *Y, int64_t ldy) {
-    int64_t r = 0;
-    for (; r + 4 <= n_rows; r += 4) {
-        const block_q8_0 *w0 = W + r * nb, *w1 = w0 + nb, *w2 = w1 + nb, *w3 = w2 + nb;
+    for (int64_t r = 0; r < n_rows; r += 4) {
+        const int R = n_rows - r >= 4 ? 4 : (int)(n_rows - r);
         for (int64_t t = 0; t < n_tok; t++) {
             const block_q8_0 *a = A + t * nb;
-            v128_t acc0 = wasm_f32x4_splat(0.0f), acc1 = acc0, acc2 = acc0, acc3 = acc0;
+            v128_t lo[4], hi[4];
+            for (int i = 0; i < 4; i++) lo[i] = hi[i] = wasm_f32x4_splat(0.0f);
             for (int64_t b = 0; b < nb; b++) {
                 v128_t a16[4];
                 extend_block(&a[b], a16);
                 const float da = ge_fp16_to_fp32(a[b].d);
-                acc0 = FMA_ACC(acc0, block_dot_i16(&w0[b], a16), da * ge_fp16_to_fp32(w0[b].d));
-                acc1 = FMA_ACC(acc1, block_dot_i16(&w1[b], a16), da * ge_fp16_to_fp32(w1[b].d));
-                acc2 = FMA_ACC(acc2, block_dot_i16(&w2[b], a16), da * ge_fp16_to_fp32(w2[b].d));
-                acc3 = FMA_ACC(acc3, block_dot_i16(&w3[b], a16), da * ge_fp16_to_fp32(w3[b].d));
+                for (int i = 0; i < R; i++) {
+                    const block_q8_0 *w = &W[(r + i) * nb + b];
+                    v128_t sl, sh;
+                    block_dot(w, a16, &sl, &sh);
+                    const float s = ge_fp16_to_fp32(w->d) * da;
+                    lo[i] = lane_acc(lo[i], sl, s);
+                    hi[i] = lane_acc(hi[i], sh, s);
+                }
             }
-            float *y = Y + t * ldy + r;
-            y[0] = hsum_f32x4(acc0);
-            y[1] = hsum_f32x4(acc1);
-            y[2] = hsum_f32x4(acc2);
-            y[3] = hsum_f32x4(acc3);
-        }
-    }
-    for (; r < n_rows; r++) {
-        const block_q8_0 *w = W + r * nb;
-        for (int64_t t = 0; t < n_tok; t++) {
-            const block_q8_0 *a = A + t * nb;
-            v128_t acc = wasm_f32x4_splat(0.0f);
-            for (int64_t b = 0; b < nb; b++) {
-                v128_t a16[4];
-                extend_block(&a[b], a16);
-                acc = FMA_ACC(acc, block_dot_i16(&w[b], a16), ge_fp16_to_fp32(a[b].d) * ge_fp16_to_fp32(w[b].d));
-            }
-            Y[t * ldy + r] = hsum_f32x4(acc);
+            for (int i = 0; i < R; i++) Y[t * ldy + r + i] = reduce8(lo[i], hi[i]);
         }
     }
 }
 
-static float dot_f32(int64_t n, const float *x, const float *y) {
-    v128_t a0 = wasm_f32x4_splat(0.0f), a1 = a0;
-    int64_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(wasm_v128_load(x + i), wasm_v128_load(y + i)));
-        a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(wasm_v128_load(x + i + 4), wasm_v128_load(y + i + 4)));
+/* 8 lanes over the first n - n%8 values */
+static inline float dot8(int64_t n, const float *x, const float *y) {
+    v128_t lo = wasm_f32x4_splat(0.0f), hi = lo;
+    for (int64_t i = 0; i + 8 <= n; i += 8) {
+        lo = wasm_f32x4_add(lo, wasm_f32x4_mul(wasm_v128_load(x + i), wasm_v128_load(y + i)));
+        hi = wasm_f32x4_add(hi, wasm_f32x4_mul(wasm_v128_load(x + i + 4), wasm_v128_load(y + i + 4)));
     }
-    float s = hsum_f32x4(wasm_f32x4_add(a0, a1));
-    for (; i < n; i++) s += x[i] * y[i];
+    return reduce8(lo, hi);
+}
+
+static float dot_f32(int64_t n, const float *x, const float *y) {
+    float s = dot8(n, x, y);
+    for (int64_t i = n - n % 8; i < n; i++) s = s + x[i] * y[i];
     return s;
 }
 
@@ -140,14 +143,14 @@ static void axpy_f32(int64_t n, float a, const float *x, float *y) {
     int64_t i = 0;
     for (; i + 4 <= n; i += 4)
         wasm_v128_store(y + i, wasm_f32x4_add(wasm_v128_load(y + i), wasm_f32x4_mul(va, wasm_v128_load(x + i))));
-    for (; i < n; i++) y[i] += a * x[i];
+    for (; i < n; i++) y[i] = y[i] + a * x[i];
 }
 
-/* Attention products (d a multiple of 8): f32x4 dots and row updates. */
+/* Attention products (d a multiple of 8). */
 static void scores_f32(int64_t m, int64_t n, int64_t d, const float *Q, int64_t ldq, const float *K, int64_t ldk,
                        float scale, float *S, int64_t lds) {
     for (int64_t i = 0; i < m; i++)
-        for (int64_t j = 0; j < n; j++) S[i * lds + j] = scale * dot_f32(d, Q + i * ldq, K + j * ldk);
+        for (int64_t j = 0; j < n; j++) S[i * lds + j] = scale * dot8(d, Q + i * ldq, K + j * ldk);
 }
 
 static void pv_f32(int64_t m, int64_t n, int64_t d, const float *P, int64_t ldp, const float *V, int64_t ldv,
@@ -171,10 +174,8 @@ const ge_kernels ge_kernels_wasm_simd128 = {
 
 #ifdef __wasm_relaxed_simd__
 
-#define RMADD(acc, s32, scale) \
-    wasm_f32x4_relaxed_madd(wasm_f32x4_convert_i32x4(s32), wasm_f32x4_splat(scale), acc)
-
-/* a+ and a- of one activation block, each 2 x i8x16 in [0, 127] */
+/* a+ and a- of one activation block, each 2 x i8x16 in [0, 127]: the 7-bit
+ * operand of relaxed_dot, for which every engine gives the exact result */
 static inline void split_block(const block_q8_0 *a, v128_t ap[2], v128_t an[2]) {
     const v128_t zero = wasm_i8x16_splat(0);
     for (int k = 0; k < 2; k++) {
@@ -184,77 +185,45 @@ static inline void split_block(const block_q8_0 *a, v128_t ap[2], v128_t an[2]) 
     }
 }
 
-/* The accumulator operand of relaxed_dot is left at zero and the sums are added
- * with i32x4.add: V8 11 (Node 20, --experimental-wasm-relaxed-simd) computes a
- * wrong result when the accumulator is itself the result of a relaxed dot. On
- * x86 without AVX-VNNI the engine emits the same pmaddwd + paddd either way. */
-static inline v128_t block_dot_relaxed(const block_q8_0 *w, const v128_t ap[2], const v128_t an[2]) {
+/* relaxed_dot_i8x16_i7x16 sums 4 adjacent products per lane: exactly the
+ * canonical lanes. The accumulator operand stays zero and sums are added with
+ * i32x4.add: V8 11 (Node 20) miscomputes a relaxed dot whose accumulator is
+ * another relaxed dot. Float steps use plain mul + add (relaxed_madd may fuse,
+ * which would break bit-identity with the other kernels). */
+static inline void block_dot_relaxed(const block_q8_0 *w, const v128_t ap[2], const v128_t an[2], v128_t *lo,
+                                     v128_t *hi) {
     v128_t w0 = wasm_v128_load(w->qs), w1 = wasm_v128_load(w->qs + 16);
     const v128_t zero = wasm_i32x4_splat(0);
-    v128_t p = wasm_i32x4_add(wasm_i32x4_relaxed_dot_i8x16_i7x16_add(w0, ap[0], zero),
-                              wasm_i32x4_relaxed_dot_i8x16_i7x16_add(w1, ap[1], zero));
-    v128_t m = wasm_i32x4_add(wasm_i32x4_relaxed_dot_i8x16_i7x16_add(w0, an[0], zero),
-                              wasm_i32x4_relaxed_dot_i8x16_i7x16_add(w1, an[1], zero));
-    return wasm_i32x4_sub(p, m);
+    *lo = wasm_i32x4_sub(wasm_i32x4_relaxed_dot_i8x16_i7x16_add(w0, ap[0], zero),
+                         wasm_i32x4_relaxed_dot_i8x16_i7x16_add(w0, an[0], zero));
+    *hi = wasm_i32x4_sub(wasm_i32x4_relaxed_dot_i8x16_i7x16_add(w1, ap[1], zero),
+                         wasm_i32x4_relaxed_dot_i8x16_i7x16_add(w1, an[1], zero));
 }
 
 static void gemm_q8_0_relaxed(int64_t nb, const block_q8_0 *W, int64_t n_rows, const block_q8_0 *A, int64_t n_tok,
                               float *Y, int64_t ldy) {
-    int64_t r = 0;
-    for (; r + 4 <= n_rows; r += 4) {
-        const block_q8_0 *w0 = W + r * nb, *w1 = w0 + nb, *w2 = w1 + nb, *w3 = w2 + nb;
+    for (int64_t r = 0; r < n_rows; r += 4) {
+        const int R = n_rows - r >= 4 ? 4 : (int)(n_rows - r);
         for (int64_t t = 0; t < n_tok; t++) {
             const block_q8_0 *a = A + t * nb;
-            v128_t acc0 = wasm_f32x4_splat(0.0f), acc1 = acc0, acc2 = acc0, acc3 = acc0;
+            v128_t lo[4], hi[4];
+            for (int i = 0; i < 4; i++) lo[i] = hi[i] = wasm_f32x4_splat(0.0f);
             for (int64_t b = 0; b < nb; b++) {
                 v128_t ap[2], an[2];
                 split_block(&a[b], ap, an);
                 const float da = ge_fp16_to_fp32(a[b].d);
-                acc0 = RMADD(acc0, block_dot_relaxed(&w0[b], ap, an), da * ge_fp16_to_fp32(w0[b].d));
-                acc1 = RMADD(acc1, block_dot_relaxed(&w1[b], ap, an), da * ge_fp16_to_fp32(w1[b].d));
-                acc2 = RMADD(acc2, block_dot_relaxed(&w2[b], ap, an), da * ge_fp16_to_fp32(w2[b].d));
-                acc3 = RMADD(acc3, block_dot_relaxed(&w3[b], ap, an), da * ge_fp16_to_fp32(w3[b].d));
+                for (int i = 0; i < R; i++) {
+                    const block_q8_0 *w = &W[(r + i) * nb + b];
+                    v128_t sl, sh;
+                    block_dot_relaxed(w, ap, an, &sl, &sh);
+                    const float s = ge_fp16_to_fp32(w->d) * da;
+                    lo[i] = lane_acc(lo[i], sl, s);
+                    hi[i] = lane_acc(hi[i], sh, s);
+                }
             }
-            float *y = Y + t * ldy + r;
-            y[0] = hsum_f32x4(acc0);
-            y[1] = hsum_f32x4(acc1);
-            y[2] = hsum_f32x4(acc2);
-            y[3] = hsum_f32x4(acc3);
+            for (int i = 0; i < R; i++) Y[t * ldy + r + i] = reduce8(lo[i], hi[i]);
         }
     }
-    for (; r < n_rows; r++) {
-        const block_q8_0 *w = W + r * nb;
-        for (int64_t t = 0; t < n_tok; t++) {
-            const block_q8_0 *a = A + t * nb;
-            v128_t acc = wasm_f32x4_splat(0.0f);
-            for (int64_t b = 0; b < nb; b++) {
-                v128_t ap[2], an[2];
-                split_block(&a[b], ap, an);
-                acc = RMADD(acc, block_dot_relaxed(&w[b], ap, an), ge_fp16_to_fp32(a[b].d) * ge_fp16_to_fp32(w[b].d));
-            }
-            Y[t * ldy + r] = hsum_f32x4(acc);
-        }
-    }
-}
-
-static float dot_f32_relaxed(int64_t n, const float *x, const float *y) {
-    v128_t a0 = wasm_f32x4_splat(0.0f), a1 = a0;
-    int64_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        a0 = wasm_f32x4_relaxed_madd(wasm_v128_load(x + i), wasm_v128_load(y + i), a0);
-        a1 = wasm_f32x4_relaxed_madd(wasm_v128_load(x + i + 4), wasm_v128_load(y + i + 4), a1);
-    }
-    float s = hsum_f32x4(wasm_f32x4_add(a0, a1));
-    for (; i < n; i++) s += x[i] * y[i];
-    return s;
-}
-
-static void axpy_f32_relaxed(int64_t n, float a, const float *x, float *y) {
-    const v128_t va = wasm_f32x4_splat(a);
-    int64_t i = 0;
-    for (; i + 4 <= n; i += 4)
-        wasm_v128_store(y + i, wasm_f32x4_relaxed_madd(va, wasm_v128_load(x + i), wasm_v128_load(y + i)));
-    for (; i < n; i++) y[i] += a * x[i];
 }
 
 const ge_kernels ge_kernels_wasm_relaxed = {
@@ -263,7 +232,7 @@ const ge_kernels ge_kernels_wasm_relaxed = {
     .gemm_q8_0 = gemm_q8_0_relaxed,
     .scores_f32 = scores_f32,
     .pv_f32 = pv_f32,
-    .dot_f32 = dot_f32_relaxed,
-    .axpy_f32 = axpy_f32_relaxed,
+    .dot_f32 = dot_f32,
+    .axpy_f32 = axpy_f32,
 };
 #endif

@@ -1,0 +1,732 @@
+#!/usr/bin/env python3
+"""bench/harness.py - runs every benchmark scenario and writes results.{md,json}.
+
+Called by bench/run.sh, which builds the drivers and fetches the model first. Standard
+library only. Each engine runs in its own process per scenario (so RSS is per engine);
+runs of the engines are interleaved (ggufembed, llama.cpp[, node-llama-cpp]) and the order
+is reversed every other round, so that drifting machine load hits all of them. Phases:
+  1. limits: memory read bandwidth and int8 dot-product peaks (bench/limits.c);
+  2. peer tuning: every configuration of each peer once per scenario and thread count;
+     the fastest one is kept for that scenario (never a handicapped peer);
+  3. R rounds of the interleaved scenarios, ggufembed vs the tuned peers;
+  4. limits again (the better of the two measurements counts), then the report.
+"""
+import argparse
+import datetime
+import json
+import math
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+
+# ----------------------------------------------------------------------------- cost model
+# EmbeddingGemma-300M (../shared/reference/embeddinggemma.md): 101.5M parameters in the
+# layers (int8 MACs per token), 107.8 MB of Q8_0 layer weights streamed once per forward
+# pass; attention 3072*L FLOP = 1536*L MACs per token per layer (L = keys visible);
+# 24 layers, 4 global (5, 11, 17, 23), 20 local with a symmetric window of +-256.
+MACS_PER_TOKEN = 101.5e6
+WEIGHT_BYTES = 107.8e6
+N_LAYERS, N_GLOBAL, HALF_WINDOW = 24, 4, 256
+
+
+def forward_macs(n):
+    """int8-MAC equivalents of one forward pass over n tokens (linear + attention)."""
+    n = int(round(n))
+    local_keys = 0
+    for i in range(n):
+        local_keys += min(n - 1, i + HALF_WINDOW) - max(0, i - HALF_WINDOW) + 1
+    attn = 1536 * (N_GLOBAL * n * n + (N_LAYERS - N_GLOBAL) * local_keys)
+    return n * MACS_PER_TOKEN + attn
+
+
+# ----------------------------------------------------------------------------- scenarios
+LATENCY = [  # name, file, label, (reps, warmup) full, (reps, warmup) smoke, tuning reps
+    ("short", "short.txt", "short text (9 words)", (30, 3), (2, 1), 8),
+    ("long", "long.txt", "long text (49 words)", (20, 2), (2, 1), 5),
+    ("xlong", "xlong.txt", "extra-long text (398 words)", (5, 1), (1, 0), 2),
+]
+BATCH = [  # name, file, label
+    ("batch-short", "batch-short.txt", "short"),
+    ("batch-long", "batch-long.txt", "long"),
+]
+BATCH_DOCS_FULL, BATCH_DOCS_SMOKE, BATCH_DOCS_TUNE = 96, 4, 32
+BATCH_REPS_FULL = 1  # timed passes per process (x rounds)
+PEERS = ("llama.cpp", "node-llama-cpp")
+KEY = {"ggufembed": "ggufembed", "llama.cpp": "llamacpp", "node-llama-cpp": "nodellamacpp", "ggufembed-wasm": "wasm"}
+WASM_ROUNDS = 1  # ggufembed-wasm (Node) runs in the first round only: it is slow, and optional
+
+
+def latency_configs(peer, smoke):
+    return [dict(fa=fa, pack=1, nbatch=2048, ctxs=1) for fa in (("on",) if smoke else ("on", "off"))]
+
+
+def batch_configs(peer, threads, smoke):
+    cs = []
+    for fa in (("on",) if smoke else ("on", "off")):
+        cs.append(dict(fa=fa, pack=1, nbatch=2048, ctxs=1))              # one document per decode
+        if peer == "llama.cpp":
+            cs.append(dict(fa=fa, pack=64, nbatch=512, ctxs=1))          # many sequences per decode
+            if not smoke:
+                cs.append(dict(fa=fa, pack=64, nbatch=2048, ctxs=1))
+        if threads > 1:                                                  # parallel 1-thread contexts
+            cs.append(dict(fa=fa, pack=1, nbatch=2048, ctxs=threads))
+            if peer == "llama.cpp" and not smoke:
+                cs.append(dict(fa=fa, pack=64, nbatch=512, ctxs=threads))
+    return cs
+
+
+def config_name(c, threads):
+    if not c:
+        return ""
+    ctx = f"{c['ctxs']} x {max(1, threads // c['ctxs'])}-thread contexts" if c["ctxs"] > 1 else f"1 context x {threads} thread(s)"
+    seq = "1 sequence per decode" if c["pack"] == 1 else f"up to {c['pack']} sequences / {c['nbatch']} tokens per decode"
+    return f"{ctx}, {seq}, n_ctx=n_batch=n_ubatch={c['nbatch']}, flash attention {c['fa']}"
+
+
+def peer_args(peer, c):
+    if peer == "llama.cpp":
+        return ["--fa", c["fa"], "--pack", str(c["pack"]), "--nbatch", str(c["nbatch"]), "--ctxs", str(c["ctxs"])]
+    return ["--fa", c["fa"], "--ctxs", str(c["ctxs"])]
+
+
+# ----------------------------------------------------------------------------- helpers
+def log(msg):
+    print(f"[bench {time.strftime('%H:%M:%S')} load {os.getloadavg()[0]:.2f}] {msg}", file=sys.stderr, flush=True)
+
+
+def percentile(xs, p):
+    xs = sorted(xs)
+    if not xs:
+        return None
+    k = (len(xs) - 1) * p / 100.0
+    lo, hi = math.floor(k), math.ceil(k)
+    return xs[lo] + (xs[hi] - xs[lo]) * (k - lo)
+
+
+def median(xs):
+    return statistics.median(xs) if xs else None
+
+
+def sh(cmd):
+    try:
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=30).stdout.strip()
+    except Exception:
+        return ""
+
+
+def throughput(rec):
+    return [rec["n_docs"] / (ms / 1e3) for ms in rec["samples_ms"] if ms > 0]
+
+
+def score(rec, kind):
+    """Higher is better."""
+    if rec is None or not rec["samples_ms"]:
+        return -1e18
+    if kind == "latency":
+        return -median(rec["samples_ms"])
+    return median(throughput(rec))
+
+
+class Runner:
+    def __init__(self, args, commands):
+        self.args = args
+        self.commands = commands  # engine -> argv prefix
+        self.records = []
+        self.errors = []
+        self.loads = []
+        os.makedirs(args.out, exist_ok=True)
+        self.progress = os.path.join(args.out, "records.jsonl.tmp")
+        if os.path.exists(self.progress):
+            os.remove(self.progress)
+
+    def run(self, engine, mode, text, threads, reps, warmup, extra=(), n_docs=0, vector=0, label="", phase="main"):
+        cmd = list(self.commands[engine]) + [
+            "--model", self.args.model, "--mode", mode, "--text", text, "--threads", str(threads),
+            "--reps", str(reps), "--warmup", str(warmup), "--label", label, "--vector", str(vector)]
+        if n_docs:
+            cmd += ["--n", str(n_docs)]
+        cmd += list(extra)
+        load_before = os.getloadavg()[0]
+        t0 = time.time()
+        try:
+            p = subprocess.run(cmd, capture_output=True, text=True, timeout=self.args.timeout)
+        except subprocess.TimeoutExpired:
+            self.errors.append(dict(cmd=" ".join(cmd), error=f"timeout after {self.args.timeout}s"))
+            log(f"TIMEOUT {engine} {label} t={threads}")
+            return None
+        wall = time.time() - t0
+        if p.returncode != 0 or not p.stdout.strip():
+            self.errors.append(dict(cmd=" ".join(cmd), error=f"exit {p.returncode}: {p.stderr.strip()[-500:]}"))
+            log(f"FAILED {engine} {label} t={threads}: {p.stderr.strip()[-300:]}")
+            return None
+        rec = json.loads(p.stdout.strip().splitlines()[-1])
+        rec.update(engine=engine, phase=phase, wall_s=round(wall, 3), loadavg_before=round(load_before, 2),
+                   loadavg_after=round(os.getloadavg()[0], 2))
+        self.loads.append(rec["loadavg_after"])
+        self.records.append(rec)
+        if self.progress:  # every record as it comes (bench/results/*.tmp is git-ignored)
+            with open(self.progress, "a") as f:
+                f.write(json.dumps({k: v for k, v in rec.items() if k != "vector"}) + "\n")
+        return rec
+
+
+# ----------------------------------------------------------------------------- machine
+def machine_info():
+    cpu = ""
+    flags = set()
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name") and not cpu:
+                    cpu = line.split(":", 1)[1].strip()
+                if line.startswith("flags") and not flags:
+                    flags = set(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    mem_kb = 0
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemTotal"):
+                    mem_kb = int(line.split()[1])
+    except OSError:
+        pass
+    l3, family_model = "", ""
+    for line in sh(["lscpu"]).splitlines():
+        if line.startswith("L3 cache"):
+            l3 = line.split(":", 1)[1].strip()
+    try:
+        with open("/proc/cpuinfo") as f:
+            txt = f.read()
+        fam = next(l.split(":")[1].strip() for l in txt.splitlines() if l.startswith("cpu family"))
+        mod = next(l.split(":")[1].strip() for l in txt.splitlines() if l.startswith("model\t"))
+        family_model = f"family {fam} model {mod}"
+    except Exception:
+        pass
+    cc = sh(["cc", "--version"])
+    return dict(
+        cpu=cpu, family_model=family_model, cores=os.cpu_count(), memory_gib=round(mem_kb / 1024 / 1024, 1), l3=l3,
+        isa=[x for x in ("avx2", "fma", "f16c", "avx512f", "avx512bw", "avx512_vnni", "avx_vnni") if x in flags],
+        hypervisor="hypervisor" in flags, kernel=platform.release(),
+        cc=cc.splitlines()[0] if cc else "", node=sh(["node", "--version"]),
+    )
+
+
+def model_info(path):
+    """Path, size, sha256 and kind of the GGUF (from scripts/fetch-model.sh's notes next to it)."""
+    info = dict(path=path, size=os.path.getsize(path) if os.path.exists(path) else None, sha256="", kind="")
+    try:
+        with open(path + ".sha256-ok") as f:
+            info["sha256"] = f.read().split()[3]
+    except (OSError, IndexError):
+        pass
+    try:
+        with open(path + ".source") as f:
+            for line in f:
+                if line.startswith("kind:"):
+                    info["kind"] = line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return info
+
+
+def merge_limits(a, b):
+    out = dict(a)
+    out["bandwidth_gbs"] = {}
+    for T in a["bandwidth_gbs"]:
+        x, y = a["bandwidth_gbs"][T], b["bandwidth_gbs"][T]
+        out["bandwidth_gbs"][T] = x if x["best"] >= y["best"] else y
+    for key in ("int8_avx2_gmacs", "int8_avx512vnni_gmacs"):
+        if a.get(key) and b.get(key):
+            out[key] = {T: max(a[key][T], b[key][T]) for T in a[key]}
+    out["measurements"] = [a, b]
+    return out
+
+
+# ----------------------------------------------------------------------------- main
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--smoke", action="store_true")
+    ap.add_argument("--model", required=True)
+    ap.add_argument("--gguf-bin", required=True)
+    ap.add_argument("--llama-bin", default="")
+    ap.add_argument("--llama-info", default="")
+    ap.add_argument("--llama-skip-reason", default="")
+    ap.add_argument("--nlc-dir", default="", help="dir with node_modules/node-llama-cpp")
+    ap.add_argument("--nlc-skip-reason", default="")
+    ap.add_argument("--wasm-pkg", default="", help="the npm package dir (js/) with a built dist/node.js")
+    ap.add_argument("--wasm-skip-reason", default="")
+    ap.add_argument("--limits-bin", required=True)
+    ap.add_argument("--texts", required=True)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--rounds", type=int, default=0)
+    ap.add_argument("--threads", default="1,2")
+    ap.add_argument("--timeout", type=int, default=1800)
+    ap.add_argument("--command", default="bench/run.sh")
+    ap.add_argument("--repo-rev", default="")
+    args = ap.parse_args()
+    smoke = args.smoke
+    rounds = args.rounds or (1 if smoke else 3)
+    threads_list = [int(t) for t in args.threads.split(",") if t.strip()]
+    texts = args.texts
+    t_start = time.time()
+    started = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    load_start = os.getloadavg()
+
+    commands = {"ggufembed": [args.gguf_bin]}
+    if args.llama_bin:
+        commands["llama.cpp"] = [args.llama_bin]
+    if args.nlc_dir:
+        commands["node-llama-cpp"] = ["node", os.path.join(os.path.dirname(os.path.abspath(__file__)), "bench_nodellamacpp.mjs"),
+                                      "--lib", args.nlc_dir]
+    if args.wasm_pkg:
+        commands["ggufembed-wasm"] = ["node", os.path.join(os.path.dirname(os.path.abspath(__file__)), "bench_wasm_node.mjs"),
+                                      "--pkg", args.wasm_pkg]
+    peers = [p for p in PEERS if p in commands]
+    R = Runner(args, commands)
+
+    # 1. limits
+    log("measuring the machine's limits (bandwidth, int8 peak)")
+    lim_cmd = [args.limits_bin, "--threads-max", str(max(threads_list))]
+    lim_cmd += ["--mb", "128", "--seconds", "0.02"] if smoke else ["--mb", "1024", "--seconds", "0.5"]
+    limits_start = json.loads(subprocess.run(lim_cmd, capture_output=True, text=True, check=True).stdout)
+
+    # 2. peer tuning (a smoke run skips it and takes fixed configurations that still go
+    # through every code path of the drivers: packed decodes and parallel contexts)
+    tuning = []
+    chosen = {}  # (peer, scenario, threads) -> config
+    if smoke:
+        for peer in peers:
+            for T in threads_list:
+                for name, *_ in LATENCY:
+                    chosen[(peer, name, T)] = latency_configs(peer, True)[0]
+                for k, (name, *_r) in enumerate(BATCH):
+                    cs = batch_configs(peer, T, True)
+                    chosen[(peer, name, T)] = cs[(k + T) % len(cs)]
+    for peer in ([] if smoke else peers):
+        for T in threads_list:
+            for name, fname, _label, _full, sm, tune_reps in LATENCY:
+                best = None
+                for c in latency_configs(peer, smoke):
+                    reps, warm = sm if smoke else (tune_reps, 1)
+                    rec = R.run(peer, "latency", os.path.join(texts, fname), T, reps, warm, peer_args(peer, c),
+                                label=name, phase="tuning")
+                    s = score(rec, "latency")
+                    tuning.append(dict(engine=peer, scenario=name, threads=T, config=c, name=config_name(c, T),
+                                       median_ms=None if rec is None else median(rec["samples_ms"])))
+                    log(f"tune {peer} {name} t={T} {config_name(c, T)}: {tuning[-1]['median_ms']} ms")
+                    if best is None or s > best[0]:
+                        best = (s, c)
+                chosen[(peer, name, T)] = best[1]
+            for name, fname, _label in BATCH:
+                best = None
+                for c in batch_configs(peer, T, smoke):
+                    n = BATCH_DOCS_SMOKE if smoke else BATCH_DOCS_TUNE
+                    rec = R.run(peer, "batch", os.path.join(texts, fname), T, 1, 0 if smoke else 1, peer_args(peer, c),
+                                n_docs=n, label=name, phase="tuning")
+                    s = score(rec, "batch")
+                    tuning.append(dict(engine=peer, scenario=name, threads=T, config=c, name=config_name(c, T),
+                                       emb_per_s=None if rec is None else median(throughput(rec))))
+                    log(f"tune {peer} {name} t={T} {config_name(c, T)}: {tuning[-1]['emb_per_s']} emb/s")
+                    if best is None or s > best[0]:
+                        best = (s, c)
+                chosen[(peer, name, T)] = best[1]
+
+    # 3. interleaved rounds
+    for r in range(rounds):
+        engines = ["ggufembed"] + peers + (["ggufembed-wasm"] if "ggufembed-wasm" in commands and r < WASM_ROUNDS else [])
+        order = engines if r % 2 == 0 else list(reversed(engines))
+        log(f"round {r + 1}/{rounds}: order {' / '.join(order)}")
+        for T in threads_list:
+            for name, fname, _label, full, sm, _tr in LATENCY:
+                reps, warm = sm if smoke else full
+                for eng in order:
+                    extra = peer_args(eng, chosen[(eng, name, T)]) if eng in peers else []
+                    rec = R.run(eng, "latency", os.path.join(texts, fname), T, reps, warm, extra,
+                                vector=1 if r == 0 else 0, label=name)
+                    if rec:
+                        log(f"{eng:14s} {name:11s} t={T} p50 {median(rec['samples_ms']):.1f} ms")
+            for name, fname, _label in BATCH:
+                n = BATCH_DOCS_SMOKE if smoke else BATCH_DOCS_FULL
+                reps = 1 if smoke else BATCH_REPS_FULL
+                for eng in order:
+                    extra = peer_args(eng, chosen[(eng, name, T)]) if eng in peers else []
+                    rec = R.run(eng, "batch", os.path.join(texts, fname), T, reps, 0 if smoke else 1, extra,
+                                n_docs=n, label=name)
+                    if rec:
+                        log(f"{eng:14s} {name:11s} t={T} {median(throughput(rec)):.2f} emb/s")
+
+    # 4. the limits again: they are peaks, so the better of the two measurements counts
+    # (a busy machine can only make them look lower)
+    log("measuring the machine's limits again")
+    limits_end = json.loads(subprocess.run(lim_cmd, capture_output=True, text=True, check=True).stdout)
+    limits = merge_limits(limits_start, limits_end)
+
+    report = build_report(args, smoke, rounds, threads_list, limits, tuning, chosen, R, peers, "ggufembed-wasm" in commands,
+                          started, load_start, time.time() - t_start)
+    os.makedirs(args.out, exist_ok=True)
+    with open(os.path.join(args.out, "results.json"), "w") as f:
+        json.dump(report, f, indent=1)
+        f.write("\n")
+    with open(os.path.join(args.out, "results.md"), "w") as f:
+        f.write(render_md(report))
+    os.remove(R.progress)
+    log(f"wrote {args.out}/results.md and results.json in {time.time() - t_start:.0f} s")
+    if R.errors:
+        log(f"{len(R.errors)} run(s) failed:")
+        for e in R.errors:
+            log(f"  {e['cmd']}: {e['error']}")
+        return 1
+    return 0
+
+
+def cosine(a, b):
+    dot = sum(x * y for x, y in zip(a, b))
+    na = math.sqrt(sum(x * x for x in a))
+    nb = math.sqrt(sum(y * y for y in b))
+    return dot / (na * nb) if na > 0 and nb > 0 else float("nan")
+
+
+def engine_stats(recs, eng, T):
+    def sel(label):
+        return [r for r in recs if r["engine"] == eng and r["label"] == label and r["threads"] == T]
+
+    m = {}
+    lat_recs = [r for name, *_ in LATENCY for r in sel(name)]
+    if lat_recs:
+        m["load_ms"] = median([r["load_ms"] for r in lat_recs])
+        m["rss_load_mb"] = median([r["mem_load"]["rss_kb"] for r in lat_recs]) / 1024
+        m["anon_load_mb"] = median([r["mem_load"]["anon_kb"] for r in lat_recs]) / 1024
+    short = sel("short")
+    if short:
+        m["rss_idle_mb"] = median([r["mem_warm"]["rss_kb"] for r in short]) / 1024
+        m["anon_idle_mb"] = median([r["mem_warm"]["anon_kb"] for r in short]) / 1024
+    for name, *_ in LATENCY:
+        rs = sel(name)
+        xs = [x for r in rs for x in r["samples_ms"]]
+        if xs:
+            m[f"{name}_p50_ms"] = percentile(xs, 50)
+            m[f"{name}_p95_ms"] = percentile(xs, 95)
+            m[f"{name}_n"] = len(xs)
+            m[f"{name}_tokens"] = rs[0]["tokens"]
+    for name, *_ in BATCH:
+        rs = sel(name)
+        xs = [x for r in rs for x in throughput(r)]
+        if xs:
+            m[f"{name}_emb_s"] = median(xs)
+            m[f"{name}_n"] = len(xs)
+            m[f"{name}_tokens_per_doc"] = rs[0]["tokens"] / rs[0]["n_docs"]
+            m[f"{name}_docs"] = rs[0]["n_docs"]
+            m[f"{name}_peak_rss_mb"] = median([r["mem_end"]["hwm_kb"] for r in rs]) / 1024
+            m[f"{name}_peak_anon_mb"] = max(r["mem_end"]["anon_kb"] for r in rs) / 1024
+    return m
+
+
+def build_report(args, smoke, rounds, threads_list, limits, tuning, chosen, R, peers, has_wasm, started, load_start, elapsed):
+    recs = [r for r in R.records if r["phase"] == "main"]
+    bw = {int(k): v["best"] for k, v in limits["bandwidth_gbs"].items()}
+    peak = {int(k): v for k, v in limits["int8_avx2_gmacs"].items()}
+    vnni = {int(k): v for k, v in (limits.get("int8_avx512vnni_gmacs") or {}).items()}
+    engines = ["ggufembed"] + list(peers) + (["ggufembed-wasm"] if has_wasm else [])
+    stats = {(e, T): engine_stats(recs, e, T) for e in engines for T in threads_list}
+    has_llama = "llama.cpp" in peers
+
+    rows = []
+    LAT, TP, MEM = ("<= 0.5", 0.5, "le"), (">= 2", 2.0, "ge"), ("<= 0.5", 0.5, "le")
+
+    def add(metric, label, unit, T, target=None, work=None, kind=None, cfg=None):
+        row = dict(metric=metric, scenario=label, unit=unit, threads=T)
+        for e in engines:
+            row[KEY[e]] = stats[(e, T)].get(metric)
+            if e in peers:
+                row[f"{KEY[e]}_config"] = config_name(chosen.get((e, cfg, T)), T) if cfg else "latency-scenario configurations"
+        g, l = row["ggufembed"], row.get("llamacpp")
+        row["ratio"] = g / l if (g is not None and l) else None
+        if has_wasm and g and row.get("wasm") is not None:
+            row["wasm_vs_native"] = row["wasm"] / g
+        if target:
+            row["target"] = target[0]
+            if row["ratio"] is not None:
+                row["target_met"] = row["ratio"] <= target[1] if target[2] == "le" else row["ratio"] >= target[1]
+        if work is not None:
+            macs, passes = work  # per unit (one call / one document)
+            floor_s = max(macs / (peak[T] * 1e9), passes * WEIGHT_BYTES / (bw[T] * 1e9))
+            row["floor"] = floor_s * 1e3 if kind == "latency" else 1.0 / floor_s
+            row["floor_unit"] = "ms" if kind == "latency" else "emb/s"
+            row["macs_per_unit"] = macs
+            for e in engines:
+                v = row[KEY[e]]
+                if v is None:
+                    continue
+                secs = v / 1e3 if kind == "latency" else 1.0 / v
+                row[f"int8_share_{KEY[e]}"] = macs / secs / (peak[T] * 1e9)
+                if vnni.get(T):
+                    row[f"vnni_share_{KEY[e]}"] = macs / secs / (vnni[T] * 1e9)
+                row[f"bw_share_{KEY[e]}"] = passes * WEIGHT_BYTES / secs / (bw[T] * 1e9)
+                row[f"roofline_share_{KEY[e]}"] = floor_s / secs
+        rows.append(row)
+
+    for metric, label, target in (("load_ms", "Model load, warm page cache (ms)", None),
+                                  ("rss_load_mb", "RSS after load (MB)", MEM),
+                                  ("rss_idle_mb", "RSS idle, after the first embedding (MB)", MEM)):
+        for T in threads_list:
+            add(metric, label, "MB" if "rss" in metric else "ms", T, target)
+    for name, _f, label, *_ in LATENCY:
+        for T in threads_list:
+            ntok = next((stats[(e, T)].get(f"{name}_tokens") for e in engines if stats[(e, T)].get(f"{name}_tokens")), None)
+            work = (forward_macs(ntok), 1) if ntok else None
+            for p in ("p50", "p95"):
+                add(f"{name}_{p}_ms", f"Latency {p.upper()}, {label}, {ntok} tokens (ms)", "ms", T, LAT, work, "latency", name)
+    for name, _f, label in BATCH:
+        for T in threads_list:
+            g = stats[("ggufembed", T)]
+            tpd = g.get(f"{name}_tokens_per_doc")
+            docs = g.get(f"{name}_docs", 96)
+            # one document's work; the weights counted once for the whole batch
+            work = (forward_macs(tpd), 1.0 / docs) if tpd else None
+            add(f"{name}_emb_s", f"Batch throughput, {docs} {label} docs, {tpd and round(tpd, 1)} tokens/doc (emb/s)",
+                "emb/s", T, TP, work, "batch", name)
+    for name, _f, label in BATCH:
+        for T in threads_list:
+            add(f"{name}_peak_rss_mb", f"Peak RSS, batch of {label} docs (MB)", "MB", T, MEM, cfg=name)
+
+    # agreement: cosine between the engines' vectors for the same text
+    agreement = {}
+    for peer in list(peers) + (["ggufembed-wasm"] if has_wasm else []):
+        for name, *_ in LATENCY:
+            a = [r for r in recs if r["engine"] == "ggufembed" and r["label"] == name and "vector" in r]
+            b = [r for r in recs if r["engine"] == peer and r["label"] == name and "vector" in r]
+            if a and b:
+                agreement.setdefault(peer, {})[name] = cosine(a[0]["vector"], b[0]["vector"])
+
+    llama_info = {}
+    if args.llama_info and os.path.exists(args.llama_info):
+        with open(args.llama_info) as f:
+            for line in f:
+                if "=" in line:
+                    k, v = line.strip().split("=", 1)
+                    llama_info[k] = v
+    sysinfo = {p: next((r["system_info"] for r in R.records if r["engine"] == p), "") for p in engines}
+    raw = []
+    for r in R.records:
+        r = dict(r)
+        r.pop("vector", None)
+        raw.append(r)
+    return dict(
+        command=args.command, smoke=smoke, rounds=rounds, started=started, elapsed_s=round(elapsed, 1),
+        loadavg=dict(start=[round(x, 2) for x in load_start], end=[round(x, 2) for x in os.getloadavg()],
+                     during_min=min(R.loads) if R.loads else None,
+                     during_median=median(R.loads) if R.loads else None,
+                     during_max=max(R.loads) if R.loads else None),
+        machine=machine_info(), ggufembed_rev=args.repo_rev, model=model_info(args.model),
+        limits=limits,
+        cost_model=dict(macs_per_token=MACS_PER_TOKEN, weight_bytes_per_pass=WEIGHT_BYTES,
+                        attention="1536*L MACs per token per layer (3072*L FLOP), L = keys visible",
+                        int8_ceiling="AVX2 maddubs+madd peak (limits.int8_avx2_gmacs)"),
+        peers=dict(
+            llamacpp=dict(measured=has_llama, skipped_reason=args.llama_skip_reason, build=llama_info,
+                          system_info=sysinfo.get("llama.cpp", "")),
+            nodellamacpp=dict(measured="node-llama-cpp" in peers, skipped_reason=args.nlc_skip_reason,
+                              system_info=sysinfo.get("node-llama-cpp", "")),
+        ),
+        chosen={f"{k[0]}|{k[1]}|{k[2]}": dict(engine=k[0], scenario=k[1], threads=k[2], config=v, name=config_name(v, k[2]))
+                for k, v in chosen.items()},
+        tuning=tuning,
+        agreement_cosine=agreement,
+        rows=rows, stats={f"{k[0]}@{k[1]}": v for k, v in stats.items()},
+        errors=R.errors, raw=raw,
+        wasm=dict(node_measured=has_wasm, skipped_reason=args.wasm_skip_reason, rounds=WASM_ROUNDS,
+                  system_info=sysinfo.get("ggufembed-wasm", ""),
+                  todo="Chromium (relaxed SIMD, threads) and the wllama peer are not measured yet: hook wasm_scenarios()"),
+    )
+
+
+# ----------------------------------------------------------------------------- markdown
+def fmt(v):
+    if v is None:
+        return "-"
+    if isinstance(v, float):
+        if abs(v) >= 100:
+            return f"{v:.0f}"
+        if abs(v) >= 10:
+            return f"{v:.1f}"
+        return f"{v:.2f}"
+    return str(v)
+
+
+def pct(v):
+    return "-" if v is None else f"{100 * v:.0f}%"
+
+
+def render_md(rep):
+    m = rep["machine"]
+    lim = rep["limits"]
+    pl = rep["peers"]["llamacpp"]
+    pn = rep["peers"]["nodellamacpp"]
+    L = []
+    L.append("# ggufembed benchmark" + (" (SMOKE RUN: tiny repetition counts, the numbers mean nothing)" if rep["smoke"] else ""))
+    L.append("")
+    L.append(f"Command: `{rep['command']}`  ")
+    L.append(f"Run: {rep['started']}, {rep['elapsed_s'] / 60:.1f} min, {rep['rounds']} interleaved round(s); "
+             f"ggufembed at {rep['ggufembed_rev']}  ")
+    la = rep["loadavg"]
+    L.append(f"Load average (1 min): {la['start'][0]:.2f} at the start, {la['end'][0]:.2f} at the end, "
+             f"{fmt(la['during_min'])} to {fmt(la['during_max'])} (median {fmt(la['during_median'])}) over the runs; "
+             f"with {m['cores']} cores, more than ~1 means other jobs were competing for the CPUs  ")
+    L.append(f"Machine: {m['cpu']} ({m['family_model']}), {m['cores']} cores, {m['memory_gib']} GiB RAM, L3 {m['l3']}, "
+             f"ISA {' '.join(m['isa'])}{', KVM guest' if m['hypervisor'] else ''}, Linux {m['kernel']}, {m['cc']}, node {m['node']}")
+    mo = rep["model"]
+    L.append(f"Model: {os.path.basename(mo['path'])}, {mo['size']} bytes, sha256 {mo['sha256'][:16]}..., {mo['kind'] or 'origin unknown'}")
+    L.append("")
+    if pl["measured"]:
+        b = pl["build"]
+        L.append(f"Peer **llama.cpp** {b.get('llama.cpp.commit', '?')} ({b.get('llama.cpp.build', '?')}), vendored by the PyPI sdist "
+                 f"llama-cpp-python=={b.get('llama-cpp-python', '?')}, built here with {b.get('flags', '?')} "
+                 f"({b.get('compiler', '')}), driven through llama.h by bench/bench_llamacpp.cpp; "
+                 f"CPU features: `{pl['system_info'].strip()}`  ")
+    else:
+        L.append(f"**Peer llama.cpp NOT MEASURED in this run** ({pl['skipped_reason'] or 'not available'}).  ")
+    if pn["measured"]:
+        L.append(f"Peer **node-llama-cpp** 3.21.1 (npm, prebuilt binaries; it picks its CPU variant at run time): "
+                 f"`{pn['system_info'].strip()}`")
+    else:
+        L.append(f"Peer node-llama-cpp not measured ({pn['skipped_reason'] or 'not installed'}).")
+    L.append("")
+    L.append("## Physical limits (measured by bench/limits.c at the start and the end of this run; the better counts)")
+    L.append("")
+    L.append("| threads | read bandwidth GB/s (best / median pass) | int8 AVX2 maddubs+madd GMAC/s | int8 AVX-512 VNNI dpbusd GMAC/s |")
+    L.append("|---|---|---|---|")
+    vn = lim.get("int8_avx512vnni_gmacs") or {}
+    for T, v in lim["bandwidth_gbs"].items():
+        vv = f"{vn[T]:.1f}" if T in vn else "-"
+        L.append(f"| {T} | {v['best']:.1f} / {v['median']:.1f} | {lim['int8_avx2_gmacs'][T]:.1f} | {vv} |")
+    L.append("")
+    L.append("Cost model (EmbeddingGemma-300M): 101.5M int8 MACs per token in the layers + attention 1536*L MACs "
+             "(3072*L FLOP) per token per layer (L = keys visible), 107.8 MB of Q8_0 layer weights streamed per "
+             "forward pass. **int8 share** = model MACs / time / AVX2 int8 peak at that thread count (the ceiling of "
+             "an AVX2 kernel; llama.cpp here also has AVX-512 VNNI, whose peak is in the table above and whose shares "
+             "are in results.json). **floor** = max(MACs / AVX2 int8 peak, weight bytes / bandwidth): the best "
+             "this machine could do with AVX2 (for batches the weights are counted once for the whole batch).")
+    L.append("")
+    L.append("## Results")
+    L.append("")
+    L.append("ratio = ggufembed / llama.cpp (issue #4 targets: latency and memory <= 0.5, throughput >= 2). "
+             "Latency cells are P50 / P95 over all timed calls of all rounds (the int8 share uses P50); "
+             "throughput is the median over passes. RSS includes the file-backed pages of the mapped model.")
+    L.append("")
+    has_nlc = pn["measured"]
+    hdr = "| scenario | threads | ggufembed | llama.cpp (best config) | ratio | target |"
+    sep = "|---|---|---|---|---|---|"
+    if has_nlc:
+        hdr += " node-llama-cpp |"
+        sep += "---|"
+    hdr += " int8 share ggufembed / llama.cpp | floor |"
+    sep += "---|---|"
+    L.append(hdr)
+    L.append(sep)
+    rows = list(rep["rows"])
+    while rows:
+        r = rows.pop(0)
+        pair = None
+        if r["metric"].endswith("_p50_ms"):
+            pair = next((x for x in rows if x["metric"] == r["metric"].replace("_p50_", "_p95_") and x["threads"] == r["threads"]), None)
+        if pair:
+            rows.remove(pair)
+            scen = r["scenario"].replace("Latency P50", "Latency P50 / P95")
+            cell = lambda k: f"{fmt(r.get(k))} / {fmt(pair.get(k))}"
+            ratio = "-" if r.get("ratio") is None else f"{r['ratio']:.2f} / {pair['ratio']:.2f}"
+            met = [x["target_met"] for x in (r, pair) if "target_met" in x]
+        else:
+            scen = r["scenario"]
+            cell = lambda k: fmt(r.get(k))
+            ratio = "-" if r.get("ratio") is None else f"{r['ratio']:.2f}"
+            met = [r["target_met"]] if "target_met" in r else []
+        tgt = r.get("target", "")
+        if met:
+            tgt += " met" if all(met) else " **not met**"
+        line = f"| {scen} | {r['threads']} | {cell('ggufembed')} | {cell('llamacpp')} | {ratio} | {tgt} |"
+        if has_nlc:
+            line += f" {cell('nodellamacpp')} |"
+        share = "-"
+        if "int8_share_ggufembed" in r:
+            share = f"{pct(r.get('int8_share_ggufembed'))} / {pct(r.get('int8_share_llamacpp'))}"
+        floor = "-" if r.get("floor") is None else f"{fmt(r['floor'])} {r['floor_unit']}"
+        L.append(line + f" {share} | {floor} |")
+    L.append("")
+    if rep["chosen"]:
+        L.append("## Peer configuration used per scenario " + ("(smoke run: fixed, no tuning)" if rep["smoke"] else "(the fastest in the tuning pass)"))
+        L.append("")
+        L.append("| engine | scenario | threads | configuration |")
+        L.append("|---|---|---|---|")
+        for v in rep["chosen"].values():
+            L.append(f"| {v['engine']} | {v['scenario']} | {v['threads']} | {v['name']} |")
+        L.append("")
+    if rep["tuning"]:
+        L.append("<details><summary>Tuning pass: every peer configuration tried (one process each; "
+                 f"batches on the first {BATCH_DOCS_SMOKE if rep['smoke'] else BATCH_DOCS_TUNE} documents)</summary>")
+        L.append("")
+        L.append("| engine | scenario | threads | configuration | result |")
+        L.append("|---|---|---|---|---|")
+        for t in rep["tuning"]:
+            res = f"{fmt(t['median_ms'])} ms (median)" if "median_ms" in t else f"{fmt(t['emb_per_s'])} emb/s"
+            L.append(f"| {t['engine']} | {t['scenario']} | {t['threads']} | {t['name']} | {res} |")
+        L.append("")
+        L.append("</details>")
+        L.append("")
+    if rep["agreement_cosine"]:
+        L.append("Agreement, cosine between ggufembed's and the peer's vector for the same text: " +
+                 "; ".join(f"{p}: " + ", ".join(f"{k} {v:.5f}" for k, v in d.items()) for p, d in rep["agreement_cosine"].items()))
+        L.append("")
+    L.append("## WebAssembly")
+    L.append("")
+    w = rep["wasm"]
+    if w["node_measured"]:
+        L.append(f"ggufembed-wasm in Node ({w['system_info']}), from js/dist, first round only; 1 thread = the "
+                 "SIMD build, 2 threads = the worker_threads build. Issue #4 target: wasm single-thread within 2.5x "
+                 "of native single-thread (wasm / native <= 2.5 for latency, >= 0.4 for throughput).")
+        L.append("")
+        L.append("| scenario | threads | ggufembed native | ggufembed-wasm (Node) | wasm / native |")
+        L.append("|---|---|---|---|---|")
+        for r in rep["rows"]:
+            if r.get("wasm") is None:
+                continue
+            L.append(f"| {r['scenario']} | {r['threads']} | {fmt(r['ggufembed'])} | {fmt(r['wasm'])} | "
+                     f"{'-' if r.get('wasm_vs_native') is None else format(r['wasm_vs_native'], '.2f')} |")
+        L.append("")
+    else:
+        L.append(f"ggufembed-wasm in Node not measured in this run ({w['skipped_reason'] or 'js/dist not built'}).")
+        L.append("")
+    L.append("TODO: ggufembed-wasm in Chromium (relaxed SIMD, threads) vs wllama (@wllama/wllama): the hook is "
+             "`wasm_scenarios()` in bench/harness.py.")
+    L.append("")
+    L.append("## How it is measured")
+    L.append("")
+    L.append("- One process per engine and scenario (bench/bench_ggufembed.c via the C API, bench/bench_llamacpp.cpp via "
+             "llama.h, bench/bench_nodellamacpp.mjs), same GGUF file; runs interleaved engine by engine, the order "
+             "reversed every other round.")
+    L.append("- A timed call goes text -> tokens -> forward pass -> mean pooling -> L2-normalized 768-d vector. "
+             "ggufembed: `ggufembed_embed` (latency) and `ggufembed_embed_batch` (batches), one context with "
+             "n_threads = the thread count. llama.cpp: embeddings=true, pooling from the model (MEAN), mmap'ed model.")
+    L.append("- Load = open the model + create the context(s), page cache warm. RSS after load and idle RSS come from "
+             "the latency processes (idle = after the warm-up calls); peak RSS = VmHWM of the batch process (load included).")
+    L.append("- Texts: bench/texts/short.txt, long.txt, xlong.txt; batches: bench/texts/batch-short.txt and "
+             "batch-long.txt (96 distinct documents each).")
+    if rep["errors"]:
+        L.append("")
+        L.append("## Errors")
+        for e in rep["errors"]:
+            L.append(f"- `{e['cmd']}`: {e['error']}")
+    L.append("")
+    return "\n".join(L)
+
+
+def wasm_scenarios():
+    """TODO hook: ggufembed-wasm in Node (and Chromium) vs wllama vs native, once js/dist ships a working package."""
+    return None
+
+
+if __name__ == "__main__":
+    sys.exit(main())

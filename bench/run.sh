@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# bench/run.sh - the measuring stick of issue #4, in one command.
+#
+#   bench/run.sh            full run: every scenario, ggufembed and llama.cpp interleaved,
+#                           1 and 2 threads; writes bench/results/results.{md,json}
+#   bench/run.sh --smoke    the same harness with tiny repetition counts (well under a
+#                           minute once the model and builds are cached); writes to a temp
+#                           dir. Builds ggufembed itself; the llama.cpp peer only runs when
+#                           its build is already cached (building it takes ~10 minutes).
+#
+# Peers: llama.cpp built from the llama-cpp-python==0.3.36 sdist (bench/build-llamacpp.sh)
+# and node-llama-cpp@3.21.1 from npm (bench/install-node-llama-cpp.sh), both cached outside
+# the repo; a smoke run uses llama.cpp only when it is already cached and skips node-llama-cpp.
+# Options: --rounds N (interleaved rounds, default 3; smoke 1), --threads 1,2,
+#          --out DIR (where results.{md,json} go), --no-llamacpp, --no-node-llama-cpp.
+# Environment: GGUFEMBED_CACHE (default ~/.cache/ggufembed: model, llama.cpp build),
+#          GGUFEMBED_MODEL_PATH (a local copy of the GGUF), BENCH_BUILD_DIR (default
+#          <repo>/build-bench), BENCH_JOBS (build jobs), CC (default cc).
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$HERE/.." && pwd)
+CMDLINE="bench/run.sh${*:+ $*}"
+SMOKE=0 ROUNDS="" THREADS="1,2" OUT="" NO_LLAMA=0 NO_NLC=0
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --smoke) SMOKE=1 ;;
+        --rounds) ROUNDS=$2; shift ;;
+        --threads) THREADS=$2; shift ;;
+        --out) OUT=$2; shift ;;
+        --no-llamacpp) NO_LLAMA=1 ;;
+        --no-node-llama-cpp) NO_NLC=1 ;;
+        -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+        *) echo "bench/run.sh: unknown option $1" >&2; exit 2 ;;
+    esac
+    shift
+done
+
+log() { printf '[bench] %s\n' "$*" >&2; }
+T_START=$(date +%s)
+BUILD="${BENCH_BUILD_DIR:-$ROOT/build-bench}"
+JOBS="${BENCH_JOBS:-$(nproc 2>/dev/null || echo 2)}"
+CC="${CC:-cc}"
+command -v python3 >/dev/null 2>&1 || { log "python3 is required (apt-get install -y python3)"; exit 1; }
+command -v cmake >/dev/null 2>&1 || { log "cmake is required (apt-get install -y cmake build-essential)"; exit 1; }
+
+# 1. the model (cached; fetch-model.sh verifies its sha256)
+MODEL=$(bash "$ROOT/scripts/fetch-model.sh" 2> >(sed 's/^/  /' >&2))
+[ -f "$MODEL" ] || { log "no model"; exit 1; }
+log "model: $MODEL"
+
+# 2. ggufembed: the library as in this tree (Release), the driver and the limits probe
+log "building ggufembed (Release) in $BUILD"
+cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DGGUFEMBED_TESTS=OFF >/dev/null
+cmake --build "$BUILD" -j "$JOBS" --target ggufembed_static >/dev/null
+mkdir -p "$BUILD/bench"
+"$CC" -O2 -std=c11 -Wall -Wextra -I"$ROOT/core" -I"$HERE" "$HERE/bench_ggufembed.c" \
+    "$BUILD/lib/libggufembed.a" -pthread -lm -o "$BUILD/bench/bench_ggufembed"
+"$CC" -O2 -std=c11 -Wall -Wextra "$HERE/limits.c" -pthread -o "$BUILD/bench/limits"
+
+# 3. the llama.cpp peer
+LLAMA_BIN="" LLAMA_INFO="" SKIP_REASON=""
+CACHE="${GGUFEMBED_CACHE:-$HOME/.cache/ggufembed}"
+if [ "$NO_LLAMA" = 1 ]; then
+    SKIP_REASON="--no-llamacpp given"
+elif [ "$SMOKE" = 1 ]; then
+    set +e
+    LLAMA_BIN=$(bash "$HERE/build-llamacpp.sh" --if-cached)
+    rc=$?
+    set -e
+    if [ $rc = 3 ]; then
+        LLAMA_BIN=""
+        SKIP_REASON="smoke run: no cached llama.cpp build in $CACHE/bench-llamacpp-0.3.36 (a full bench/run.sh builds it)"
+    elif [ $rc != 0 ]; then
+        log "llama.cpp build failed"; exit 1
+    fi
+else
+    LLAMA_BIN=$(bash "$HERE/build-llamacpp.sh")
+fi
+if [ -n "$LLAMA_BIN" ]; then
+    LLAMA_INFO="$(dirname "$(dirname "$LLAMA_BIN")")/BUILD_OK"
+    log "llama.cpp peer: $LLAMA_BIN"
+else
+    log "*** llama.cpp peer SKIPPED: $SKIP_REASON ***"
+fi
+
+# 4. the second native peer, node-llama-cpp (optional)
+NLC_DIR="" NLC_SKIP=""
+if [ "$NO_NLC" = 1 ]; then
+    NLC_SKIP="--no-node-llama-cpp given"
+elif [ "$SMOKE" = 1 ]; then
+    NLC_SKIP="not part of smoke runs (its process start-up alone takes seconds)"
+else
+    set +e
+    NLC_DIR=$(bash "$HERE/install-node-llama-cpp.sh")
+    rc=$?
+    set -e
+    if [ $rc != 0 ]; then NLC_DIR=""; NLC_SKIP="npm install failed"; fi
+fi
+[ -n "$NLC_SKIP" ] && log "node-llama-cpp peer skipped: $NLC_SKIP"
+
+# 5. run
+if [ -z "$OUT" ]; then
+    if [ "$SMOKE" = 1 ]; then OUT=$(mktemp -d "${TMPDIR:-/tmp}/ggufembed-bench-smoke.XXXXXX"); else OUT="$HERE/results"; fi
+fi
+REV=$(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo unknown)
+ARGS=(--model "$MODEL" --gguf-bin "$BUILD/bench/bench_ggufembed" --limits-bin "$BUILD/bench/limits"
+      --texts "$HERE/texts" --out "$OUT" --threads "$THREADS" --command "$CMDLINE" --repo-rev "$REV")
+[ "$SMOKE" = 1 ] && ARGS+=(--smoke)
+[ -n "$ROUNDS" ] && ARGS+=(--rounds "$ROUNDS")
+[ -n "$LLAMA_BIN" ] && ARGS+=(--llama-bin "$LLAMA_BIN" --llama-info "$LLAMA_INFO")
+[ -n "$SKIP_REASON" ] && ARGS+=(--llama-skip-reason "$SKIP_REASON")
+[ -n "$NLC_DIR" ] && ARGS+=(--nlc-dir "$NLC_DIR")
+[ -n "$NLC_SKIP" ] && ARGS+=(--nlc-skip-reason "$NLC_SKIP")
+set +e
+python3 "$HERE/harness.py" "${ARGS[@]}"
+rc=$?
+set -e
+[ "$SMOKE" = 1 ] && [ -f "$OUT/results.md" ] && cat "$OUT/results.md"
+log "results: $OUT/results.md, $OUT/results.json ($(( $(date +%s) - T_START )) s in total)"
+[ -n "$SKIP_REASON" ] && log "*** llama.cpp peer SKIPPED: $SKIP_REASON ***"
+exit $rc

@@ -1,0 +1,274 @@
+// The Embedder: one model in one wasm instance, an async API over a serial queue.
+// Environment specifics (how to get the wasm modules, how to read a source) come
+// from a platform object given by node.js or browser.js.
+
+import { Backend, chooseVariant } from './backend.js';
+import { AbortError, GgufembedError, codeOf, throwIfAborted } from './errors.js';
+
+const TASKS = ['none', 'query', 'document', 'question-answering', 'fact-checking', 'classification',
+  'clustering', 'sentence-similarity', 'code-retrieval'];
+const TOKENIZE_ADD_SPECIAL = 1, TOKENIZE_PARSE_SPECIAL = 2;
+// A long batch is embedded in chunks (the core packs each chunk's texts into
+// forward passes), checking the AbortSignal and dispose() in between.
+const CHUNK_TEXTS = 16, CHUNK_BYTES = 16384;
+
+const yieldToEventLoop = () => new Promise((r) => setTimeout(r, 0));
+
+function taskId(task) {
+  if (task === undefined || task === null) return 0;
+  const name = String(task).toLowerCase().replace(/[_ ]/g, '-');
+  const i = TASKS.indexOf(name);
+  if (i < 0) throw new GgufembedError(`unknown task '${task}' (one of ${TASKS.join(', ')})`, { code: 'INVALID_ARGUMENT' });
+  return i;
+}
+
+/**
+ * Copies a model source into wasm memory without a second full copy in JS:
+ * the buffer is allocated up front (size known) and each chunk is written into it.
+ * `reader` is { size?: number, chunks(): AsyncIterable<Uint8Array> } or
+ * { size: number, readInto(u8, offset, position, length): Promise<number> }.
+ */
+async function streamIntoWasm(backend, reader, { onProgress, signal }) {
+  const total = reader.size ?? undefined;
+  let cap = total ?? 64 << 20;
+  let ptr = backend.alloc(Math.max(cap, 1));
+  let loaded = 0;
+  let lastReport = -1;
+  const report = (force) => {
+    if (!onProgress) return;
+    if (!force && loaded - lastReport < (1 << 20)) return;
+    lastReport = loaded;
+    onProgress({ loaded, total });
+  };
+  const looksLikeGguf = () => {
+    const u8 = backend.u8();
+    return u8[ptr] === 0x47 && u8[ptr + 1] === 0x47 && u8[ptr + 2] === 0x55 && u8[ptr + 3] === 0x46;
+  };
+  try {
+    report(true);
+    if (reader.readInto) {
+      const CH = 8 << 20;
+      while (loaded < total) {
+        throwIfAborted(signal);
+        const n = await reader.readInto(backend.u8(), ptr + loaded, loaded, Math.min(CH, total - loaded));
+        if (n <= 0) break;
+        loaded += n;
+        report(false);
+        if (loaded >= 4 && loaded - n < 4 && !looksLikeGguf()) break; // let the core name the problem
+      }
+    } else {
+      for await (const chunk of reader.chunks()) {
+        throwIfAborted(signal);
+        if (loaded + chunk.length > cap) {
+          if (total !== undefined) throw new GgufembedError(`the source sent more than its announced ${total} bytes`, { code: 'IO' });
+          let ncap = cap * 2;
+          while (ncap < loaded + chunk.length) ncap *= 2;
+          const np = backend.alloc(ncap);
+          backend.u8().copyWithin(np, ptr, ptr + loaded);
+          backend.free(ptr);
+          ptr = np; cap = ncap;
+        }
+        backend.u8().set(chunk, ptr + loaded);
+        loaded += chunk.length;
+        report(false);
+        if (loaded >= 4 && loaded - chunk.length < 4 && !looksLikeGguf()) break;
+      }
+    }
+    throwIfAborted(signal);
+    report(true);
+  } catch (e) {
+    backend.free(ptr);
+    await reader.close?.();
+    throw e;
+  }
+  await reader.close?.();
+  return { ptr, size: loaded };
+}
+
+export function makeEmbedderClass(platform) {
+  class Embedder {
+    #backend; #h; #queue = Promise.resolve(); #info; #disposed = false;
+
+    constructor(token, backend, handle) {
+      if (token !== platform) throw new TypeError('use Embedder.load(source, options)');
+      this.#backend = backend;
+      this.#h = handle;
+      const json = backend.str(backend.call('ge_js_info', handle));
+      this.#info = Object.freeze({ ...JSON.parse(json), variant: backend.variant });
+    }
+
+    /**
+     * Loads a GGUF embedding model. source: URL string or URL, a file path (Node),
+     * ArrayBuffer, typed array, Blob/File, or Response.
+     */
+    static async load(source, options = {}) {
+      const { onProgress, signal } = options;
+      throwIfAborted(signal);
+      const threads = options.threads ?? platform.defaultThreads();
+      if (!Number.isInteger(threads) || threads < 1 || threads > 64) {
+        throw new GgufembedError(`threads must be an integer from 1 to 64, got ${threads}`, { code: 'INVALID_ARGUMENT' });
+      }
+      const variant = chooseVariant(threads, options.variant, platform.autoRelaxed);
+      const nThreads = variant === 'threads' ? threads : 1;
+      const [backend, reader] = await Promise.all([
+        platform.loadBackend(variant, nThreads),
+        platform.openSource(source, signal),
+      ]).catch(async (e) => { throw e; });
+      let buf;
+      try {
+        buf = await streamIntoWasm(backend, reader, { onProgress, signal });
+      } catch (e) {
+        backend.dispose();
+        if (e instanceof GgufembedError) throw e;
+        if (e?.name === 'AbortError') throw new AbortError(e.message, e);
+        throw new GgufembedError(`cannot read the model: ${e?.message ?? e}`, { code: 'IO', cause: e });
+      }
+      if (options.kernels) { // like the CLI's --kernels: 'scalar' or the build's SIMD table
+        const name = Backend.bytes(String(options.kernels) + '\0');
+        const np = backend.alloc(name.length);
+        backend.u8().set(name, np);
+        const rc = backend.call('ge_js_select_kernels', np);
+        backend.free(np);
+        if (rc !== 0) {
+          backend.free(buf.ptr);
+          backend.dispose();
+          throw new GgufembedError(`kernels '${options.kernels}' are not available in the ${variant} build`, { code: 'INVALID_ARGUMENT' });
+        }
+      }
+      const stPtr = backend.alloc(4);
+      const h = backend.call('ge_js_open', buf.ptr, buf.size, nThreads, stPtr) >>> 0; // takes the buffer
+      const status = new Int32Array(backend.memory.buffer, stPtr, 1)[0];
+      backend.free(stPtr);
+      if (!h) {
+        const msg = backend.str(backend.call('ge_js_open_error'));
+        backend.dispose();
+        throw new GgufembedError(msg || 'cannot open the model', { status, code: codeOf(status) });
+      }
+      return new Embedder(platform, backend, h);
+    }
+
+    /** architecture, dimension, contextLength, ... plus the wasm variant and kernels in use. */
+    get info() { return this.#info; }
+
+    get disposed() { return this.#disposed; }
+
+    #enqueue(fn) {
+      const run = this.#queue.then(() => {
+        if (this.#disposed) throw new GgufembedError('this Embedder has been disposed', { code: 'INVALID_ARGUMENT' });
+        return fn();
+      });
+      this.#queue = run.catch(() => {});
+      return run;
+    }
+
+    /**
+     * Embeds one text (-> Float32Array) or an array of texts (-> Float32Array[]).
+     * options: task, title, dimensions, normalize (default true), truncate (default false), signal.
+     */
+    embed(input, options = {}) {
+      const single = !Array.isArray(input);
+      const texts = single ? [input] : input;
+      for (const t of texts) {
+        if (typeof t !== 'string') return Promise.reject(new GgufembedError('embed() takes a string or an array of strings', { code: 'INVALID_ARGUMENT' }));
+      }
+      return this.#enqueue(async () => {
+        const { signal } = options;
+        throwIfAborted(signal);
+        const task = taskId(options.task ?? (options.title !== undefined ? 'document' : 'none'));
+        if (options.title !== undefined && task !== 2) throw new GgufembedError('title goes with task "document"', { code: 'INVALID_ARGUMENT' });
+        const dims = options.dimensions ?? 0;
+        if (!Number.isInteger(dims)) throw new GgufembedError(`dimensions must be an integer, got ${dims}`, { code: 'INVALID_ARGUMENT' });
+        const b = this.#backend;
+        const dim = b.call('ge_js_dimension', this.#h, dims);
+        if (dim < 0) throw new GgufembedError(b.str(b.call('ge_js_error', this.#h)), { code: 'INVALID_ARGUMENT' });
+        const normalize = options.normalize === false ? 0 : 1;
+        const truncate = options.truncate ? 1 : 0;
+        const title = options.title !== undefined ? Backend.bytes(String(options.title)) : null;
+        const out = [];
+        let i = 0;
+        while (i < texts.length) {
+          if (i > 0) {
+            await yieldToEventLoop();
+            if (this.#disposed) throw new GgufembedError('this Embedder was disposed during embed()', { code: 'INVALID_ARGUMENT' });
+          }
+          throwIfAborted(signal);
+          const chunk = [];
+          let bytes = 0;
+          while (i < texts.length && chunk.length < CHUNK_TEXTS && (chunk.length === 0 || bytes < CHUNK_BYTES)) {
+            const e = Backend.bytes(texts[i++]);
+            chunk.push(e);
+            bytes += e.length;
+          }
+          this.#embedChunk(chunk, bytes, title, task, dims, normalize, truncate, dim, out);
+        }
+        return single ? out[0] : out;
+      });
+    }
+
+    #embedChunk(chunk, bytes, title, task, dims, normalize, truncate, dim, out) {
+      const b = this.#backend, n = chunk.length;
+      const titleLen = title ? title.length + 1 : 0;
+      const outOff = 8 * n, textOff = outOff + 4 * n * dim, titleOff = textOff + bytes;
+      const base = b.alloc(titleOff + titleLen + 1);
+      try {
+        let u8 = b.u8();
+        const dv = new DataView(u8.buffer);
+        let p = base + textOff;
+        for (let k = 0; k < n; k++) {
+          u8.set(chunk[k], p);
+          dv.setUint32(base + 4 * k, p, true);
+          dv.setUint32(base + 4 * n + 4 * k, chunk[k].length, true);
+          p += chunk[k].length;
+        }
+        if (title) { u8.set(title, base + titleOff); u8[base + titleOff + title.length] = 0; }
+        const st = b.call('ge_js_embed', this.#h, base, base + 4 * n, n, task, title ? base + titleOff : 0,
+          dims, normalize, truncate, base + outOff, n * dim);
+        if (st !== 0) throw new GgufembedError(b.str(b.call('ge_js_error', this.#h)), { status: st, code: codeOf(st) });
+        u8 = b.u8();
+        for (let k = 0; k < n; k++) {
+          const start = base + outOff + 4 * k * dim;
+          out.push(new Float32Array(u8.slice(start, start + 4 * dim).buffer));
+        }
+      } finally {
+        b.free(base);
+      }
+    }
+
+    /** Token ids of a text (BOS/EOS added and special tokens parsed, like llama.cpp). */
+    tokenize(text, options = {}) {
+      if (typeof text !== 'string') return Promise.reject(new GgufembedError('tokenize() takes a string', { code: 'INVALID_ARGUMENT' }));
+      return this.#enqueue(async () => {
+        const b = this.#backend;
+        const flags = (options.addSpecial === false ? 0 : TOKENIZE_ADD_SPECIAL) |
+          (options.parseSpecial === false ? 0 : TOKENIZE_PARSE_SPECIAL);
+        const bytes = Backend.bytes(text);
+        let cap = bytes.length + 8;
+        for (;;) {
+          const base = b.alloc(12 + bytes.length + 4 * cap);
+          try {
+            b.u8().set(bytes, base + 8);
+            const ids = base + 8 + ((bytes.length + 3) & ~3);
+            const st = b.call('ge_js_tokenize', this.#h, base + 8, bytes.length, flags, ids, cap, base);
+            const n = new Uint32Array(b.memory.buffer, base, 1)[0];
+            if (st === 7) { cap = n; continue; }
+            if (st !== 0) throw new GgufembedError(b.str(b.call('ge_js_error', this.#h)), { status: st, code: codeOf(st) });
+            return new Int32Array(b.u8().slice(ids, ids + 4 * n).buffer);
+          } finally {
+            b.free(base);
+          }
+        }
+      });
+    }
+
+    /** Frees the model and its wasm memory (and threads) now; later calls fail. */
+    dispose() {
+      if (this.#disposed) return;
+      this.#disposed = true;
+      const b = this.#backend;
+      try { b.call('ge_js_close', this.#h); } catch { /* the instance is dropped anyway */ }
+      b.dispose();
+      this.#backend = null;
+    }
+  }
+  return Embedder;
+}

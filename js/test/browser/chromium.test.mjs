@@ -1,0 +1,127 @@
+// Headless Debian Chromium (playwright-core, executablePath /usr/bin/chromium): the
+// example page served on 127.0.0.1 loads the real model with fetch and embeds; the
+// (playwright gives the browser a fresh temporary profile itself)
+// package's vectors are checked against llama.cpp's golden data and the native build,
+// once without and once with cross-origin isolation (threads).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, basename } from 'node:path';
+import { chromium } from 'playwright-core';
+import { startServer } from '../serve.mjs';
+import { NATIVE_MEAN, NATIVE_MIN, corpus, cosine, golden, modelPath, nativeEmbeddings, stats } from '../helpers.mjs';
+
+const STRIDE = Number(process.env.GGUFEMBED_BROWSER_STRIDE || 23);
+const texts = corpus().map((c) => c.text);
+const idx = texts.map((_, i) => i).filter((i) => i % STRIDE === 0);
+const ref = golden();
+const native = nativeEmbeddings(texts);
+const MODEL_NAME = basename(modelPath());
+let browser, userDir;
+
+before(async () => {
+  userDir = mkdtempSync(join(tmpdir(), 'ggufembed-chromium-'));
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync'],
+  });
+});
+after(async () => { await browser?.close(); rmSync(userDir, { recursive: true, force: true }); });
+
+for (const isolated of [false, true]) {
+  test(`Chromium ${isolated ? 'cross-origin isolated (threads)' : 'not isolated (single thread)'}: example page + golden agreement`, async () => {
+    const server = await startServer({ isolated });
+    const base = `http://127.0.0.1:${server.address().port}`;
+    const page = await browser.newPage();
+    const logs = [];
+    page.on('console', (m) => logs.push(m.text()));
+    page.on('pageerror', (e) => logs.push(String(e)));
+    try {
+      // 1. the example page: progress bar, worker, similarity matrix
+      await page.goto(`${base}/examples/index.html?model=${MODEL_NAME}&autoload&autocompare`);
+      await page.waitForFunction(() => ['compared', 'error'].includes(document.body.dataset.state), null, { timeout: 300000 });
+      const state = await page.evaluate(() => ({
+        s: document.body.dataset.state, status: document.getElementById('status').textContent,
+        cells: [...document.querySelectorAll('#matrix td')].map((td) => Number(td.textContent)),
+        progress: document.getElementById('progress').value, coi: crossOriginIsolated,
+      }));
+      assert.equal(state.s, 'compared', state.status + '\n' + logs.join('\n'));
+      assert.equal(state.coi, isolated);
+      assert.equal(state.progress, 1);
+      assert.equal(state.cells.length, 16);
+      for (let i = 0; i < 4; i++) assert.ok(Math.abs(state.cells[i * 5] - 1) < 1e-3);
+      assert.ok(state.cells[1] > state.cells[2], 'the two fox sentences are closer than fox vs stocks');
+      assert.match(state.status, isolated ? /threads, wasm-simd128, [2-9] threads/ : /(simd|relaxed), wasm-(simd128|relaxed-simd), 1 thread/);
+      console.log(`# page: ${state.status}`);
+
+      // 2. the package API in the page, on golden texts
+      const out = await page.evaluate(async ({ model, sub, variant }) => {
+        const { Embedder } = await import('/dist/browser.js');
+        const t0 = performance.now();
+        const e = await Embedder.load(model, variant ? { variant } : {});
+        const t1 = performance.now();
+        const vs = await e.embed(sub);
+        const t2 = performance.now();
+        const toks = [];
+        for (const s of sub) toks.push(Array.from(await e.tokenize(s)));
+        const info = e.info;
+        e.dispose();
+        return { vs: vs.map((v) => Array.from(v)), toks, info, loadMs: t1 - t0, embedMs: t2 - t1,
+          mem: performance.memory ? performance.memory.usedJSHeapSize : null };
+      }, { model: `/${MODEL_NAME}`, sub: idx.map((i) => texts[i]), variant: null });
+      const vsL = [], vsN = [];
+      idx.forEach((i, k) => {
+        assert.deepEqual(out.toks[k], ref.tokens[i].tokens, `tokens of ${ref.tokens[i].id}`);
+        vsL.push(cosine(out.vs[k], ref.vector(i)));
+        vsN.push(cosine(out.vs[k], native[i]));
+      });
+      const l = stats(vsL), n = stats(vsN);
+      console.log(`# browser ${out.info.variant}/${out.info.kernels}/${out.info.threads}t, ${idx.length} texts: vs llama.cpp min ${l.min.toFixed(6)} mean ${l.mean.toFixed(6)}; vs native min ${n.min.toFixed(6)} mean ${n.mean.toFixed(6)}; load ${out.loadMs.toFixed(0)} ms, embed ${out.embedMs.toFixed(0)} ms`);
+      assert.equal(out.info.variant === 'threads', isolated);
+      assert.ok(l.min >= 0.999, `min cosine vs llama.cpp ${l.min}`);
+      assert.ok(n.min >= NATIVE_MIN, `min cosine vs native ${n.min}`);
+      assert.ok(n.mean >= NATIVE_MEAN, `mean cosine vs native ${n.mean}`);
+    } finally {
+      await page.close();
+      server.close();
+      server.closeAllConnections?.();
+    }
+  });
+}
+
+test('Chromium: relaxed-SIMD and simd128 kernel tests (WASI shim in the page)', async () => {
+  const server = await startServer();
+  const base = `http://127.0.0.1:${server.address().port}`;
+  const page = await browser.newPage();
+  try {
+    await page.goto(`${base}/examples/index.html`);
+    const r = await page.evaluate(async () => {
+      const shim = await import('/node_modules/@bjorn3/browser_wasi_shim/dist/index.js');
+      const res = {};
+      for (const name of ['simd128', 'relaxed']) {
+        let out = '';
+        const dec = new TextDecoder();
+        const fds = [new shim.OpenFile(new shim.File([])),
+          new shim.ConsoleStdout((b) => { out += dec.decode(b); }), new shim.ConsoleStdout((b) => { out += dec.decode(b); })];
+        const wasi = new shim.WASI(['test_kernels'], [], fds);
+        const bytes = await (await fetch(`/test/.cache/test_kernels-${name}.wasm`)).arrayBuffer();
+        const { instance } = await WebAssembly.instantiate(bytes, { wasi_snapshot_preview1: wasi.wasiImport });
+        let code;
+        try { code = wasi.start(instance); } catch (e) { code = e.code ?? String(e); }
+        res[name] = { code, out };
+      }
+      return res;
+    });
+    for (const name of ['simd128', 'relaxed']) {
+      assert.equal(r[name].code, 0, r[name].out);
+      assert.match(r[name].out, / 0 failed/);
+    }
+    assert.match(r.relaxed.out, /wasm-relaxed-simd/);
+  } finally {
+    await page.close();
+    server.close();
+    server.closeAllConnections?.();
+  }
+});

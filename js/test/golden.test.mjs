@@ -1,0 +1,54 @@
+// Agreement on the golden corpus: tokens identical to llama.cpp's, every embedding
+// within cosine 0.999 of llama.cpp's and 0.9999 of the native build's.
+// GGUFEMBED_JS_VARIANTS (default "threads,simd") lists the wasm builds to check;
+// the first one runs the whole corpus, the others every GGUFEMBED_JS_STRIDE-th text (default 7).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Embedder } from '../dist/node.js';
+import { NATIVE_MEAN, NATIVE_MIN, corpus, cosine, golden, modelPath, nativeEmbeddings, stats } from './helpers.mjs';
+
+const variants = (process.env.GGUFEMBED_JS_VARIANTS || 'threads,simd').split(',').filter(Boolean);
+const stride = Number(process.env.GGUFEMBED_JS_STRIDE || 7);
+const texts = corpus().map((c) => c.text);
+const ref = golden();
+const native = nativeEmbeddings(texts);
+
+test('golden tokens: identical to llama.cpp for every corpus text', async () => {
+  const e = await Embedder.load(modelPath(), { variant: 'simd' });
+  try {
+    assert.equal(ref.tokens.length, texts.length);
+    let bad = 0;
+    for (let i = 0; i < texts.length; i++) {
+      const ids = Array.from(await e.tokenize(texts[i]));
+      if (JSON.stringify(ids) !== JSON.stringify(ref.tokens[i].tokens)) {
+        if (bad++ < 5) console.error(`token mismatch in ${ref.tokens[i].id}`);
+      }
+    }
+    assert.equal(bad, 0, `${bad} texts tokenized differently from llama.cpp`);
+  } finally {
+    e.dispose();
+  }
+});
+
+for (const [vi, variant] of variants.entries()) {
+  test(`golden embeddings (${variant}): cosine >= 0.999 vs llama.cpp, >= 0.9999 vs native`, async () => {
+    const e = await Embedder.load(modelPath(), { variant, threads: variant === 'threads' ? 2 : 1 });
+    try {
+      const idx = texts.map((_, i) => i).filter((i) => vi === 0 || i % stride === 0);
+      const vecs = await e.embed(idx.map((i) => texts[i]));
+      const vsLlama = [], vsNative = [];
+      idx.forEach((i, k) => {
+        assert.equal(vecs[k].length, ref.dim);
+        vsLlama.push(cosine(vecs[k], ref.vector(i)));
+        vsNative.push(cosine(vecs[k], native[i]));
+      });
+      const l = stats(vsLlama), n = stats(vsNative);
+      console.log(`# ${variant} (${e.info.kernels}, ${idx.length} texts): vs llama.cpp min ${l.min.toFixed(6)} mean ${l.mean.toFixed(6)}; vs native min ${n.min.toFixed(6)} mean ${n.mean.toFixed(6)}`);
+      assert.ok(l.min >= 0.999, `min cosine vs llama.cpp ${l.min}`);
+      assert.ok(n.min >= NATIVE_MIN, `min cosine vs native ${n.min}`);
+      assert.ok(n.mean >= NATIVE_MEAN, `mean cosine vs native ${n.mean}`);
+    } finally {
+      e.dispose();
+    }
+  });
+}
