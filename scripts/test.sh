@@ -19,3 +19,9 @@ cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGGUFEMBED_SANITIZE=
 cmake --build build-asan -j"$jobs" >/dev/null
 # the CLI test runs in the Release build only (the same code paths, 20x the time under ASan)
 GGUFEMBED_GOLDEN_STRIDE=5 ASAN_OPTIONS=detect_leaks=1 ctest --test-dir build-asan --output-on-failure -E "^cli$"
+
+echo "== WebAssembly builds, npm package, Node and headless-Chromium tests" >&2
+bash scripts/test-js.sh
+
+echo "== benchmark harness smoke run" >&2
+bash bench/run.sh --smoke
