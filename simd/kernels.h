@@ -18,7 +18,8 @@
  *   - scores_f32 and dot_f32: 8 lanes over the first n - n%8 values, times scale (scores),
  *     then (dot) the remaining values added one by one.
  *   - pv_f32 and axpy_f32: each output accumulated over j in order, o = o + p*v.
- *   - quantize_q8_0: ggml's reference (roundf: ties away from zero). The native build
+ *   - quantize_q8_0: as ggml's x86 (AVX2) path, which llama.cpp runs here: d = amax/127
+ *     stored as fp16, q = round-half-even(x * (127/amax)). The native build
  * picks one at start-up from the CPU's and the OS's support (dispatch_x86.c); the
  * wasm builds are compiled once per variant and JavaScript picks the module.
  */
@@ -33,7 +34,7 @@
 typedef struct ge_kernels {
     const char *name; /* "scalar", "avx2", "wasm-simd128", ... */
 
-    /* x[n] -> y[n/32] blocks (n a multiple of 32), ggml's quantize_row_q8_0. */
+    /* x[n] -> y[n/32] blocks (n a multiple of 32), ggml's quantize_row_q8_0 (x86 path). */
     void (*quantize_q8_0)(const float *x, block_q8_0 *y, int64_t n);
 
     /* Matrix product with Q8_0 weights and Q8_0 activations:

@@ -41,19 +41,13 @@ static void quantize_q8_0(const float *x, block_q8_0 *y, int64_t n) {
         m4 = _mm_max_ss(m4, _mm_movehdup_ps(m4));
         const float amax = _mm_cvtss_f32(m4);
         const float d = amax / 127.0f;
-        const float id = d != 0.0f ? 1.0f / d : 0.0f;
+        const float id = amax != 0.0f ? 127.0f / amax : 0.0f;
         y[b].d = ge_fp32_to_fp16(d);
         const __m256 mul = _mm256_set1_ps(id);
-        /* roundf (half away from zero): add copysign(0.49999997) and truncate. With
-         * 0.5 itself, 0.49999997 + 0.5 would round up to 1.0 in float. */
-        const __m256 half = _mm256_set1_ps(0.49999997f);
-        __m256 r[4] = {_mm256_mul_ps(v0, mul), _mm256_mul_ps(v1, mul), _mm256_mul_ps(v2, mul),
-                       _mm256_mul_ps(v3, mul)};
         __m256i q[4];
-        for (int k = 0; k < 4; k++) {
-            __m256 h = _mm256_or_ps(half, _mm256_and_ps(sign_bit, r[k]));
-            q[k] = _mm256_cvttps_epi32(_mm256_add_ps(r[k], h));
-        }
+        const __m256 v[4] = {v0, v1, v2, v3};
+        for (int k = 0; k < 4; k++)
+            q[k] = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v[k], mul), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
         /* 32 x int32 -> 32 x int8, undoing the lane interleave of the packs */
         __m256i p01 = _mm256_packs_epi32(q[0], q[1]);
         __m256i p23 = _mm256_packs_epi32(q[2], q[3]);

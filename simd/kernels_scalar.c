@@ -11,9 +11,9 @@ static void quantize_q8_0(const float *x, block_q8_0 *y, int64_t n) {
         float amax = 0.0f;
         for (int j = 0; j < QK8_0; j++) amax = fmaxf(amax, fabsf(xb[j]));
         const float d = amax / 127.0f;
-        const float id = d != 0.0f ? 1.0f / d : 0.0f;
+        const float id = amax != 0.0f ? 127.0f / amax : 0.0f;
         y[b].d = ge_fp32_to_fp16(d);
-        for (int j = 0; j < QK8_0; j++) y[b].qs[j] = (int8_t)roundf(xb[j] * id);
+        for (int j = 0; j < QK8_0; j++) y[b].qs[j] = (int8_t)nearbyintf(xb[j] * id);
     }
 }
 

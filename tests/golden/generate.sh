@@ -13,7 +13,8 @@
 #   GGUFEMBED_MODEL   model file to use (skips scripts/fetch-model.sh)
 #   GGUFEMBED_CACHE   cache root for the llama.cpp build and the model (default ~/.cache/ggufembed)
 #   GOLDEN_THREADS    threads per llama-embedding run (default: nproc)
-#   GOLDEN_JOBS       parallel tool runs (default 1)
+#   GOLDEN_JOBS       parallel llama-embedding runs (default 1)
+#   GOLDEN_TOK_JOBS   parallel llama-tokenize runs (default: nproc)
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -35,5 +36,6 @@ echo "model: $MODEL" >&2
 
 "$PY" "$HERE/make_corpus.py" "$HERE/corpus.jsonl"
 "$PY" "$HERE/golden.py" generate --bin "$BIN" --model "$MODEL" --out "$HERE" \
-    --threads "${GOLDEN_THREADS:-$(nproc)}" --jobs "${GOLDEN_JOBS:-1}"
+    --threads "${GOLDEN_THREADS:-$(nproc)}" --jobs "${GOLDEN_JOBS:-1}" \
+    --tok-jobs "${GOLDEN_TOK_JOBS:-$(nproc)}"
 "$PY" "$HERE/golden.py" check --out "$HERE"

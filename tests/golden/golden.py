@@ -124,6 +124,18 @@ def sha256_file(path):
     return h.hexdigest()
 
 
+def model_source_note(model):
+    """The 'kind:' line of scripts/fetch-model.sh's <model>.source file, if any."""
+    try:
+        with open(model + ".source", encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("kind:"):
+                    return line[5:].strip()
+    except OSError:
+        pass
+    return None
+
+
 def grep1(pattern, text):
     m = re.search(pattern, text, re.M)
     return m.group(1).strip() if m else None
@@ -137,6 +149,8 @@ def cmd_generate(a):
         if SEP in text:
             raise SystemExit("%s contains the separator" % ident)
     os.makedirs(a.out, exist_ok=True)
+    model_sha = sha256_file(a.model)
+    model_size = os.path.getsize(a.model)
     tmp = tempfile.mkdtemp(prefix="ggufembed-golden-")
     paths = []
     for k, (ident, text) in enumerate(corpus):
@@ -194,6 +208,9 @@ def cmd_generate(a):
             print("FAILED %s: %s" % (ident, msg), file=sys.stderr)
         raise SystemExit("%d texts failed" % len(failures))
 
+    if sha256_file(a.model) != model_sha:
+        raise SystemExit("the model file changed while the goldens were computed; run again")
+
     # ---- write outputs ----
     with open(os.path.join(a.out, "tokens.jsonl"), "w", encoding="utf-8", newline="\n") as f:
         for (ident, _), toks in zip(corpus, all_tokens):
@@ -235,13 +252,14 @@ def cmd_generate(a):
             "build_number": build_ok.get("llama.cpp.build"),
             "version_output": version_text.strip(),
             "build": "tests/reference/build-llamacpp.sh (Release, CPU only, static, isa=%s)" % build_ok.get("isa"),
-            "system_info": grep1(r"^(system_info:.*)$", errs),
+            "system_info": grep1(r"(system_info:.*)$", errs),
         },
         "model": {
             "file": os.path.basename(a.model),
-            "size": os.path.getsize(a.model),
-            "sha256": sha256_file(a.model),
-            "pooling": grep1(r"pooling type\s*=\s*(.*)$", errs) or grep1(r"pooling_type\s*=\s*(.*)$", errs),
+            "size": model_size,
+            "sha256": model_sha,
+            "pooling_type": grep1(r"print_info: pooling type\s*=\s*(.*)$", errs),
+            "source_note": model_source_note(a.model),
         },
         "settings": {
             "threads": a.threads,

@@ -243,15 +243,15 @@ def english_doc(n_sentences, seed):
     return "".join(out).strip()
 
 
-# token counts (incl. BOS/EOS) were measured with llama-tokenize and are checked by
-# generate.sh's summary; sentence counts below were tuned for these targets.
+# Token counts in the comments (incl. BOS/EOS) were measured with llama-tokenize; the
+# sentence counts were tuned for them. generate.sh prints the resulting ranges.
 LONG_DOCS = [  # (id number, n_sentences, seed) -> approx tokens
-    (1, 12, 11),    # ~270: just above the 257-token window edge
-    (2, 18, 12),    # ~370
-    (3, 24, 13),    # ~510
-    (4, 34, 14),    # ~715
-    (5, 49, 15),    # ~1030
-    (6, 64, 16),    # ~1390
+    (1, 12, 11),    # 271 tokens: just above the 257-token window edge
+    (2, 18, 12),    # 368 tokens
+    (3, 24, 13),    # 513
+    (4, 34, 14),    # 715
+    (5, 49, 15),    # 1033
+    (6, 64, 16),    # 1387
 ]
 for num, n, seed in LONG_DOCS:
     add("long-doc", english_doc(n, seed), num)
@@ -303,11 +303,11 @@ for i in range(24):
 add("long-doc", "".join(MIXED_LONG * 3), 10)
 
 # Texts near but below the 2048-token context (1700..2040 tokens incl. BOS/EOS).
-add("near-max", english_doc(85, 21), 1)       # ~1780
-add("near-max", english_doc(88, 22), 2)       # ~1960
-add("near-max", english_doc(92, 23), 3)       # ~2020
-add("near-max", "".join(ZH_SENT[(i * 7 + 3) % len(ZH_SENT)] for i in range(182)), 4)  # ~1900
-add("near-max", "\n\n".join(PY_FUNCS * 2)[:5900], 5)  # code, ~1950
+add("near-max", english_doc(85, 21), 1)       # 1750 tokens
+add("near-max", english_doc(88, 22), 2)       # 1949
+add("near-max", english_doc(92, 23), 3)       # 2024
+add("near-max", "".join(ZH_SENT[(i * 7 + 3) % len(ZH_SENT)] for i in range(182)), 4)  # 1893
+add("near-max", "\n\n".join(PY_FUNCS * 2), 5)  # code, 1816
 
 # --------------------------------------------------------------------------------------
 # 4. Code
