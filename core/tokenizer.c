@@ -10,6 +10,25 @@
 
 enum { TOK_NORMAL = 1, TOK_UNKNOWN = 2, TOK_CONTROL = 3, TOK_USER_DEFINED = 4, TOK_UNUSED = 5, TOK_BYTE = 6 };
 
+/* llama.cpp's attributes, derived from the types above (llama-vocab.cpp) */
+enum { ATTR_UNKNOWN = 1, ATTR_CONTROL = 2, ATTR_USER_DEFINED = 4 };
+
+/* Texts llama.cpp treats as control tokens whatever their type in the file: it
+ * looks them up to find end-of-generation and fill-in-the-middle tokens and
+ * marks each "control-looking" one CONTROL (so "</s>" in Gemma's vocabulary, a
+ * user-defined token, is not split out when special tokens are not parsed). */
+static const char *const k_control_texts[] = {
+    "<|eot_id|>", "<|im_end|>", "<|end|>", "<|return|>", "<|call|>", "<|flush|>", "<|calls|>", "<end_of_turn>",
+    "<|endoftext|>", "</s>", "<|eom_id|>", "<EOT>", "_<EOT>", "[EOT]", "[EOS]", "<|end_of_text|>",
+    "<end_of_utterance>", "<eos>", "<turn|>", "<|tool_response>", "<\xef\xbd\x9c" "end\xe2\x96\x81" "of\xe2\x96\x81" "sentence\xef\xbd\x9c>",
+    "[e~[", "<|fim_prefix|>", "<fim-prefix>", "<fim_prefix>", "<PRE>", "\xe2\x96\x81" "<PRE>", "<|code_prefix|>",
+    "<|prefix|>", "<|fim_suffix|>", "<fim-suffix>", "<fim_suffix>", "<SUF>", "\xe2\x96\x81" "<SUF>", "<|code_suffix|>",
+    "<|suffix|>", "<|fim_middle|>", "<fim-middle>", "<fim_middle>", "<MID>", "\xe2\x96\x81" "<MID>", "<|code_middle|>",
+    "<|middle|>", "<|fim_pad|>", "<fim-pad>", "<fim_pad>", "<PAD>", "[PAD]", "<|fim_repo|>", "<|repo_name|>",
+    "<fim-repo>", "<REPO>", "<reponame>", "<|file_sep|>", "<\xef\xbd\x9c" "fim\xe2\x96\x81" "begin\xef\xbd\x9c>",
+    "<\xef\xbd\x9c" "fim\xe2\x96\x81" "hole\xef\xbd\x9c>", "<\xef\xbd\x9c" "fim\xe2\x96\x81" "end\xef\xbd\x9c>",
+};
+
 /* ------------------------------------------------------------ vocabulary */
 
 static uint64_t hash_bytes(const char *p, size_t n) {
@@ -146,22 +165,28 @@ int ge_vocab_load(ge_vocab *v, const gguf_file *f, char *err, size_t es) {
         v->byte_token[b] = ge_vocab_find(v, name, 6);
     }
 
-    int32_t n_special = 0;
+    /* attributes: from the type, plus llama.cpp's control-looking overrides */
     for (int32_t i = 0; i < n; i++) {
         uint8_t t = v->type[i];
-        if ((t == TOK_CONTROL || t == TOK_USER_DEFINED || t == TOK_UNKNOWN) && v->piece_len[i] > 0) n_special++;
+        v->type[i] = (uint8_t)(t == TOK_UNKNOWN ? ATTR_UNKNOWN : t == TOK_CONTROL ? ATTR_CONTROL
+                               : t == TOK_USER_DEFINED ? ATTR_USER_DEFINED : 0);
     }
+    for (size_t k = 0; k < sizeof k_control_texts / sizeof k_control_texts[0]; k++) {
+        int32_t id = ge_vocab_find(v, k_control_texts[k], strlen(k_control_texts[k]));
+        if (id >= 0) v->type[id] |= ATTR_CONTROL;
+    }
+    int32_t n_special = 0;
+    for (int32_t i = 0; i < n; i++)
+        if (v->type[i] && v->piece_len[i] > 0) n_special++;
     uint64_t *keys = ge_malloc(sizeof(uint64_t) * (size_t)(n_special ? n_special : 1));
     if (!keys) {
         ge_vocab_free(v);
         ge_errorf(err, es, "out of memory loading the vocabulary");
         return GGUFEMBED_ERR_OUT_OF_MEMORY;
     }
-    for (int32_t i = 0; i < n; i++) {
-        uint8_t t = v->type[i];
-        if ((t == TOK_CONTROL || t == TOK_USER_DEFINED || t == TOK_UNKNOWN) && v->piece_len[i] > 0)
+    for (int32_t i = 0; i < n; i++)
+        if (v->type[i] && v->piece_len[i] > 0)
             keys[v->n_special++] = (uint64_t)(UINT32_MAX - v->piece_len[i]) << 32 | (uint32_t)i;
-    }
     qsort(keys, (size_t)v->n_special, sizeof(uint64_t), cmp_u64);
     for (int32_t k = 0; k < v->n_special; k++) v->special[k] = (int32_t)(keys[k] & 0xffffffffu);
     ge_free(keys);
@@ -407,8 +432,7 @@ int ge_tokenize(const ge_vocab *v, ge_tok_scratch *s, const char *text, size_t l
 
     for (int32_t k = 0; k < v->n_special && n_frag > 0; k++) {
         int32_t id = v->special[k];
-        uint8_t type = v->type[id];
-        if (!parse_special && (type == TOK_CONTROL || type == TOK_UNKNOWN)) continue;
+        if (!parse_special && (v->type[id] & (ATTR_CONTROL | ATTR_UNKNOWN))) continue;
         size_t plen;
         const char *piece = ge_vocab_piece(v, id, &plen);
         if (plen > len || !present[(uint8_t)piece[0]]) continue;

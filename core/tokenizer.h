@@ -29,7 +29,7 @@ typedef struct ge_vocab {
     uint32_t *piece_off;     /* [n_tokens] offset of piece i's bytes from `pieces`     */
     uint32_t *piece_len;     /* [n_tokens] its length                                    */
     float *score;            /* [n_tokens] merge priority                                */
-    uint8_t *type;           /* [n_tokens] 1 normal 2 unknown 3 control 4 user 5 unused 6 byte */
+    uint8_t *type;           /* [n_tokens] llama.cpp attribute bits: 1 unknown, 2 control, 4 user-defined */
     int32_t *table;          /* open-addressing hash: piece text -> id (last id wins)   */
     uint32_t table_mask;
     int32_t *special;        /* ids of control / user-defined / unknown tokens, longest first */

@@ -168,6 +168,15 @@ int main(int argc, char **argv) {
     CHECK(ggufembed_tokenize(ctx, "<bos>", 5, GGUFEMBED_TOKENIZE_PARSE_SPECIAL, ids, 64, &nids) == GGUFEMBED_OK &&
               nids == 1 && ids[0] == 2, "<bos> parsed as special");
     CHECK(ggufembed_tokenize(ctx, "<bos>", 5, 0, ids, 64, &nids) == GGUFEMBED_OK && nids > 1, "<bos> as plain text");
+    /* "</s>" is user-defined in Gemma's vocabulary but llama.cpp treats it as control
+     * (its end-of-generation list): split out only when special tokens are parsed */
+    {
+        const int32_t parsed[] = {2, 236746, 212, 236763, 1}, plain[] = {2, 236746, 954, 236751, 236813, 236763, 1};
+        CHECK(ggufembed_tokenize(ctx, "a</s>b", 6, GGUFEMBED_TOKENIZE_DEFAULT, ids, 64, &nids) == GGUFEMBED_OK &&
+                  nids == 5 && memcmp(ids, parsed, sizeof parsed) == 0, "</s> parsed");
+        CHECK(ggufembed_tokenize(ctx, "a</s>b", 6, GGUFEMBED_TOKENIZE_ADD_SPECIAL, ids, 64, &nids) == GGUFEMBED_OK &&
+                  nids == 7 && memcmp(ids, plain, sizeof plain) == 0, "</s> as text like llama-tokenize --no-parse-special");
+    }
 
     /* ---- over-long text: error by default, truncation on request */
     size_t long_len = 3 * 2100;
