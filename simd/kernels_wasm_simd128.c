@@ -43,18 +43,12 @@ static void quantize_q8_0(const float *x, block_q8_0 *y, int64_t n) {
         m = wasm_f32x4_max(m, wasm_i32x4_shuffle(m, m, 1, 0, 3, 2));
         const float amax = wasm_f32x4_extract_lane(m, 0);
         const float d = amax / 127.0f;
-        const float id = d != 0.0f ? 1.0f / d : 0.0f;
+        const float id = amax != 0.0f ? 127.0f / amax : 0.0f; /* as ggml's x86 path */
         y[b].d = ge_fp32_to_fp16(d);
         const v128_t mul = wasm_f32x4_splat(id);
-        const v128_t half = wasm_f32x4_splat(0.49999997f); /* 0.5 would round 0.49999997 up */
-        const v128_t sign_bit = wasm_i32x4_splat((int32_t)0x80000000u);
         v128_t q[8];
-        for (int k = 0; k < 8; k++) {
-            /* roundf: add copysign(0.5, r) and truncate (half away from zero) */
-            v128_t r = wasm_f32x4_mul(v[k], mul);
-            v128_t h = wasm_v128_or(half, wasm_v128_and(r, sign_bit));
-            q[k] = wasm_i32x4_trunc_sat_f32x4(wasm_f32x4_add(r, h));
-        }
+        for (int k = 0; k < 8; k++) /* round half to even, like _mm256_round_ps */
+            q[k] = wasm_i32x4_trunc_sat_f32x4(wasm_f32x4_nearest(wasm_f32x4_mul(v[k], mul)));
         for (int k = 0; k < 2; k++) {
             v128_t s0 = wasm_i16x8_narrow_i32x4(q[4 * k + 0], q[4 * k + 1]);
             v128_t s1 = wasm_i16x8_narrow_i32x4(q[4 * k + 2], q[4 * k + 3]);
