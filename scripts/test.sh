@@ -12,7 +12,7 @@ jobs=$(nproc)
 echo "== native Release build + tests" >&2
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DGGUFEMBED_MODEL_PATH="$MODEL" >/dev/null
 cmake --build build -j"$jobs" >/dev/null
-ctest --test-dir build --output-on-failure
+ctest --test-dir build --output-on-failure -E "^golden$"
 
 echo "== ASan + UBSan build + tests" >&2
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGGUFEMBED_SANITIZE=ON -DGGUFEMBED_MODEL_PATH="$MODEL" >/dev/null
@@ -25,3 +25,7 @@ bash scripts/test-js.sh
 
 echo "== benchmark harness smoke run" >&2
 bash bench/run.sh --smoke
+
+# last because it is the longest: the whole golden corpus against llama.cpp's outputs
+echo "== golden agreement with llama.cpp (native Release build)" >&2
+ctest --test-dir build --output-on-failure -R "^golden$"
