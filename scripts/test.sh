@@ -18,7 +18,7 @@ echo "== ASan + UBSan build + tests" >&2
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGGUFEMBED_SANITIZE=ON -DGGUFEMBED_MODEL_PATH="$MODEL" >/dev/null
 cmake --build build-asan -j"$jobs" >/dev/null
 # the CLI test runs in the Release build only (the same code paths, 20x the time under ASan)
-GGUFEMBED_GOLDEN_STRIDE=5 ASAN_OPTIONS=detect_leaks=1 ctest --test-dir build-asan --output-on-failure -E "^cli$"
+ASAN_OPTIONS=detect_leaks=1 ctest --test-dir build-asan --output-on-failure -E "^(cli|golden)$"
 
 echo "== WebAssembly builds, npm package, Node and headless-Chromium tests" >&2
 bash scripts/test-js.sh
@@ -26,6 +26,8 @@ bash scripts/test-js.sh
 echo "== benchmark harness smoke run" >&2
 bash bench/run.sh --smoke
 
-# last because it is the longest: the whole golden corpus against llama.cpp's outputs
-echo "== golden agreement with llama.cpp (native Release build)" >&2
+# last because they are the longest: the whole golden corpus against llama.cpp's
+# outputs, then every 5th text again under the sanitizers
+echo "== golden agreement with llama.cpp (Release, then ASan + UBSan)" >&2
 ctest --test-dir build --output-on-failure -R "^golden$"
+GGUFEMBED_GOLDEN_STRIDE=5 ASAN_OPTIONS=detect_leaks=1 ctest --test-dir build-asan --output-on-failure -R "^golden$"
