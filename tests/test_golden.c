@@ -144,7 +144,8 @@ int main(int argc, char **argv) {
     }
     CHECK(min_alone >= 0.99999, "alone vs packed: min cosine %.7f", min_alone);
 
-    /* 4. Matryoshka: truncate the reference, renormalize, compare */
+    /* 4. Matryoshka: truncate the references, renormalize, compare with the same rule
+     * (llama.cpp's own two readings agree less on fewer dimensions) */
     const int dims[] = {512, 256, 128};
     double min_mat = 1;
     for (int d = 0; d < 3; d++) {
@@ -156,10 +157,15 @@ int main(int argc, char **argv) {
             st = ggufembed_embed(ctx, texts[i], lens[i], &o, v, 1024);
             double nv = 0;
             for (int k = 0; k < dims[d]; k++) nv += (double)v[k] * v[k];
-            double c = cosine(v, gold + i * dim, dims[d]);
+            const double c = cosine(v, gold + i * dim, dims[d]), c_off = cosine(v, gold_off + i * dim, dims[d]);
+            const double r = cosine(gold + i * dim, gold_off + i * dim, dims[d]);
             if (c < min_mat) min_mat = c;
-            CHECK(st == GGUFEMBED_OK && fabs(nv - 1.0) < 1e-5 && c >= 0.999, "dim %d text %zu: cosine %.6f, norm^2 %.6f",
-                  dims[d], i, c, nv);
+            CHECK(st == GGUFEMBED_OK && fabs(nv - 1.0) < 1e-5, "dim %d text %zu: norm^2 %.6f", dims[d], i, nv);
+            if (r >= 0.999)
+                CHECK(c >= 0.999, "dim %d text %zu: cosine %.6f", dims[d], i, c);
+            else
+                CHECK(c >= r - 0.001 && c_off >= r - 0.001, "dim %d text %zu: cosine %.6f / %.6f, llama.cpp's own spread %.6f",
+                      dims[d], i, c, c_off, r);
         }
     }
 
