@@ -54,6 +54,7 @@ BATCH = [  # name, file, label
 ]
 BATCH_DOCS_FULL, BATCH_DOCS_SMOKE, BATCH_DOCS_TUNE = 96, 4, 32
 BATCH_REPS_FULL = 1  # timed passes per process (x rounds)
+TUNE_PASSES = 2
 PEERS = ("llama.cpp", "node-llama-cpp")
 KEY = {"ggufembed": "ggufembed", "llama.cpp": "llamacpp", "node-llama-cpp": "nodellamacpp", "ggufembed-wasm": "wasm"}
 WASM_ROUNDS = 1  # ggufembed-wasm (Node) runs in the first round only: it is slow, and optional
@@ -233,16 +234,15 @@ def model_info(path):
     return info
 
 
-def merge_limits(a, b):
-    out = dict(a)
-    out["bandwidth_gbs"] = {}
-    for T in a["bandwidth_gbs"]:
-        x, y = a["bandwidth_gbs"][T], b["bandwidth_gbs"][T]
-        out["bandwidth_gbs"][T] = x if x["best"] >= y["best"] else y
+def merge_limits(runs):
+    """The best of every measurement (peaks); all measurements are kept under 'measurements'."""
+    out = {k: v for k, v in runs[0].items() if k not in ("when", "loadavg")}
+    out["bandwidth_gbs"] = {T: max((m["bandwidth_gbs"][T] for m in runs), key=lambda v: v["best"])
+                            for T in runs[0]["bandwidth_gbs"]}
     for key in ("int8_avx2_gmacs", "int8_avx512vnni_gmacs"):
-        if a.get(key) and b.get(key):
-            out[key] = {T: max(a[key][T], b[key][T]) for T in a[key]}
-    out["measurements"] = [a, b]
+        if runs[0].get(key):
+            out[key] = {T: max(m[key][T] for m in runs) for T in runs[0][key]}
+    out["measurements"] = runs
     return out
 
 
@@ -250,6 +250,8 @@ def merge_limits(a, b):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--smoke", action="store_true")
+    ap.add_argument("--quick", action="store_true", help="development: the full-run code paths (tuning, all "
+                    "engines) with smoke-sized counts; results are meaningless")
     ap.add_argument("--model", required=True)
     ap.add_argument("--gguf-bin", required=True)
     ap.add_argument("--llama-bin", default="")
@@ -269,6 +271,11 @@ def main():
     ap.add_argument("--repo-rev", default="")
     args = ap.parse_args()
     smoke = args.smoke
+    quick = args.quick and not smoke
+    if quick:
+        global BATCH_DOCS_FULL, BATCH_DOCS_TUNE, LATENCY
+        BATCH_DOCS_FULL, BATCH_DOCS_TUNE = BATCH_DOCS_SMOKE, BATCH_DOCS_SMOKE
+        LATENCY = [(n, f, l, sm, sm, 1) for n, f, l, _full, sm, _t in LATENCY]
     rounds = args.rounds or (1 if smoke else 3)
     threads_list = [int(t) for t in args.threads.split(",") if t.strip()]
     texts = args.texts
@@ -288,14 +295,24 @@ def main():
     peers = [p for p in PEERS if p in commands]
     R = Runner(args, commands)
 
-    # 1. limits
-    log("measuring the machine's limits (bandwidth, int8 peak)")
+    # 1. limits (measured again before every round and at the end: they are peaks, so
+    # the best of all measurements counts; a busy machine can only make them look lower)
     lim_cmd = [args.limits_bin, "--threads-max", str(max(threads_list))]
     lim_cmd += ["--mb", "128", "--seconds", "0.02"] if smoke else ["--mb", "1024", "--seconds", "0.5"]
-    limits_start = json.loads(subprocess.run(lim_cmd, capture_output=True, text=True, check=True).stdout)
+    limit_runs = []
 
-    # 2. peer tuning (a smoke run skips it and takes fixed configurations that still go
-    # through every code path of the drivers: packed decodes and parallel contexts)
+    def measure_limits(when):
+        log(f"measuring the machine's limits (bandwidth, int8 peak): {when}")
+        m = json.loads(subprocess.run(lim_cmd, capture_output=True, text=True, check=True).stdout)
+        m.update(when=when, loadavg=round(os.getloadavg()[0], 2))
+        limit_runs.append(m)
+
+    measure_limits("start")
+
+    # 2. peer tuning: every configuration TUNE_PASSES times (the second pass in reverse
+    # order), a configuration's score is its best try (interference only slows runs down).
+    # A smoke run skips it and takes fixed configurations that still go through every code
+    # path of the drivers (packed decodes, parallel contexts).
     tuning = []
     chosen = {}  # (peer, scenario, threads) -> config
     if smoke:
@@ -306,39 +323,40 @@ def main():
                 for k, (name, *_r) in enumerate(BATCH):
                     cs = batch_configs(peer, T, True)
                     chosen[(peer, name, T)] = cs[(k + T) % len(cs)]
+
+    def tune(peer, T, kind, name, fname, configs, reps, warm, n_docs=0):
+        best = {}
+        for p in range(TUNE_PASSES):
+            for c in (configs if p % 2 == 0 else list(reversed(configs))):
+                rec = R.run(peer, kind, os.path.join(texts, fname), T, reps, warm, peer_args(peer, c),
+                            n_docs=n_docs, label=name, phase="tuning")
+                sc = score(rec, kind)
+                key = json.dumps(c, sort_keys=True)
+                best[key] = max(best.get(key, -1e18), sc)
+                t = dict(engine=peer, scenario=name, threads=T, config=c, name=config_name(c, T), try_=p + 1,
+                         peak_rss_mb=None if rec is None else rec["mem_end"]["hwm_kb"] / 1024)
+                if kind == "latency":
+                    t["median_ms"] = None if rec is None else median(rec["samples_ms"])
+                else:
+                    t["emb_per_s"] = None if rec is None else median(throughput(rec))
+                tuning.append(t)
+                log(f"tune {peer} {name} t={T} {config_name(c, T)}: "
+                    f"{t.get('median_ms', t.get('emb_per_s'))} {'ms' if kind == 'latency' else 'emb/s'}")
+        chosen[(peer, name, T)] = json.loads(max(best, key=lambda k: best[k]))
+
     for peer in ([] if smoke else peers):
         for T in threads_list:
-            for name, fname, _label, _full, sm, tune_reps in LATENCY:
-                best = None
-                for c in latency_configs(peer, smoke):
-                    reps, warm = sm if smoke else (tune_reps, 1)
-                    rec = R.run(peer, "latency", os.path.join(texts, fname), T, reps, warm, peer_args(peer, c),
-                                label=name, phase="tuning")
-                    s = score(rec, "latency")
-                    tuning.append(dict(engine=peer, scenario=name, threads=T, config=c, name=config_name(c, T),
-                                       median_ms=None if rec is None else median(rec["samples_ms"])))
-                    log(f"tune {peer} {name} t={T} {config_name(c, T)}: {tuning[-1]['median_ms']} ms")
-                    if best is None or s > best[0]:
-                        best = (s, c)
-                chosen[(peer, name, T)] = best[1]
+            for name, fname, _label, _full, _sm, tune_reps in LATENCY:
+                tune(peer, T, "latency", name, fname, latency_configs(peer, False), tune_reps, 1)
             for name, fname, _label in BATCH:
-                best = None
-                for c in batch_configs(peer, T, smoke):
-                    n = BATCH_DOCS_SMOKE if smoke else BATCH_DOCS_TUNE
-                    rec = R.run(peer, "batch", os.path.join(texts, fname), T, 1, 0 if smoke else 1, peer_args(peer, c),
-                                n_docs=n, label=name, phase="tuning")
-                    s = score(rec, "batch")
-                    tuning.append(dict(engine=peer, scenario=name, threads=T, config=c, name=config_name(c, T),
-                                       emb_per_s=None if rec is None else median(throughput(rec))))
-                    log(f"tune {peer} {name} t={T} {config_name(c, T)}: {tuning[-1]['emb_per_s']} emb/s")
-                    if best is None or s > best[0]:
-                        best = (s, c)
-                chosen[(peer, name, T)] = best[1]
+                tune(peer, T, "batch", name, fname, batch_configs(peer, T, False), 1, 1, BATCH_DOCS_TUNE)
 
     # 3. interleaved rounds
     for r in range(rounds):
         engines = ["ggufembed"] + peers + (["ggufembed-wasm"] if "ggufembed-wasm" in commands and r < WASM_ROUNDS else [])
         order = engines if r % 2 == 0 else list(reversed(engines))
+        if r > 0 and not smoke:
+            measure_limits(f"before round {r + 1}")
         log(f"round {r + 1}/{rounds}: order {' / '.join(order)}")
         for T in threads_list:
             for name, fname, _label, full, sm, _tr in LATENCY:
@@ -359,11 +377,9 @@ def main():
                     if rec:
                         log(f"{eng:14s} {name:11s} t={T} {median(throughput(rec)):.2f} emb/s")
 
-    # 4. the limits again: they are peaks, so the better of the two measurements counts
-    # (a busy machine can only make them look lower)
-    log("measuring the machine's limits again")
-    limits_end = json.loads(subprocess.run(lim_cmd, capture_output=True, text=True, check=True).stdout)
-    limits = merge_limits(limits_start, limits_end)
+    # 4. the limits once more, then the report
+    measure_limits("end")
+    limits = merge_limits(limit_runs)
 
     report = build_report(args, smoke, rounds, threads_list, limits, tuning, chosen, R, peers, "ggufembed-wasm" in commands,
                           started, load_start, time.time() - t_start)
@@ -514,6 +530,7 @@ def build_report(args, smoke, rounds, threads_list, limits, tuning, chosen, R, p
     for r in R.records:
         r = dict(r)
         r.pop("vector", None)
+        r.pop("system_info", None)
         raw.append(r)
     return dict(
         command=args.command, smoke=smoke, rounds=rounds, started=started, elapsed_s=round(elapsed, 1),
@@ -595,7 +612,9 @@ def render_md(rep):
     else:
         L.append(f"Peer node-llama-cpp not measured ({pn['skipped_reason'] or 'not installed'}).")
     L.append("")
-    L.append("## Physical limits (measured by bench/limits.c at the start and the end of this run; the better counts)")
+    n_lim = len(lim.get("measurements", []))
+    L.append(f"## Physical limits (bench/limits.c, measured {n_lim} times during this run: at the start, before every round "
+             "and at the end; the best counts)")
     L.append("")
     L.append("| threads | read bandwidth GB/s (best / median pass) | int8 AVX2 maddubs+madd GMAC/s | int8 AVX-512 VNNI dpbusd GMAC/s |")
     L.append("|---|---|---|---|")
@@ -657,7 +676,7 @@ def render_md(rep):
         L.append(line + f" {share} | {floor} |")
     L.append("")
     if rep["chosen"]:
-        L.append("## Peer configuration used per scenario " + ("(smoke run: fixed, no tuning)" if rep["smoke"] else "(the fastest in the tuning pass)"))
+        L.append("## Peer configuration used per scenario " + ("(smoke run: fixed, no tuning)" if rep["smoke"] else "(the fastest in tuning)"))
         L.append("")
         L.append("| engine | scenario | threads | configuration |")
         L.append("|---|---|---|---|")
@@ -665,14 +684,15 @@ def render_md(rep):
             L.append(f"| {v['engine']} | {v['scenario']} | {v['threads']} | {v['name']} |")
         L.append("")
     if rep["tuning"]:
-        L.append("<details><summary>Tuning pass: every peer configuration tried (one process each; "
-                 f"batches on the first {BATCH_DOCS_SMOKE if rep['smoke'] else BATCH_DOCS_TUNE} documents)</summary>")
+        L.append(f"<details><summary>Tuning: every peer configuration tried {TUNE_PASSES} times, the second time in "
+                 f"reverse order (one process each; batches on the first {BATCH_DOCS_TUNE} documents); a "
+                 "configuration counts with its best try</summary>")
         L.append("")
-        L.append("| engine | scenario | threads | configuration | result |")
-        L.append("|---|---|---|---|---|")
+        L.append("| engine | scenario | threads | configuration | try | result | peak RSS MB |")
+        L.append("|---|---|---|---|---|---|---|")
         for t in rep["tuning"]:
             res = f"{fmt(t['median_ms'])} ms (median)" if "median_ms" in t else f"{fmt(t['emb_per_s'])} emb/s"
-            L.append(f"| {t['engine']} | {t['scenario']} | {t['threads']} | {t['name']} | {res} |")
+            L.append(f"| {t['engine']} | {t['scenario']} | {t['threads']} | {t['name']} | {t['try_']} | {res} | {fmt(t['peak_rss_mb'])} |")
         L.append("")
         L.append("</details>")
         L.append("")

@@ -182,7 +182,7 @@ int main(int argc, char **argv) {
         printf("%s\"%d\":{\"best\":%.2f,\"median\":%.2f,\"passes\":%d}", T > 1 ? "," : "", T, r[n - 1], r[n / 2], n);
     }
     printf("}");
-    /* int8 peaks: calibrate the iteration count on one thread, then 5 trials, best. */
+    /* int8 peaks: calibrate the iteration count on one thread, then 10 trials, best. */
     for (int kind = 1; kind <= 2; kind++) {
         if (kind == 2 && !has_vnni) {
             printf(",\"int8_avx512vnni_gmacs\":null");
@@ -198,7 +198,7 @@ int main(int argc, char **argv) {
         printf(",\"%s\":{", kind == 1 ? "int8_avx2_gmacs" : "int8_avx512vnni_gmacs");
         for (int T = 1; T <= tmax; T++) {
             double best = 0;
-            for (int trial = 0; trial < 5; trial++) {
+            for (int trial = 0; trial < 10; trial++) {
                 double t = run(kind, T, buf, bytes, iters, &sink);
                 double g = macs_per_iter * (double)iters * T / t / 1e9;
                 if (g > best) best = g;

@@ -12,7 +12,8 @@
 # and node-llama-cpp@3.21.1 from npm (bench/install-node-llama-cpp.sh), both cached outside
 # the repo; a smoke run uses llama.cpp only when it is already cached and skips node-llama-cpp.
 # Options: --rounds N (interleaved rounds, default 3; smoke 1), --threads 1,2,
-#          --out DIR (where results.{md,json} go), --no-llamacpp, --no-node-llama-cpp.
+#          --out DIR (where results.{md,json} go), --no-llamacpp, --no-node-llama-cpp,
+#          --no-wasm (ggufembed-wasm in Node runs in full runs when js/dist/node.js is built).
 # Environment: GGUFEMBED_CACHE (default ~/.cache/ggufembed: model, llama.cpp build),
 #          GGUFEMBED_MODEL_PATH (a local copy of the GGUF), BENCH_BUILD_DIR (default
 #          <repo>/build-bench), BENCH_JOBS (build jobs), CC (default cc).
@@ -21,7 +22,7 @@ set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
 CMDLINE="bench/run.sh${*:+ $*}"
-SMOKE=0 ROUNDS="" THREADS="1,2" OUT="" NO_LLAMA=0 NO_NLC=0
+SMOKE=0 ROUNDS="" THREADS="1,2" OUT="" NO_LLAMA=0 NO_NLC=0 NO_WASM=0
 while [ $# -gt 0 ]; do
     case "$1" in
         --smoke) SMOKE=1 ;;
@@ -30,6 +31,7 @@ while [ $# -gt 0 ]; do
         --out) OUT=$2; shift ;;
         --no-llamacpp) NO_LLAMA=1 ;;
         --no-node-llama-cpp) NO_NLC=1 ;;
+        --no-wasm) NO_WASM=1 ;;
         -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
         *) echo "bench/run.sh: unknown option $1" >&2; exit 2 ;;
     esac
@@ -99,7 +101,21 @@ else
 fi
 [ -n "$NLC_SKIP" ] && log "node-llama-cpp peer skipped: $NLC_SKIP"
 
-# 5. run
+# 5. ggufembed-wasm in Node, when the npm package in js/ has been built (js/dist is not
+# tracked: build it with its own script; this harness does not build it)
+WASM_PKG="" WASM_SKIP=""
+if [ "$NO_WASM" = 1 ]; then
+    WASM_SKIP="--no-wasm given"
+elif [ "$SMOKE" = 1 ]; then
+    WASM_SKIP="not part of smoke runs"
+elif [ ! -f "$ROOT/js/dist/node.js" ] || ! command -v node >/dev/null 2>&1; then
+    WASM_SKIP="js/dist/node.js not built (or no node)"
+else
+    WASM_PKG="$ROOT/js"
+fi
+[ -n "$WASM_SKIP" ] && log "ggufembed-wasm skipped: $WASM_SKIP"
+
+# 6. run
 if [ -z "$OUT" ]; then
     if [ "$SMOKE" = 1 ]; then OUT=$(mktemp -d "${TMPDIR:-/tmp}/ggufembed-bench-smoke.XXXXXX"); else OUT="$HERE/results"; fi
 fi
@@ -112,6 +128,8 @@ ARGS=(--model "$MODEL" --gguf-bin "$BUILD/bench/bench_ggufembed" --limits-bin "$
 [ -n "$SKIP_REASON" ] && ARGS+=(--llama-skip-reason "$SKIP_REASON")
 [ -n "$NLC_DIR" ] && ARGS+=(--nlc-dir "$NLC_DIR")
 [ -n "$NLC_SKIP" ] && ARGS+=(--nlc-skip-reason "$NLC_SKIP")
+[ -n "$WASM_PKG" ] && ARGS+=(--wasm-pkg "$WASM_PKG")
+[ -n "$WASM_SKIP" ] && ARGS+=(--wasm-skip-reason "$WASM_SKIP")
 set +e
 python3 "$HERE/harness.py" "${ARGS[@]}"
 rc=$?
