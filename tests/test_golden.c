@@ -189,7 +189,7 @@ int main(int argc, char **argv) {
             n_exact += memcmp(v, w, sizeof(float) * (size_t)dim) == 0;
             CHECK(st == GGUFEMBED_OK && c >= 0.99999, "scalar vs %s text %zu: cosine %.7f", active, i, c);
         }
-        CHECK(n_exact == n_checked && n_checked > 20, "scalar vs %s: %zu of %zu vectors bit-identical", active, n_exact,
+        CHECK(n_exact == n_checked && n_checked >= 10, "scalar vs %s: %zu of %zu vectors bit-identical", active, n_exact,
               n_checked);
         ggufembed_context_free(sctx);
         ge_kernels_select(active);
