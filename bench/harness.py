@@ -384,9 +384,7 @@ def main():
     report = build_report(args, smoke, rounds, threads_list, limits, tuning, chosen, R, peers, "ggufembed-wasm" in commands,
                           started, load_start, time.time() - t_start)
     os.makedirs(args.out, exist_ok=True)
-    with open(os.path.join(args.out, "results.json"), "w") as f:
-        json.dump(report, f, indent=1)
-        f.write("\n")
+    write_json(os.path.join(args.out, "results.json"), report)
     with open(os.path.join(args.out, "results.md"), "w") as f:
         f.write(render_md(report))
     os.remove(R.progress)
@@ -397,6 +395,17 @@ def main():
             log(f"  {e['cmd']}: {e['error']}")
         return 1
     return 0
+
+
+def write_json(path, report):
+    """Indented, except the raw records: one line each (smaller file, readable diffs)."""
+    rep = dict(report)
+    raw = rep.pop("raw", [])
+    text = json.dumps(rep, indent=1)
+    assert text.endswith("\n}")
+    text = text[:-2] + ',\n "raw": [\n  ' + ",\n  ".join(json.dumps(r) for r in raw) + "\n ]\n}\n"
+    with open(path, "w") as f:
+        f.write(text)
 
 
 def cosine(a, b):
@@ -725,8 +734,8 @@ def render_md(rep):
     L.append("## How it is measured")
     L.append("")
     L.append("- One process per engine and scenario (bench/bench_ggufembed.c via the C API, bench/bench_llamacpp.cpp via "
-             "llama.h, bench/bench_nodellamacpp.mjs), same GGUF file; runs interleaved engine by engine, the order "
-             "reversed every other round.")
+             "llama.h, bench/bench_nodellamacpp.mjs, bench/bench_wasm_node.mjs), same GGUF file; runs interleaved "
+             "engine by engine, the order reversed every other round.")
     L.append("- A timed call goes text -> tokens -> forward pass -> mean pooling -> L2-normalized 768-d vector. "
              "ggufembed: `ggufembed_embed` (latency) and `ggufembed_embed_batch` (batches), one context with "
              "n_threads = the thread count. llama.cpp: embeddings=true, pooling from the model (MEAN), mmap'ed model.")
@@ -749,4 +758,11 @@ def wasm_scenarios():
 
 
 if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "--render":
+        # re-render results.md from a results.json (no measurement)
+        with open(sys.argv[2]) as f:
+            report = json.load(f)
+        with open(os.path.join(os.path.dirname(os.path.abspath(sys.argv[2])), "results.md"), "w") as f:
+            f.write(render_md(report))
+        sys.exit(0)
     sys.exit(main())
