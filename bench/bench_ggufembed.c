@@ -28,10 +28,17 @@ static long count_tokens(ggufembed_context *ctx, char **docs, const size_t *lens
     return total;
 }
 
+/* from simd/kernels.h (the static library exports it) */
+int ge_kernels_select(const char *name);
+
 int main(int argc, char **argv) {
     bench_opts o;
     bench_opts_init(&o);
     for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--kernels") && i + 1 < argc) { /* compare kernel tables side by side */
+            if (ge_kernels_select(argv[++i]) != 0) die("kernels not available on this CPU", argv[i]);
+            continue;
+        }
         int r = bench_opts_parse(&o, argc, argv, &i);
         if (r == 1) continue;
         if (r < 0) die("missing option value", argv[i]);

@@ -1,7 +1,8 @@
 /*
  * dispatch_x86.c - choose the kernel table once, from what the CPU has and what
- * the OS saves on context switches (XGETBV: YMM state enabled). Native builds on
- * x86-64; other native targets fall back to scalar.
+ * the OS saves on context switches (XGETBV: YMM state, and for AVX-512 the
+ * opmask and ZMM state). Native builds on x86-64; other native targets fall
+ * back to scalar.
  */
 #include "kernels.h"
 
@@ -11,6 +12,7 @@
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
 extern const ge_kernels ge_kernels_avx2;
+extern const ge_kernels ge_kernels_avx512;
 
 static int cpu_has_avx2_fma_f16c(void) {
     unsigned a, b, c, d;
@@ -23,6 +25,18 @@ static int cpu_has_avx2_fma_f16c(void) {
     if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return 0;
     return (b >> 5) & 1; /* AVX2 */
 }
+
+/* AVX512F, BW, VL and VNNI, and the OS saving opmask + ZMM state (XCR0 bits 5-7) */
+static int cpu_has_avx512_vnni(void) {
+    if (!cpu_has_avx2_fma_f16c()) return 0;
+    unsigned a, b, c, d;
+    unsigned xlo, xhi;
+    __asm__ volatile("xgetbv" : "=a"(xlo), "=d"(xhi) : "c"(0));
+    if ((xlo & 0xe6) != 0xe6) return 0;
+    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return 0;
+    const int f = (b >> 16) & 1, bw = (b >> 30) & 1, vl = (b >> 31) & 1, vnni = (c >> 11) & 1;
+    return f && bw && vl && vnni;
+}
 #endif
 
 int ge_kernels_available(const ge_kernels **out, int max) {
@@ -30,6 +44,7 @@ int ge_kernels_available(const ge_kernels **out, int max) {
     if (n < max) out[n++] = &ge_kernels_scalar;
 #if defined(__x86_64__) || defined(__i386__)
     if (n < max && cpu_has_avx2_fma_f16c()) out[n++] = &ge_kernels_avx2;
+    if (n < max && cpu_has_avx512_vnni()) out[n++] = &ge_kernels_avx512;
 #endif
     return n;
 }

@@ -10,11 +10,15 @@
  *
  * The canonical order (all float operations rounded separately: no fused
  * multiply-add, the build uses -ffp-contract=off):
- *   - "8 lanes": a sum over i is split into lanes L[i mod 8] (for the int8 product,
- *     lane k of a 32-value block holds the exact integer sum of values 4k..4k+3),
+ *   - gemm_q8_0: per block b the EXACT integer dot product isum_b of the 32 int8
+ *     pairs (any summation order: integers), s_b = d_w * d_a (float), and ONE float
+ *     accumulator per output, y = 0; y = y + (float)isum_b * s_b for b in order.
+ *     Exact integer sums leave SIMD code free to lay the int8 work out as it likes
+ *     (e.g. 8 or 16 weight rows interleaved in one register, kernels_avx512.c)
+ *     while the float work stays one multiply and one add per block and output.
+ *   - "8 lanes" (the f32 kernels): a sum over i is split into lanes L[i mod 8],
  *     each lane accumulated in order with L = L + x*y, and the lanes reduced as
  *     ((L0+L4) + (L2+L6)) + ((L1+L5) + (L3+L7)).
- *   - gemm_q8_0: per block, s = d_w * d_a (float), then L[k] = L[k] + (float)isum_k * s.
  *   - scores_f32 and dot_f32: 8 lanes over the first n - n%8 values, times scale (scores),
  *     then (dot) the remaining values added one by one.
  *   - pv_f32 and axpy_f32: each output accumulated over j in order, o = o + p*v.
@@ -39,7 +43,9 @@ typedef struct ge_kernels {
 
     /* Matrix product with Q8_0 weights and Q8_0 activations:
      *   Y[t * ldy + r] = sum_k W[r][k] * A[t][k]   for r < n_rows, t < n_tok
-     * W: n_rows rows of nb blocks (row r at W + r*nb); A: n_tok rows of nb blocks. */
+     * W: n_rows rows of nb blocks (row r at W + r*nb); A: n_tok rows of nb blocks,
+     * activation quants in [-127, 127] as quantize_q8_0 makes them (weights may
+     * hold -128). */
     void (*gemm_q8_0)(int64_t nb, const block_q8_0 *W, int64_t n_rows, const block_q8_0 *A, int64_t n_tok,
                       float *Y, int64_t ldy);
 

@@ -3,19 +3,17 @@
  * flags for this file only; reached only through the table after dispatch_x86.c
  * has checked that the CPU and the OS support them.
  *
- * Q8_0 dot products: int8 x int8 has no direct AVX2 instruction, so use the sign
- * trick: maddubs(|a|, sign(w, a)) multiplies u8 x s8 into pairs of int16 (no
- * overflow: |w|,|a| <= 128 and two products fit in int16), madd(., 1) widens to
- * eight int32 sums (lane k = values 4k..4k+3, the canonical lanes of kernels.h).
- * Every float step is a separate multiply and add, in the canonical order, so the
- * results are bit-identical to kernels_scalar.c (FMA would round differently).
+ * Every float step is a separate multiply and add, in the canonical order of
+ * kernels.h, so the results are bit-identical to kernels_scalar.c (FMA would
+ * round differently). The gemm's layout is explained above gemm_q8_0.
  */
-#include "kernels.h"
+#include "kernels_avx2.h"
 
 #include "../core/util.h"
 
 #include <immintrin.h>
 #include <math.h>
+#include <string.h>
 
 static inline float hsum256(__m256 v) {
     __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
@@ -26,7 +24,7 @@ static inline float hsum256(__m256 v) {
 
 static inline float fp16(uint16_t h) { return _cvtsh_ss(h); }
 
-static void quantize_q8_0(const float *x, block_q8_0 *y, int64_t n) {
+void ge_avx2_quantize_q8_0(const float *x, block_q8_0 *y, int64_t n) {
     const __m256 sign_bit = _mm256_set1_ps(-0.0f);
     for (int64_t b = 0; b < n / QK8_0; b++) {
         const float *xb = x + b * QK8_0;
@@ -57,93 +55,152 @@ static void quantize_q8_0(const float *x, block_q8_0 *y, int64_t n) {
     }
 }
 
-/* sum over one block of w[i]*a[i] as 8 int32 lanes converted to float:
- * |w| x sign(a, w) keeps maddubs' unsigned operand non-negative */
-static inline __m256 block_dot(__m256i w_abs, __m256i w, __m256i a) {
-    const __m256i ones = _mm256_set1_epi16(1);
-    __m256i prod16 = _mm256_maddubs_epi16(w_abs, _mm256_sign_epi8(a, w));
-    return _mm256_cvtepi32_ps(_mm256_madd_epi16(prod16, ones));
+/*
+ * gemm_q8_0. The canonical order (kernels.h) only fixes the float work: one
+ * accumulator per output, y = y + (float)isum * (d_w * d_a) per block. The
+ * integer block sums are exact in any order, so the int8 work is laid out for
+ * the registers: a strip of 8 weight rows is transposed once per token chunk
+ * into a small buffer where one 32-byte vector holds 4 bytes (one "group" j)
+ * of each of the 8 rows:
+ *     strip.wabs[b][j] = | w[r][b].qs[4j..4j+3] |  for r = 0..7, as bytes
+ *     strip.wsgn[b][j] =   w[r][b].qs[4j..4j+3]    (the signs, for _mm256_sign_epi8)
+ * and 4 activation bytes of a token are broadcast to all 8 lanes. Then
+ * maddubs(|w|, sign(a, w)) + madd(., 1) leaves in lane r the sum over group j
+ * for row r; adding the 8 groups gives the exact block sum of each row in its
+ * own lane, and one convert, multiply and add per block update 8 outputs. No
+ * horizontal reductions. (sign/maddubs: u8 x s8 products, at most 2 x 128 x 127
+ * per int16, no saturation; activation quants are in [-127, 127].)
+ */
+#define KC 64     /* blocks per K chunk: the strip buffer stays in L1      */
+#define TCH 64    /* tokens per chunk: their scales are converted once     */
+#define TT 4      /* tokens per register tile (16 ymm registers on AVX2)  */
+
+typedef struct strip8 {
+    __m256i wabs[KC][8], wsgn[KC][8];
+    float dw[KC][8];
+} strip8;
+
+static inline __m256i load32(const void *p) { return _mm256_loadu_si256((const __m256i *)p); }
+
+/* rows 0..7 of W, blocks k0..k0+kc-1 -> strip; the same blocks of the next
+ * strip's rows (`next`, or NULL) are prefetched: a strip is a few KB of
+ * interleaved streams the hardware prefetcher does not run ahead on. */
+static void strip8_fill(strip8 *st, const block_q8_0 *W, const block_q8_0 *next, int64_t nb, int64_t k0, int64_t kc) {
+    for (int64_t b = 0; b < kc; b++) {
+        __m256i r[8], t[8], u[8];
+        if (next)
+            for (int i = 0; i < 8; i++) _mm_prefetch((const char *)&next[i * nb + k0 + b], _MM_HINT_T0);
+        for (int i = 0; i < 8; i++) {
+            r[i] = load32(W[i * nb + k0 + b].qs);
+            st->dw[b][i] = fp16(W[i * nb + k0 + b].d);
+        }
+        for (int i = 0; i < 8; i += 2) {
+            t[i] = _mm256_unpacklo_epi32(r[i], r[i + 1]);
+            t[i + 1] = _mm256_unpackhi_epi32(r[i], r[i + 1]);
+        }
+        for (int i = 0; i < 8; i += 4) {
+            u[i] = _mm256_unpacklo_epi64(t[i], t[i + 2]);
+            u[i + 1] = _mm256_unpackhi_epi64(t[i], t[i + 2]);
+            u[i + 2] = _mm256_unpacklo_epi64(t[i + 1], t[i + 3]);
+            u[i + 3] = _mm256_unpackhi_epi64(t[i + 1], t[i + 3]);
+        }
+        for (int j = 0; j < 4; j++) {
+            const __m256i lo = _mm256_permute2x128_si256(u[j], u[j + 4], 0x20); /* group j     */
+            const __m256i hi = _mm256_permute2x128_si256(u[j], u[j + 4], 0x31); /* group j + 4 */
+            st->wsgn[b][j] = lo, st->wabs[b][j] = _mm256_sign_epi8(lo, lo);
+            st->wsgn[b][j + 4] = hi, st->wabs[b][j + 4] = _mm256_sign_epi8(hi, hi);
+        }
+    }
 }
 
-#define KMAX 512 /* blocks per row (16384 inputs) whose scales fit the stack arrays */
+static inline __m256i bcast4(const int8_t *p) {
+    int32_t v;
+    memcpy(&v, p, 4);
+    return _mm256_set1_epi32(v);
+}
 
-/* Edge tiles: R rows x C tokens (R <= 4, C <= 2). ws: scales [4][KMAX]. */
-static void tile_edge(int64_t nb, const block_q8_0 *W, int64_t ldw, const float *ws, int R, const block_q8_0 *A,
-                      int64_t lda, int C, float *Y, int64_t ldy) {
-    __m256 acc[4][2];
-    for (int r = 0; r < 4; r++) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
-    for (int64_t b = 0; b < nb; b++) {
-        for (int c = 0; c < C; c++) {
-            const __m256i a = _mm256_loadu_si256((const __m256i *)A[c * lda + b].qs);
-            const float da = fp16(A[c * lda + b].d);
-            for (int r = 0; r < R; r++) {
-                const __m256i wq = _mm256_loadu_si256((const __m256i *)W[r * ldw + b].qs);
-                acc[r][c] = _mm256_add_ps(acc[r][c], _mm256_mul_ps(block_dot(_mm256_sign_epi8(wq, wq), wq, a),
-                                                                   _mm256_set1_ps(ws[r * KMAX + b] * da)));
+/* 8 rows x T tokens over blocks k0..k0+kc-1; Y holds the running sums when k0 > 0.
+ * A: the tile's first token at block 0, da: scales [TCH][KC] of the tile's tokens. */
+static inline __attribute__((always_inline)) void tile8(const int T, const strip8 *st, int64_t kc, int64_t k0,
+                                                        const block_q8_0 *A, int64_t nb, const float (*da)[KC],
+                                                        float *Y, int64_t ldy) {
+    const __m256i ones = _mm256_set1_epi16(1);
+    __m256 f[TT];
+    for (int t = 0; t < T; t++) f[t] = k0 ? _mm256_loadu_ps(Y + t * ldy) : _mm256_setzero_ps();
+    for (int64_t b = 0; b < kc; b++) {
+        __m256i isum[TT];
+        for (int t = 0; t < T; t++) isum[t] = _mm256_setzero_si256();
+        for (int j = 0; j < 8; j++) {
+            const __m256i wa = _mm256_load_si256(&st->wabs[b][j]), ws = _mm256_load_si256(&st->wsgn[b][j]);
+            for (int t = 0; t < T; t++) {
+                const __m256i a = bcast4(A[t * nb + k0 + b].qs + 4 * j);
+                const __m256i p = _mm256_maddubs_epi16(wa, _mm256_sign_epi8(a, ws));
+                isum[t] = _mm256_add_epi32(isum[t], _mm256_madd_epi16(p, ones));
+            }
+        }
+        const __m256 dw = _mm256_load_ps(st->dw[b]);
+        for (int t = 0; t < T; t++) {
+            const __m256 s = _mm256_mul_ps(dw, _mm256_set1_ps(da[t][b]));
+            f[t] = _mm256_add_ps(f[t], _mm256_mul_ps(_mm256_cvtepi32_ps(isum[t]), s));
+        }
+    }
+    for (int t = 0; t < T; t++) _mm256_storeu_ps(Y + t * ldy, f[t]);
+}
+
+/* exact block sum of one row and one token (the edge rows) */
+static inline int32_t block_isum(const int8_t *w, const int8_t *a) {
+    const __m256i wq = load32(w);
+    const __m256i p = _mm256_maddubs_epi16(_mm256_sign_epi8(wq, wq), _mm256_sign_epi8(load32(a), wq));
+    const __m256i s8 = _mm256_madd_epi16(p, _mm256_set1_epi16(1));
+    __m128i s4 = _mm_add_epi32(_mm256_castsi256_si128(s8), _mm256_extracti128_si256(s8, 1));
+    s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0x4e));
+    s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0xb1));
+    return _mm_cvtsi128_si32(s4);
+}
+
+/* rows that do not fill a strip of 8: one output at a time, same float order */
+static void gemm_rows_plain(int64_t nb, const block_q8_0 *W, int64_t n_rows, const block_q8_0 *A, int64_t n_tok,
+                            float *Y, int64_t ldy) {
+    for (int64_t t = 0; t < n_tok; t++)
+        for (int64_t r = 0; r < n_rows; r++) {
+            const block_q8_0 *w = W + r * nb, *a = A + t * nb;
+            float acc = 0.0f;
+            for (int64_t b = 0; b < nb; b++)
+                acc = acc + (float)block_isum(w[b].qs, a[b].qs) * (fp16(w[b].d) * fp16(a[b].d));
+            Y[t * ldy + r] = acc;
+        }
+}
+
+void ge_avx2_gemm_q8_0(int64_t nb, const block_q8_0 *W, int64_t n_rows, const block_q8_0 *A, int64_t n_tok,
+                      float *Y, int64_t ldy) {
+    const int64_t n8 = n_rows & ~(int64_t)7;
+    strip8 st __attribute__((aligned(32)));
+    float da[TCH][KC];
+    for (int64_t k0 = 0; k0 < nb; k0 += KC) { /* K chunks: Y carries the sums between them */
+        const int64_t kc = nb - k0 < KC ? nb - k0 : KC;
+        for (int64_t t0 = 0; t0 < n_tok; t0 += TCH) {
+            const int64_t tc = n_tok - t0 < TCH ? n_tok - t0 : TCH;
+            for (int64_t t = 0; t < tc; t++)
+                for (int64_t b = 0; b < kc; b++) da[t][b] = fp16(A[(t0 + t) * nb + k0 + b].d);
+            for (int64_t r = 0; r < n8; r += 8) {
+                strip8_fill(&st, W + r * nb, r + 8 < n8 ? W + (r + 8) * nb : NULL, nb, k0, kc);
+                int64_t t = 0;
+                for (; t + TT <= tc; t += TT)
+                    tile8(TT, &st, kc, k0, A + (t0 + t) * nb, nb, da + t, Y + (t0 + t) * ldy + r, ldy);
+                const block_q8_0 *At = A + (t0 + t) * nb;
+                float *Yt = Y + (t0 + t) * ldy + r;
+                switch (tc - t) {
+                case 3: tile8(3, &st, kc, k0, At, nb, da + t, Yt, ldy); break;
+                case 2: tile8(2, &st, kc, k0, At, nb, da + t, Yt, ldy); break;
+                case 1: tile8(1, &st, kc, k0, At, nb, da + t, Yt, ldy); break;
+                default: break;
+                }
             }
         }
     }
-    for (int r = 0; r < R; r++)
-        for (int c = 0; c < C; c++) Y[c * ldy + r] = hsum256(acc[r][c]);
+    if (n8 < n_rows) gemm_rows_plain(nb, W + n8 * nb, n_rows - n8, A, n_tok, Y + n8, ldy);
 }
 
-/* The main tile: 4 rows x 2 tokens. Per block, the 8 scale products
- * dw[r] * da[t] are made with one multiply ([dw0..dw3, dw0..dw3] x
- * [da0 x4, da1 x4]) and stored, so each pair then costs sign, maddubs, madd,
- * convert, multiply and add with a broadcast load. wsb: scales as [KMAX][4]. */
-static void tile_4x2(int64_t nb, const block_q8_0 *W, int64_t ldw, const float *wsb, const block_q8_0 *A,
-                     int64_t lda, float *Y, int64_t ldy) {
-    float as[2][KMAX];
-    for (int64_t b = 0; b < nb; b++) {
-        as[0][b] = fp16(A[b].d);
-        as[1][b] = fp16(A[lda + b].d);
-    }
-    __m256 acc[8];
-    for (int i = 0; i < 8; i++) acc[i] = _mm256_setzero_ps();
-    float prod[8] __attribute__((aligned(32)));
-    for (int64_t b = 0; b < nb; b++) {
-        const __m256 dwv = _mm256_broadcast_ps((const __m128 *)&wsb[b * 4]);
-        const __m256 dav = _mm256_set_m128(_mm_broadcast_ss(&as[1][b]), _mm_broadcast_ss(&as[0][b]));
-        _mm256_store_ps(prod, _mm256_mul_ps(dwv, dav)); /* prod[c*4 + r] */
-        const __m256i a0 = _mm256_loadu_si256((const __m256i *)A[b].qs);
-        const __m256i a1 = _mm256_loadu_si256((const __m256i *)A[lda + b].qs);
-        for (int r = 0; r < 4; r++) {
-            const __m256i wq = _mm256_loadu_si256((const __m256i *)W[r * ldw + b].qs);
-            const __m256i wabs = _mm256_sign_epi8(wq, wq);
-            acc[r] = _mm256_add_ps(acc[r], _mm256_mul_ps(block_dot(wabs, wq, a0), _mm256_broadcast_ss(&prod[r])));
-            acc[4 + r] =
-                _mm256_add_ps(acc[4 + r], _mm256_mul_ps(block_dot(wabs, wq, a1), _mm256_broadcast_ss(&prod[4 + r])));
-        }
-    }
-    for (int c = 0; c < 2; c++)
-        for (int r = 0; r < 4; r++) Y[c * ldy + r] = hsum256(acc[c * 4 + r]);
-}
-
-/* Tokens in chunks of TCHUNK so a chunk's activations stay in L1/L2; inside a
- * chunk, rows in strips of 4 (scales converted once per strip) while every
- * token pair of the chunk streams past. */
-#define TCHUNK 32
-static void gemm_q8_0(int64_t nb, const block_q8_0 *W, int64_t n_rows, const block_q8_0 *A, int64_t n_tok,
-                      float *Y, int64_t ldy) {
-    if (nb > KMAX) { /* rows over 16384 values: no such model yet; exact but slow */
-        ge_kernels_scalar.gemm_q8_0(nb, W, n_rows, A, n_tok, Y, ldy);
-        return;
-    }
-    float ws[4 * KMAX], wsb[KMAX * 4] __attribute__((aligned(32)));
-    for (int64_t t0 = 0; t0 < n_tok; t0 += TCHUNK) {
-        const int64_t t1 = t0 + TCHUNK < n_tok ? t0 + TCHUNK : n_tok;
-        for (int64_t r = 0; r < n_rows; r += 4) {
-            const int R = n_rows - r >= 4 ? 4 : (int)(n_rows - r);
-            const block_q8_0 *Wr = W + r * nb;
-            for (int i = 0; i < R; i++)
-                for (int64_t b = 0; b < nb; b++) ws[i * KMAX + b] = wsb[b * 4 + i] = fp16(Wr[i * nb + b].d);
-            int64_t t = t0;
-            if (R == 4)
-                for (; t + 2 <= t1; t += 2) tile_4x2(nb, Wr, nb, wsb, A + t * nb, nb, Y + t * ldy + r, ldy);
-            for (; t < t1; t++) tile_edge(nb, Wr, nb, ws, R, A + t * nb, nb, 1, Y + t * ldy + r, ldy);
-        }
-    }
-}
 
 /* 8 lanes over the first n - n%8 values, the canonical reduction */
 static inline float dot8(int64_t n, const float *x, const float *y) {
@@ -152,13 +209,13 @@ static inline float dot8(int64_t n, const float *x, const float *y) {
     return hsum256(a);
 }
 
-static float dot_f32(int64_t n, const float *x, const float *y) {
+float ge_avx2_dot_f32(int64_t n, const float *x, const float *y) {
     float s = dot8(n, x, y);
     for (int64_t i = n - n % 8; i < n; i++) s = s + x[i] * y[i];
     return s;
 }
 
-static void axpy_f32(int64_t n, float a, const float *x, float *y) {
+void ge_avx2_axpy_f32(int64_t n, float a, const float *x, float *y) {
     const __m256 va = _mm256_set1_ps(a);
     int64_t i = 0;
     for (; i + 8 <= n; i += 8)
@@ -168,7 +225,7 @@ static void axpy_f32(int64_t n, float a, const float *x, float *y) {
 
 /* S = scale * Q K^T: tiles of up to 4 queries x 2 keys, each K row loaded once
  * for all the queries of the tile. */
-static void scores_f32(int64_t m, int64_t n, int64_t d, const float *Q, int64_t ldq, const float *K, int64_t ldk,
+void ge_avx2_scores_f32(int64_t m, int64_t n, int64_t d, const float *Q, int64_t ldq, const float *K, int64_t ldk,
                        float scale, float *S, int64_t lds) {
     for (int64_t i0 = 0; i0 < m; i0 += 4) {
         const int64_t mi = m - i0 < 4 ? m - i0 : 4;
@@ -199,7 +256,7 @@ static void scores_f32(int64_t m, int64_t n, int64_t d, const float *Q, int64_t 
 
 /* O = P V: tiles of up to 8 query rows x 8 output columns accumulate in
  * registers while the keys' V rows stream past, each V load serving 8 rows. */
-static void pv_f32(int64_t m, int64_t n, int64_t d, const float *P, int64_t ldp, const float *V, int64_t ldv,
+void ge_avx2_pv_f32(int64_t m, int64_t n, int64_t d, const float *P, int64_t ldp, const float *V, int64_t ldv,
                    float *O, int64_t ldo) {
     for (int64_t i0 = 0; i0 < m; i0 += 8) {
         const int64_t mi = m - i0 < 8 ? m - i0 : 8;
@@ -225,5 +282,5 @@ static void pv_f32(int64_t m, int64_t n, int64_t d, const float *P, int64_t ldp,
 }
 
 const ge_kernels ge_kernels_avx2 = {
-    "avx2", quantize_q8_0, gemm_q8_0, scores_f32, pv_f32, dot_f32, axpy_f32,
+    "avx2", ge_avx2_quantize_q8_0, ge_avx2_gemm_q8_0, ge_avx2_scores_f32, ge_avx2_pv_f32, ge_avx2_dot_f32, ge_avx2_axpy_f32,
 };

@@ -22,23 +22,28 @@ static float reduce8(const float L[8]) {
     return ((L[0] + L[4]) + (L[2] + L[6])) + ((L[1] + L[5]) + (L[3] + L[7]));
 }
 
-static float dot_q8_0(int64_t nb, const block_q8_0 *x, const block_q8_0 *y) {
-    float L[8] = {0};
-    for (int64_t b = 0; b < nb; b++) {
-        const float s = ge_fp16_to_fp32(x[b].d) * ge_fp16_to_fp32(y[b].d);
-        for (int k = 0; k < 8; k++) {
-            int32_t isum = 0;
-            for (int j = 4 * k; j < 4 * k + 4; j++) isum += (int32_t)x[b].qs[j] * (int32_t)y[b].qs[j];
-            L[k] = L[k] + (float)isum * s;
-        }
-    }
-    return reduce8(L);
+/* the exact integer dot product of two 32-value blocks (|sum| < 2^20: exact in
+ * int32 and in float) */
+static int32_t block_isum(const int8_t *w, const int8_t *a) {
+    int32_t isum = 0;
+    for (int j = 0; j < QK8_0; j++) isum += (int32_t)w[j] * (int32_t)a[j];
+    return isum;
 }
 
+/* the canonical gemm (kernels.h): per block the exact integer sum, then one
+ * float accumulator per output, y = y + (float)isum * (d_w * d_a), blocks in order */
 static void gemm_q8_0(int64_t nb, const block_q8_0 *W, int64_t n_rows, const block_q8_0 *A, int64_t n_tok,
                       float *Y, int64_t ldy) {
     for (int64_t t = 0; t < n_tok; t++)
-        for (int64_t r = 0; r < n_rows; r++) Y[t * ldy + r] = dot_q8_0(nb, W + r * nb, A + t * nb);
+        for (int64_t r = 0; r < n_rows; r++) {
+            const block_q8_0 *w = W + r * nb, *a = A + t * nb;
+            float acc = 0.0f;
+            for (int64_t b = 0; b < nb; b++) {
+                const float s = ge_fp16_to_fp32(w[b].d) * ge_fp16_to_fp32(a[b].d);
+                acc = acc + (float)block_isum(w[b].qs, a[b].qs) * s;
+            }
+            Y[t * ldy + r] = acc;
+        }
 }
 
 /* 8 lanes over the first n - n%8 values */

@@ -31,7 +31,9 @@ int main(void) {
     for (int i = 0; i < n_impl; i++) printf(" %s", all[i]->name);
     printf("\n");
 
-    enum { MAXN = 16384 + 32, MAXR = 37, MAXT = 9 };
+    /* rows: two AVX-512 strips of 16 + an AVX2 strip of 8 + 1; tokens: past one
+     * 64-token chunk with a partial register tile */
+    enum { MAXN = 16384 + 32, MAXR = 41, MAXT = 70 };
     static float x[MAXN * MAXT], w[MAXN * MAXR], y_ref[MAXT * MAXR], y[MAXT * MAXR];
     static block_q8_0 qa_ref[MAXN / 32 * MAXT], qa[MAXN / 32 * MAXT], qw[MAXN / 32 * MAXR];
 
@@ -53,10 +55,10 @@ int main(void) {
             }
             CHECK(diff == 0, "%s quantize_q8_0 n=%lld: %d values differ from scalar", k->name, (long long)n, diff);
 
-            /* gemm: same integer sums, float accumulation order may differ */
+            /* gemm: bit-identical to the scalar reference, and close to the float product */
             fill(w, n * MAXR, 0.1f);
             ref->quantize_q8_0(w, qw, n * MAXR);
-            const int64_t shapes[][2] = {{1, 1}, {4, 1}, {5, 3}, {MAXR, MAXT}, {8, 2}};
+            const int64_t shapes[][2] = {{1, 1}, {4, 1}, {5, 3}, {MAXR, MAXT}, {8, 2}, {16, 9}, {32, 13}, {24, 5}, {17, 64}};
             for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
                 const int64_t rows = shapes[s][0], toks = shapes[s][1];
                 memset(y, 0, sizeof y);
@@ -77,6 +79,12 @@ int main(void) {
                 CHECK(rows * toks < 15 || sqrt(num / (den + 1e-30)) < 0.02, "%s gemm_q8_0 vs float: relative error %g", k->name,
                       sqrt(num / (den + 1e-30)));
             }
+            /* weights may hold -128 (ggml never writes it, other quantizers may) */
+            for (int64_t b = 0; b < nb * MAXR; b += 3) qw[b].qs[b % 32] = -128;
+            ref->gemm_q8_0(nb, qw, MAXR, qa_ref, MAXT, y_ref, MAXR);
+            k->gemm_q8_0(nb, qw, MAXR, qa_ref, MAXT, y, MAXR);
+            CHECK(memcmp(y, y_ref, sizeof(float) * MAXR * MAXT) == 0,
+                  "%s gemm_q8_0 n=%lld with -128 weights: not bit-identical to scalar", k->name, (long long)n);
             /* f32 helpers */
             fill(w, n, 1.0f);
             double exact = 0;

@@ -1,0 +1,152 @@
+/*
+ * kernels_avx512.c - x86-64 AVX-512 VNNI kernels (AVX512F/BW/VL + VNNI; Zen 4,
+ * Ice Lake and later). Compiled with those ISA flags for this file only and
+ * reached only through the table after dispatch_x86.c has checked the CPU and
+ * that the OS saves the opmask and ZMM state.
+ *
+ * Only gemm_q8_0 differs from the AVX2 table: it is most of the work. The f32
+ * attention kernels and quantize are the AVX2 ones (same table slots), so all
+ * results stay bit-identical to kernels_scalar.c.
+ *
+ * gemm_q8_0 layout (the canonical order of kernels.h leaves the integer work
+ * free): a strip of 16 weight rows is transposed once per token chunk so one
+ * 64-byte register holds 4 bytes (group j) of each of the 16 rows, stored
+ * offset to unsigned:
+ *     strip.wu[b][j] = w[r][b].qs[4j..4j+3] + 128   for r = 0..15   (u8)
+ * vpdpbusd multiplies those u8 by 4 broadcast activation bytes (s8) and adds
+ * each group of 4 products into the row's int32 lane. Summed over the 8 groups
+ * a lane holds sum (w + 128) * a = isum + 128 * sum(a); the accumulator
+ * therefore starts at -128 * sum(a) of the token's block (one number per
+ * token and block, computed once per chunk), leaving the exact block sum of
+ * every row in its lane. Then one convert, multiply and add per block update
+ * 16 outputs. 8 vpdpbusd per block and token for 16 rows x 32 values.
+ */
+#include "kernels_avx2.h"
+
+#include <immintrin.h>
+#include <string.h>
+
+#define KC 64  /* blocks per K chunk: the strip buffer (32 KB) stays in L1/L2 */
+#define TCH 64 /* tokens per chunk: their scales and offsets are computed once */
+#define TT 8   /* tokens per register tile: 8 int + 8 float accumulators      */
+
+typedef struct strip16 {
+    __m512i wu[KC][8]; /* [block][group] 16 rows x 4 bytes, + 128 */
+    float dw[KC][16];  /* [block][row] weight scales              */
+} strip16;
+
+static inline float fp16(uint16_t h) { return _cvtsh_ss(h); }
+
+/* 8 rows x 8 int32 groups -> 8 groups x 8 rows (one block of 8 rows) */
+static inline void transpose8(const __m256i r[8], __m256i out[8]) {
+    __m256i t[8], u[8];
+    for (int i = 0; i < 8; i += 2) {
+        t[i] = _mm256_unpacklo_epi32(r[i], r[i + 1]);
+        t[i + 1] = _mm256_unpackhi_epi32(r[i], r[i + 1]);
+    }
+    for (int i = 0; i < 8; i += 4) {
+        u[i] = _mm256_unpacklo_epi64(t[i], t[i + 2]);
+        u[i + 1] = _mm256_unpackhi_epi64(t[i], t[i + 2]);
+        u[i + 2] = _mm256_unpacklo_epi64(t[i + 1], t[i + 3]);
+        u[i + 3] = _mm256_unpackhi_epi64(t[i + 1], t[i + 3]);
+    }
+    for (int j = 0; j < 4; j++) {
+        out[j] = _mm256_permute2x128_si256(u[j], u[j + 4], 0x20);
+        out[j + 4] = _mm256_permute2x128_si256(u[j], u[j + 4], 0x31);
+    }
+}
+
+/* rows 0..15 of W, blocks k0..k0+kc-1 -> strip; the same blocks of the next
+ * strip's rows (`next`, or NULL) are prefetched: a strip is a few KB of
+ * interleaved streams the hardware prefetcher does not run ahead on. */
+static void strip16_fill(strip16 *st, const block_q8_0 *W, const block_q8_0 *next, int64_t nb, int64_t k0, int64_t kc) {
+    const __m512i bias = _mm512_set1_epi8((char)0x80);
+    for (int64_t b = 0; b < kc; b++) {
+        __m256i r[16], g[16];
+        if (next)
+            for (int i = 0; i < 16; i++) _mm_prefetch((const char *)&next[i * nb + k0 + b], _MM_HINT_T0);
+        for (int i = 0; i < 16; i++) {
+            r[i] = _mm256_loadu_si256((const __m256i *)W[i * nb + k0 + b].qs);
+            st->dw[b][i] = fp16(W[i * nb + k0 + b].d);
+        }
+        transpose8(r, g);
+        transpose8(r + 8, g + 8);
+        for (int j = 0; j < 8; j++)
+            st->wu[b][j] = _mm512_xor_si512(_mm512_inserti64x4(_mm512_castsi256_si512(g[j]), g[8 + j], 1), bias);
+    }
+}
+
+static inline __m512i bcast4(const int8_t *p) {
+    int32_t v;
+    memcpy(&v, p, 4);
+    return _mm512_set1_epi32(v);
+}
+
+/* 16 rows x T tokens over blocks k0..k0+kc-1; Y holds the running sums when k0 > 0.
+ * A: the tile's first token (block 0); da, nofs: [token][block] of the tile's tokens. */
+static inline __attribute__((always_inline)) void tile16(const int T, const strip16 *st, int64_t kc, int64_t k0,
+                                                         const block_q8_0 *A, int64_t nb, const float (*da)[KC],
+                                                         const int32_t (*nofs)[KC], float *Y, int64_t ldy) {
+    __m512 f[TT];
+    for (int t = 0; t < T; t++) f[t] = k0 ? _mm512_loadu_ps(Y + t * ldy) : _mm512_setzero_ps();
+    for (int64_t b = 0; b < kc; b++) {
+        __m512i isum[TT];
+        for (int t = 0; t < T; t++) isum[t] = _mm512_set1_epi32(nofs[t][b]);
+        for (int j = 0; j < 8; j++) {
+            const __m512i w = _mm512_load_si512(&st->wu[b][j]);
+            for (int t = 0; t < T; t++) isum[t] = _mm512_dpbusd_epi32(isum[t], w, bcast4(A[t * nb + k0 + b].qs + 4 * j));
+        }
+        const __m512 dw = _mm512_load_ps(st->dw[b]);
+        for (int t = 0; t < T; t++) {
+            const __m512 s = _mm512_mul_ps(dw, _mm512_set1_ps(da[t][b]));
+            f[t] = _mm512_add_ps(f[t], _mm512_mul_ps(_mm512_cvtepi32_ps(isum[t]), s));
+        }
+    }
+    for (int t = 0; t < T; t++) _mm512_storeu_ps(Y + t * ldy, f[t]);
+}
+
+static void gemm_q8_0(int64_t nb, const block_q8_0 *W, int64_t n_rows, const block_q8_0 *A, int64_t n_tok,
+                      float *Y, int64_t ldy) {
+    const int64_t n16 = n_rows & ~(int64_t)15;
+    strip16 st __attribute__((aligned(64)));
+    float da[TCH][KC];
+    int32_t nofs[TCH][KC]; /* -128 * sum of the block's activation quants */
+    for (int64_t k0 = 0; k0 < nb && n16; k0 += KC) { /* K chunks: Y carries the sums between them */
+        const int64_t kc = nb - k0 < KC ? nb - k0 : KC;
+        for (int64_t t0 = 0; t0 < n_tok; t0 += TCH) {
+            const int64_t tc = n_tok - t0 < TCH ? n_tok - t0 : TCH;
+            for (int64_t t = 0; t < tc; t++)
+                for (int64_t b = 0; b < kc; b++) {
+                    const block_q8_0 *a = &A[(t0 + t) * nb + k0 + b];
+                    int32_t sum = 0;
+                    for (int i = 0; i < QK8_0; i++) sum += a->qs[i];
+                    da[t][b] = fp16(a->d);
+                    nofs[t][b] = -128 * sum;
+                }
+            for (int64_t r = 0; r < n16; r += 16) {
+                strip16_fill(&st, W + r * nb, r + 16 < n16 ? W + (r + 16) * nb : NULL, nb, k0, kc);
+                int64_t t = 0;
+                for (; t + TT <= tc; t += TT)
+                    tile16(TT, &st, kc, k0, A + (t0 + t) * nb, nb, da + t, nofs + t, Y + (t0 + t) * ldy + r, ldy);
+                const block_q8_0 *At = A + (t0 + t) * nb;
+                float *Yt = Y + (t0 + t) * ldy + r;
+                switch (tc - t) {
+                case 7: tile16(7, &st, kc, k0, At, nb, da + t, nofs + t, Yt, ldy); break;
+                case 6: tile16(6, &st, kc, k0, At, nb, da + t, nofs + t, Yt, ldy); break;
+                case 5: tile16(5, &st, kc, k0, At, nb, da + t, nofs + t, Yt, ldy); break;
+                case 4: tile16(4, &st, kc, k0, At, nb, da + t, nofs + t, Yt, ldy); break;
+                case 3: tile16(3, &st, kc, k0, At, nb, da + t, nofs + t, Yt, ldy); break;
+                case 2: tile16(2, &st, kc, k0, At, nb, da + t, nofs + t, Yt, ldy); break;
+                case 1: tile16(1, &st, kc, k0, At, nb, da + t, nofs + t, Yt, ldy); break;
+                default: break;
+                }
+            }
+        }
+    }
+    /* fewer than 16 rows left: the AVX2 kernel (same results by construction) */
+    if (n16 < n_rows) ge_avx2_gemm_q8_0(nb, W + n16 * nb, n_rows - n16, A, n_tok, Y + n16, ldy);
+}
+
+const ge_kernels ge_kernels_avx512 = {
+    "avx512-vnni", ge_avx2_quantize_q8_0, gemm_q8_0, ge_avx2_scores_f32, ge_avx2_pv_f32, ge_avx2_dot_f32, ge_avx2_axpy_f32,
+};
