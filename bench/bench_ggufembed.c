@@ -2,7 +2,7 @@
  * bench_ggufembed.c - the ggufembed side of the benchmark, through the public C API
  * (core/ggufembed.h) only. Protocol: see bench_common.h.
  *
- * load:    ggufembed_model_open_file + ggufembed_context_new (n_threads = --threads),
+ * load:    ggufembed_model_open_file_v2 (GGUFEMBED_OPEN_REPACK; --no-repack: zero-copy) + ggufembed_context_new (n_threads = --threads),
  *          then one short call (RSS after first use).
  * latency: ggufembed_embed on one text (default options: no task prompt, full 768
  *          dimensions, L2-normalized), --warmup untimed + --reps timed calls.
@@ -34,7 +34,12 @@ int ge_kernels_select(const char *name);
 int main(int argc, char **argv) {
     bench_opts o;
     bench_opts_init(&o);
+    unsigned open_flags = GGUFEMBED_OPEN_REPACK;
     for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--no-repack")) { /* zero-copy weights instead of GGUFEMBED_OPEN_REPACK */
+            open_flags = 0;
+            continue;
+        }
         if (!strcmp(argv[i], "--kernels") && i + 1 < argc) { /* compare kernel tables side by side */
             if (ge_kernels_select(argv[++i]) != 0) die("kernels not available on this CPU", argv[i]);
             continue;
@@ -70,7 +75,7 @@ int main(int argc, char **argv) {
     double t0 = bench_now_ms();
     char err[512];
     ggufembed_model *model = NULL;
-    ggufembed_status st = ggufembed_model_open_file(o.model, &model, err, sizeof err);
+    ggufembed_status st = ggufembed_model_open_file_v2(o.model, open_flags, &model, err, sizeof err);
     if (st != GGUFEMBED_OK) die("cannot open the model", err);
     ggufembed_context_params cp = {0};
     cp.n_threads = o.threads;

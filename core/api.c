@@ -35,7 +35,7 @@ const char *ggufembed_status_string(ggufembed_status status) {
 
 /* Shared by ggufembed_model_open_memory and the platform's open_file: takes the
  * bytes, and on success their release callback too. */
-ggufembed_status ge_model_open_bytes(const void *data, size_t size, void (*release)(void *), void *release_user,
+ggufembed_status ge_model_open_bytes(const void *data, size_t size, unsigned flags, const ge_bytes_owner *owner,
                                      ggufembed_model **out, char *err, size_t es) {
     if (!out) {
         ge_errorf(err, es, "out_model is NULL");
@@ -44,6 +44,10 @@ ggufembed_status ge_model_open_bytes(const void *data, size_t size, void (*relea
     *out = NULL;
     if (!data && size) {
         ge_errorf(err, es, "data is NULL");
+        return GGUFEMBED_ERR_INVALID_ARGUMENT;
+    }
+    if (flags & ~GGUFEMBED_OPEN_REPACK) {
+        ge_errorf(err, es, "unknown open flags 0x%x", flags & ~GGUFEMBED_OPEN_REPACK);
         return GGUFEMBED_ERR_INVALID_ARGUMENT;
     }
     ggufembed_model *m = ge_calloc(1, sizeof *m);
@@ -79,8 +83,8 @@ ggufembed_status ge_model_open_bytes(const void *data, size_t size, void (*relea
         rc = GGUFEMBED_ERR_OUT_OF_MEMORY;
         goto fail;
     }
-    m->release = release;
-    m->release_user = release_user;
+    if ((flags & GGUFEMBED_OPEN_REPACK) && (rc = ge_model_repack(m, ge_kernels_active(), owner, err, es))) goto fail;
+    if (owner) m->owner = *owner;
     *out = m;
     return GGUFEMBED_OK;
 fail:
@@ -90,7 +94,12 @@ fail:
 
 ggufembed_status ggufembed_model_open_memory(const void *data, size_t size, ggufembed_model **out, char *err,
                                              size_t es) {
-    return ge_model_open_bytes(data, size, NULL, NULL, out, err, es);
+    return ge_model_open_bytes(data, size, 0, NULL, out, err, es);
+}
+
+ggufembed_status ggufembed_model_open_memory_v2(const void *data, size_t size, unsigned flags, ggufembed_model **out,
+                                                char *err, size_t es) {
+    return ge_model_open_bytes(data, size, flags, NULL, out, err, es);
 }
 
 void ggufembed_model_free(ggufembed_model *m) {
@@ -104,7 +113,7 @@ void ggufembed_model_free(ggufembed_model *m) {
     ge_free(m->gelu_table);
     ge_vocab_free(&m->vocab);
     gguf_release(&m->gguf);
-    if (m->release) m->release(m->release_user);
+    if (m->owner.release) m->owner.release(m->owner.user);
     ge_free(m);
 }
 

@@ -417,6 +417,53 @@ static void parallel(ggufembed_context *ctx, ge_task_fn fn, void *arg) {
 }
 
 /* RMSNorm of each of n rows of width d, times weight w: y may alias x. */
+/* Every weight matrix of the model, for walks like ge_model_repack's. */
+static int model_matrices(ggufembed_model *m, ge_matrix **out, int max) {
+    int n = 0;
+    for (int il = 0; il < m->hp.n_layer; il++) {
+        ge_layer *ly = &m->layers[il];
+        ge_matrix *ws[] = {&ly->wq, &ly->wk, &ly->wv, &ly->wo, &ly->gate, &ly->up, &ly->down};
+        for (size_t i = 0; i < sizeof ws / sizeof ws[0]; i++)
+            if (n < max) out[n++] = ws[i];
+    }
+    if (m->dense2.data && n < max) out[n++] = &m->dense2;
+    if (m->dense3.data && n < max) out[n++] = &m->dense3;
+    return n;
+}
+
+int ge_model_repack(ggufembed_model *m, const ge_kernels *k, const ge_bytes_owner *owner, char *err, size_t es) {
+    if (!k->pack_q8_0) return 0;
+    const int max = 7 * m->hp.n_layer + 2;
+    ge_matrix **all = ge_malloc(sizeof(ge_matrix *) * (size_t)max);
+    if (!all) {
+        ge_errorf(err, es, "out of memory");
+        return GGUFEMBED_ERR_OUT_OF_MEMORY;
+    }
+    const int n = model_matrices(m, all, max);
+    for (int i = 0; i < n; i++) {
+        ge_matrix *w = all[i];
+        if (w->type != GGML_TYPE_Q8_0 || w->n_out % k->pack_rows) continue; /* stays in place */
+        const int64_t nb = w->n_in / QK8_0;
+        const size_t bytes = k->packed_size(w->n_out, nb);
+        /* owned block, the packed data 64-byte aligned inside it */
+        ge_owned *o = ge_malloc(sizeof(ge_owned) + bytes + 64);
+        if (!o) {
+            ge_free(all);
+            ge_errorf(err, es, "out of memory repacking the weights (%zu bytes)", bytes);
+            return GGUFEMBED_ERR_OUT_OF_MEMORY;
+        }
+        o->next = m->owned;
+        m->owned = o;
+        void *P = (void *)(((uintptr_t)o->data + 63) & ~(uintptr_t)63);
+        k->pack_q8_0((const block_q8_0 *)w->data, w->n_out, nb, P);
+        if (owner && owner->discard) owner->discard(owner->user, w->data, (size_t)w->n_out * (size_t)nb * sizeof(block_q8_0));
+        w->packed = P;
+        w->packed_for = k;
+    }
+    ge_free(all);
+    return 0;
+}
+
 static void rms_norm_rows(const float *x, const float *w, float *y, int64_t n, int64_t d, float eps) {
     for (int64_t r = 0; r < n; r++) {
         const float *xr = x + r * d;
@@ -441,12 +488,18 @@ static void matmul_task(void *arg, int ith, int nth) {
     matmul_job *j = arg;
     const ge_matrix *w = j->w;
     const ge_kernels *k = j->ctx->kern;
-    /* split the output rows in multiples of 4 (the kernels' row tile) */
+    /* split the output rows in multiples of 16 (the kernels' widest row strip) */
     int64_t per = (w->n_out + nth - 1) / nth;
-    per = (per + 3) & ~(int64_t)3;
+    per = (per + 15) & ~(int64_t)15;
     int64_t r0 = per * ith, r1 = r0 + per < w->n_out ? r0 + per : w->n_out;
     if (r0 >= r1) return;
     const int64_t nb = w->n_in / QK8_0;
+    if (w->packed && w->packed_for == k) { /* r0 is on a strip boundary: n_out % pack_rows == 0 */
+        const size_t strip = k->packed_size(k->pack_rows, nb);
+        k->gemm_q8_0_packed(nb, (const uint8_t *)w->packed + (size_t)(r0 / k->pack_rows) * strip, r1 - r0, j->a, j->T,
+                            j->y + r0, w->n_out);
+        return;
+    }
     if (w->type == GGML_TYPE_Q8_0) {
         k->gemm_q8_0(nb, (const block_q8_0 *)w->data + r0 * nb, r1 - r0, j->a, j->T, j->y + r0, w->n_out);
         return;
@@ -585,6 +638,7 @@ float *ge_gelu_table_new(void) {
 }
 
 typedef struct geglu_job {
+    const ge_kernels *k;
     const float *table;
     float *g;        /* [n] gate in, gelu(gate) * up out */
     const float *u;  /* [n] up */
@@ -594,11 +648,10 @@ typedef struct geglu_job {
 static void geglu_task(void *arg, int ith, int nth) {
     geglu_job *j = arg;
     const int64_t per = (j->n + nth - 1) / nth, i0 = per * ith, i1 = i0 + per < j->n ? i0 + per : j->n;
-    for (int64_t i = i0; i < i1; i++) {
-        const float x = j->g[i];
-        const float gx = x <= -10.0f ? 0.0f : x >= 10.0f ? x : j->table[ge_fp32_to_fp16(x)];
-        j->g[i] = gx * j->u[i];
-    }
+    /* tables filled before this kernel existed (wasm) fall back to the reference */
+    void (*f)(int64_t, float *, const float *, const float *) =
+        j->k->gelu_mul_f32 ? j->k->gelu_mul_f32 : ge_kernels_scalar.gelu_mul_f32;
+    if (i1 > i0) f(i1 - i0, j->g + i0, j->u + i0, j->table);
 }
 
 /* ------------------------------------------------------------ the forward pass */
@@ -667,7 +720,7 @@ int ge_model_forward(ggufembed_context *ctx, const int32_t *tokens, const size_t
         prepare_input(ctx, s->xn, T, E);
         linear(ctx, &ly->gate, s->xn, s->g, T);
         linear(ctx, &ly->up, s->xn, s->u, T);
-        geglu_job gj = {m->gelu_table, s->g, s->u, T * F};
+        geglu_job gj = {ctx->kern, m->gelu_table, s->g, s->u, T * F};
         parallel(ctx, geglu_task, &gj);
         prepare_input(ctx, s->g, T, F);
         linear(ctx, &ly->down, s->g, s->xn, T);

@@ -21,6 +21,10 @@ typedef struct ge_matrix {
     const void *data;  /* n_out rows; view into the file (or NULL when absent) */
     uint32_t type;     /* GGML_TYPE_Q8_0, F16, BF16 or F32 */
     int64_t n_in, n_out;
+    /* GGUFEMBED_OPEN_REPACK: the Q8_0 rows in packed_for's layout (simd/kernels.h),
+     * used by contexts running those kernels; NULL when not packed */
+    const void *packed;
+    const ge_kernels *packed_for;
 } ge_matrix;
 
 typedef struct ge_layer {
@@ -67,12 +71,20 @@ typedef struct ge_owned {
     float data[];
 } ge_owned;
 
+/* What the platform layer hands ge_model_open_bytes along with the bytes:
+ * release(user) when the model is freed (munmap), and discard(user, p, n), a hint
+ * that bytes [p, p+n) will not be read again (their pages may be dropped). */
+typedef struct ge_bytes_owner {
+    void (*release)(void *user);
+    void (*discard)(void *user, const void *p, size_t n);
+    void *user;
+} ge_bytes_owner;
+
 struct ggufembed_model {
     gguf_file gguf;          /* parsed header; tensor views into the bytes below */
     const uint8_t *bytes;    /* the GGUF file: mapping or caller's buffer        */
     size_t n_bytes;
-    void (*release)(void *user); /* frees `bytes` (munmap) or NULL            */
-    void *release_user;
+    ge_bytes_owner owner;    /* who frees `bytes` (munmap), or all NULL          */
 
     ge_hparams hp;
     ge_vocab vocab;
@@ -137,13 +149,17 @@ struct ggufembed_context {
     char err[512];
 };
 
-/* api.c: open from bytes; release(release_user) is called when the model is freed */
-ggufembed_status ge_model_open_bytes(const void *data, size_t size, void (*release)(void *), void *release_user,
+
+/* api.c: open from bytes (flags: GGUFEMBED_OPEN_*); owner may be NULL */
+ggufembed_status ge_model_open_bytes(const void *data, size_t size, unsigned flags, const ge_bytes_owner *owner,
                                      ggufembed_model **out, char *err, size_t err_size);
 
 /* gemma.c */
 float *ge_gelu_table_new(void);
 int ge_model_load_gemma(ggufembed_model *m, char *err, size_t err_size);
+/* Copies every Q8_0 matrix whose rows fit k's packed layout into it (no-op when
+ * k has none); the file bytes they replace are passed to owner->discard. */
+int ge_model_repack(ggufembed_model *m, const ge_kernels *k, const ge_bytes_owner *owner, char *err, size_t err_size);
 /* Runs the network over n_seq packed sequences (tokens[seq_off[i] .. seq_off[i+1]))
  * and writes the pooled (pre-normalization) vector of each into out + i*hp.n_out. */
 int ge_model_forward(ggufembed_context *ctx, const int32_t *tokens, const size_t *seq_off, int n_seq,

@@ -25,8 +25,10 @@ static void usage(FILE *f) {
     fprintf(f,
             "usage:\n"
             "  %s embed -m MODEL [--task NAME] [--title T] [--dim N] [--no-normalize] [--truncate]\n"
-            "                 [--threads N] [--format json|ndjson] [TEXT ...]\n"
+            "                 [--threads N] [--format json|ndjson] [--no-repack] [TEXT ...]\n"
             "      Embeds each TEXT, or each line of standard input when no TEXT is given.\n"
+            "      --no-repack: use the weights in place (zero-copy) instead of copying them at\n"
+            "      load into the layout the CPU's kernels read fastest (same results).\n"
             "  %s similarity -m MODEL [embed options] TEXT TEXT [...]\n"
             "      Embeds the texts and prints their cosine similarity matrix.\n"
             "  %s tokenize -m MODEL [--no-special] [--no-parse-special] TEXT\n"
@@ -54,6 +56,7 @@ typedef struct cli {
     int ndjson;
     int no_special, no_parse_special;
     const char *kernels;
+    int no_repack;
     char **texts;
     int n_texts;
 } cli;
@@ -131,6 +134,8 @@ static int parse_args(int argc, char **argv, cli *c) {
             c->no_special = 1;
         } else if (!strcmp(a, "--no-parse-special")) {
             c->no_parse_special = 1;
+        } else if (!strcmp(a, "--no-repack")) {
+            c->no_repack = 1;
         } else if (!strcmp(a, "--kernels")) {
             NEED_VAL();
             c->kernels = val;
@@ -208,7 +213,8 @@ static void print_vector(const float *v, int dim) {
 
 static int open_model(const cli *c, ggufembed_model **m, ggufembed_context **ctx) {
     char err[512] = {0};
-    ggufembed_status s = ggufembed_model_open_file(c->model_path, m, err, sizeof err);
+    ggufembed_status s =
+        ggufembed_model_open_file_v2(c->model_path, c->no_repack ? 0 : GGUFEMBED_OPEN_REPACK, m, err, sizeof err);
     if (s != GGUFEMBED_OK) return die("%s%s", err[0] ? err : ggufembed_status_string(s), "");
     ggufembed_context_params p = {c->threads};
     s = ggufembed_context_new(*m, &p, ctx);

@@ -1,4 +1,5 @@
 #define _POSIX_C_SOURCE 200809L
+#define _DEFAULT_SOURCE /* madvise */
 /* open_file.c - ggufembed_model_open_file: memory-map the file read-only and use
  * the weights in place. Pages of the 262k-row embedding table that no text
  * touches are never read, so resident memory stays near the layer weights. */
@@ -6,6 +7,7 @@
 #include "../core/util.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <fcntl.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -25,7 +27,24 @@ static void unmap(void *user) {
     ge_free(mp);
 }
 
+/* The pages of [p, p+n) that lie wholly inside it: dropped from this process
+ * (a private read-only file mapping refaults them from the page cache if they
+ * are ever read again). */
+static void discard(void *user, const void *p, size_t n) {
+    (void)user;
+    const long ps = sysconf(_SC_PAGESIZE);
+    if (ps <= 0) return;
+    const uintptr_t lo = ((uintptr_t)p + (uintptr_t)ps - 1) & ~((uintptr_t)ps - 1);
+    const uintptr_t hi = ((uintptr_t)p + n) & ~((uintptr_t)ps - 1);
+    if (hi > lo) madvise((void *)lo, hi - lo, MADV_DONTNEED);
+}
+
 ggufembed_status ggufembed_model_open_file(const char *path, ggufembed_model **out, char *err, size_t es) {
+    return ggufembed_model_open_file_v2(path, 0, out, err, es);
+}
+
+ggufembed_status ggufembed_model_open_file_v2(const char *path, unsigned flags, ggufembed_model **out, char *err,
+                                              size_t es) {
     if (!out) {
         ge_errorf(err, es, "out_model is NULL");
         return GGUFEMBED_ERR_INVALID_ARGUMENT;
@@ -66,7 +85,8 @@ ggufembed_status ggufembed_model_open_file(const char *path, ggufembed_model **o
         unmap(mp);
         return GGUFEMBED_ERR_IO;
     }
-    ggufembed_status s = ge_model_open_bytes(mp->addr, mp->size, unmap, mp, out, err, es);
+    const ge_bytes_owner owner = {unmap, discard, mp};
+    ggufembed_status s = ge_model_open_bytes(mp->addr, mp->size, flags, &owner, out, err, es);
     if (s != GGUFEMBED_OK) unmap(mp);
     return s;
 }

@@ -62,6 +62,25 @@ typedef struct ge_kernels {
     float (*dot_f32)(int64_t n, const float *x, const float *y);
     /* y[i] += a * x[i] */
     void (*axpy_f32)(int64_t n, float a, const float *x, float *y);
+
+    /* GEGLU's elementwise step: g[i] = gelu(g[i]) * u[i] with gelu read from
+     * table[fp16 bits of g[i]] (ggml's fp16 GELU table, round-to-nearest-even
+     * conversion), 0 for g <= -10 and g itself for g >= 10, as ggml does. */
+    void (*gelu_mul_f32)(int64_t n, float *g, const float *u, const float *table);
+
+    /* Optional packed layout of Q8_0 weights, made once at model load
+     * (GGUFEMBED_OPEN_REPACK); 0 / NULL when the table has none.
+     *   pack_rows         rows per strip of the layout;
+     *   packed_size       bytes for n_rows (a multiple of pack_rows) rows of nb blocks;
+     *   pack_q8_0         W (plain rows, as in the file) -> P;
+     *   gemm_q8_0_packed  gemm_q8_0 reading W packed: P points at a strip
+     *                     boundary, n_rows is a multiple of pack_rows; the results
+     *                     are the same bits as gemm_q8_0's. */
+    int pack_rows;
+    size_t (*packed_size)(int64_t n_rows, int64_t nb);
+    void (*pack_q8_0)(const block_q8_0 *W, int64_t n_rows, int64_t nb, void *P);
+    void (*gemm_q8_0_packed)(int64_t nb, const void *P, int64_t n_rows, const block_q8_0 *A, int64_t n_tok,
+                             float *Y, int64_t ldy);
 } ge_kernels;
 
 /* The kernels this process uses, chosen once (first call) from CPU detection. */

@@ -281,6 +281,27 @@ void ge_avx2_pv_f32(int64_t m, int64_t n, int64_t d, const float *P, int64_t ldp
     }
 }
 
+/* F16C converts 8 values at once (round to nearest even, as ge_fp32_to_fp16)
+ * and one gather reads their table entries. */
+void ge_avx2_gelu_mul_f32(int64_t n, float *g, const float *u, const float *table) {
+    const __m256 lo = _mm256_set1_ps(-10.0f), hi = _mm256_set1_ps(10.0f);
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        const __m256 x = _mm256_loadu_ps(g + i);
+        const __m256i idx = _mm256_cvtepu16_epi32(_mm256_cvtps_ph(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+        __m256 t = _mm256_i32gather_ps(table, idx, 4);
+        t = _mm256_blendv_ps(t, x, _mm256_cmp_ps(x, hi, _CMP_GE_OQ));
+        t = _mm256_andnot_ps(_mm256_cmp_ps(x, lo, _CMP_LE_OQ), t);
+        _mm256_storeu_ps(g + i, _mm256_mul_ps(t, _mm256_loadu_ps(u + i)));
+    }
+    for (; i < n; i++) {
+        const float x = g[i];
+        const float gx = x <= -10.0f ? 0.0f : x >= 10.0f ? x : table[_cvtss_sh(x, _MM_FROUND_TO_NEAREST_INT)];
+        g[i] = gx * u[i];
+    }
+}
+
 const ge_kernels ge_kernels_avx2 = {
     "avx2", ge_avx2_quantize_q8_0, ge_avx2_gemm_q8_0, ge_avx2_scores_f32, ge_avx2_pv_f32, ge_avx2_dot_f32, ge_avx2_axpy_f32,
+    ge_avx2_gelu_mul_f32, 0, NULL, NULL, NULL, /* no packed layout */
 };

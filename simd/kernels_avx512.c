@@ -20,6 +20,11 @@
  * token and block, computed once per chunk), leaving the exact block sum of
  * every row in its lane. Then one convert, multiply and add per block update
  * 16 outputs. 8 vpdpbusd per block and token for 16 rows x 32 values.
+ *
+ * With GGUFEMBED_OPEN_REPACK the strips are made once at load (pack_q8_0) and
+ * gemm_q8_0_packed reads them in place; otherwise gemm_q8_0 interleaves each
+ * strip on the fly, once per chunk of 64 tokens (for a short text that is
+ * about as much work as the products themselves).
  */
 #include "kernels_avx2.h"
 
@@ -30,10 +35,20 @@
 #define TCH 64 /* tokens per chunk: their scales and offsets are computed once */
 #define TT 8   /* tokens per register tile: 8 int + 8 float accumulators      */
 
-typedef struct strip16 {
-    __m512i wu[KC][8]; /* [block][group] 16 rows x 4 bytes, + 128 */
-    float dw[KC][16];  /* [block][row] weight scales              */
-} strip16;
+/* A strip of 16 rows in the interleaved layout, blocks from k0 on:
+ *   wu[b * 8 + j]  16 rows x 4 bytes (group j of block b), + 128, as u8
+ *   dw[b * 16 + r] the rows' scales, fp16 (converted 16 at a time in the tile)
+ * Made on the fly into a strip_buf (plain weights), or read straight from the
+ * packed weights (pack_q8_0: strips of nb blocks, quants then scales). */
+typedef struct strip_view {
+    const __m512i *wu;
+    const uint16_t *dw;
+} strip_view;
+
+typedef struct strip_buf {
+    __m512i wu[KC * 8];
+    uint16_t dw[KC * 16];
+} strip_buf;
 
 static inline float fp16(uint16_t h) { return _cvtsh_ss(h); }
 
@@ -56,23 +71,25 @@ static inline void transpose8(const __m256i r[8], __m256i out[8]) {
     }
 }
 
-/* rows 0..15 of W, blocks k0..k0+kc-1 -> strip; the same blocks of the next
- * strip's rows (`next`, or NULL) are prefetched: a strip is a few KB of
- * interleaved streams the hardware prefetcher does not run ahead on. */
-static void strip16_fill(strip16 *st, const block_q8_0 *W, const block_q8_0 *next, int64_t nb, int64_t k0, int64_t kc) {
+/* rows 0..15 of W (row stride nb), blocks k0..k0+kc-1 -> wu[kc * 8], dw[kc * 16].
+ * When `next` is given, the same blocks of those rows are prefetched: plain rows
+ * are 16 interleaved streams the hardware prefetcher does not run ahead on. */
+static void interleave16(__m512i *wu, uint16_t *dw, const block_q8_0 *W, const block_q8_0 *next, int64_t nb,
+                         int64_t k0, int64_t kc) {
     const __m512i bias = _mm512_set1_epi8((char)0x80);
     for (int64_t b = 0; b < kc; b++) {
-        __m256i r[16], g[16];
         if (next)
             for (int i = 0; i < 16; i++) _mm_prefetch((const char *)&next[i * nb + k0 + b], _MM_HINT_T0);
+        __m256i r[16], g[16];
         for (int i = 0; i < 16; i++) {
             r[i] = _mm256_loadu_si256((const __m256i *)W[i * nb + k0 + b].qs);
-            st->dw[b][i] = fp16(W[i * nb + k0 + b].d);
+            dw[b * 16 + i] = W[i * nb + k0 + b].d;
         }
         transpose8(r, g);
         transpose8(r + 8, g + 8);
         for (int j = 0; j < 8; j++)
-            st->wu[b][j] = _mm512_xor_si512(_mm512_inserti64x4(_mm512_castsi256_si512(g[j]), g[8 + j], 1), bias);
+            _mm512_storeu_si512(&wu[b * 8 + j],
+                                _mm512_xor_si512(_mm512_inserti64x4(_mm512_castsi256_si512(g[j]), g[8 + j], 1), bias));
     }
 }
 
@@ -82,9 +99,9 @@ static inline __m512i bcast4(const int8_t *p) {
     return _mm512_set1_epi32(v);
 }
 
-/* 16 rows x T tokens over blocks k0..k0+kc-1; Y holds the running sums when k0 > 0.
- * A: the tile's first token (block 0); da, nofs: [token][block] of the tile's tokens. */
-static inline __attribute__((always_inline)) void tile16(const int T, const strip16 *st, int64_t kc, int64_t k0,
+/* 16 rows x T tokens over blocks k0..k0+kc-1 of the strip; Y holds the running
+ * sums when k0 > 0. A: the tile's first token (block 0); da, nofs: [token][block]. */
+static inline __attribute__((always_inline)) void tile16(const int T, strip_view st, int64_t kc, int64_t k0,
                                                          const block_q8_0 *A, int64_t nb, const float (*da)[KC],
                                                          const int32_t (*nofs)[KC], float *Y, int64_t ldy) {
     __m512 f[TT];
@@ -93,10 +110,10 @@ static inline __attribute__((always_inline)) void tile16(const int T, const stri
         __m512i isum[TT];
         for (int t = 0; t < T; t++) isum[t] = _mm512_set1_epi32(nofs[t][b]);
         for (int j = 0; j < 8; j++) {
-            const __m512i w = _mm512_load_si512(&st->wu[b][j]);
+            const __m512i w = _mm512_loadu_si512(&st.wu[b * 8 + j]);
             for (int t = 0; t < T; t++) isum[t] = _mm512_dpbusd_epi32(isum[t], w, bcast4(A[t * nb + k0 + b].qs + 4 * j));
         }
-        const __m512 dw = _mm512_load_ps(st->dw[b]);
+        const __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)&st.dw[b * 16]));
         for (int t = 0; t < T; t++) {
             const __m512 s = _mm512_mul_ps(dw, _mm512_set1_ps(da[t][b]));
             f[t] = _mm512_add_ps(f[t], _mm512_mul_ps(_mm512_cvtepi32_ps(isum[t]), s));
@@ -105,13 +122,46 @@ static inline __attribute__((always_inline)) void tile16(const int T, const stri
     for (int t = 0; t < T; t++) _mm512_storeu_ps(Y + t * ldy, f[t]);
 }
 
-static void gemm_q8_0(int64_t nb, const block_q8_0 *W, int64_t n_rows, const block_q8_0 *A, int64_t n_tok,
-                      float *Y, int64_t ldy) {
-    const int64_t n16 = n_rows & ~(int64_t)15;
-    strip16 st __attribute__((aligned(64)));
+/* one strip times tc tokens (a token chunk), register tiles of TT tokens */
+static void strip_times_tokens(strip_view st, int64_t kc, int64_t k0, const block_q8_0 *A, int64_t nb, int64_t tc,
+                               const float (*da)[KC], const int32_t (*nofs)[KC], float *Y, int64_t ldy) {
+    int64_t t = 0;
+    for (; t + TT <= tc; t += TT) tile16(TT, st, kc, k0, A + t * nb, nb, da + t, nofs + t, Y + t * ldy, ldy);
+    A += t * nb, da += t, nofs += t, Y += t * ldy;
+    switch (tc - t) {
+    case 7: tile16(7, st, kc, k0, A, nb, da, nofs, Y, ldy); break;
+    case 6: tile16(6, st, kc, k0, A, nb, da, nofs, Y, ldy); break;
+    case 5: tile16(5, st, kc, k0, A, nb, da, nofs, Y, ldy); break;
+    case 4: tile16(4, st, kc, k0, A, nb, da, nofs, Y, ldy); break;
+    case 3: tile16(3, st, kc, k0, A, nb, da, nofs, Y, ldy); break;
+    case 2: tile16(2, st, kc, k0, A, nb, da, nofs, Y, ldy); break;
+    case 1: tile16(1, st, kc, k0, A, nb, da, nofs, Y, ldy); break;
+    default: break;
+    }
+}
+
+/* Packed layout: strips of 16 rows, each nb blocks of quants (8 x 64 bytes)
+ * then nb x 16 fp16 scales, padded to 64 bytes. Same size as the plain rows
+ * (16 x 34 bytes a block) up to the padding. */
+static size_t strip_bytes(int64_t nb) { return ((size_t)nb * (512 + 32) + 63) & ~(size_t)63; }
+
+static size_t packed_size(int64_t n_rows, int64_t nb) { return (size_t)(n_rows / 16) * strip_bytes(nb); }
+
+static void pack_q8_0(const block_q8_0 *W, int64_t n_rows, int64_t nb, void *P) {
+    for (int64_t r = 0; r < n_rows; r += 16) {
+        uint8_t *strip = (uint8_t *)P + (size_t)(r / 16) * strip_bytes(nb);
+        interleave16((__m512i *)strip, (uint16_t *)(strip + (size_t)nb * 512), W + r * nb, NULL, nb, 0, nb);
+    }
+}
+
+/* The gemm over 16-row strips, from plain rows (P NULL: interleaved on the fly
+ * once per token chunk) or from packed strips. */
+static void gemm_strips(int64_t nb, const block_q8_0 *W, const uint8_t *P, int64_t n16, const block_q8_0 *A,
+                        int64_t n_tok, float *Y, int64_t ldy) {
+    strip_buf buf __attribute__((aligned(64)));
     float da[TCH][KC];
     int32_t nofs[TCH][KC]; /* -128 * sum of the block's activation quants */
-    for (int64_t k0 = 0; k0 < nb && n16; k0 += KC) { /* K chunks: Y carries the sums between them */
+    for (int64_t k0 = 0; k0 < nb; k0 += KC) { /* K chunks: Y carries the sums between them */
         const int64_t kc = nb - k0 < KC ? nb - k0 : KC;
         for (int64_t t0 = 0; t0 < n_tok; t0 += TCH) {
             const int64_t tc = n_tok - t0 < TCH ? n_tok - t0 : TCH;
@@ -124,29 +174,35 @@ static void gemm_q8_0(int64_t nb, const block_q8_0 *W, int64_t n_rows, const blo
                     nofs[t][b] = -128 * sum;
                 }
             for (int64_t r = 0; r < n16; r += 16) {
-                strip16_fill(&st, W + r * nb, r + 16 < n16 ? W + (r + 16) * nb : NULL, nb, k0, kc);
-                int64_t t = 0;
-                for (; t + TT <= tc; t += TT)
-                    tile16(TT, &st, kc, k0, A + (t0 + t) * nb, nb, da + t, nofs + t, Y + (t0 + t) * ldy + r, ldy);
-                const block_q8_0 *At = A + (t0 + t) * nb;
-                float *Yt = Y + (t0 + t) * ldy + r;
-                switch (tc - t) {
-                case 7: tile16(7, &st, kc, k0, At, nb, da + t, nofs + t, Yt, ldy); break;
-                case 6: tile16(6, &st, kc, k0, At, nb, da + t, nofs + t, Yt, ldy); break;
-                case 5: tile16(5, &st, kc, k0, At, nb, da + t, nofs + t, Yt, ldy); break;
-                case 4: tile16(4, &st, kc, k0, At, nb, da + t, nofs + t, Yt, ldy); break;
-                case 3: tile16(3, &st, kc, k0, At, nb, da + t, nofs + t, Yt, ldy); break;
-                case 2: tile16(2, &st, kc, k0, At, nb, da + t, nofs + t, Yt, ldy); break;
-                case 1: tile16(1, &st, kc, k0, At, nb, da + t, nofs + t, Yt, ldy); break;
-                default: break;
+                strip_view st;
+                if (P) {
+                    const uint8_t *strip = P + (size_t)(r / 16) * strip_bytes(nb);
+                    st.wu = (const __m512i *)strip + k0 * 8;
+                    st.dw = (const uint16_t *)(strip + (size_t)nb * 512) + k0 * 16;
+                } else {
+                    interleave16(buf.wu, buf.dw, W + r * nb, r + 16 < n16 ? W + (r + 16) * nb : NULL, nb, k0, kc);
+                    st.wu = buf.wu, st.dw = buf.dw;
                 }
+                strip_times_tokens(st, kc, k0, A + t0 * nb, nb, tc, da, nofs, Y + t0 * ldy + r, ldy);
             }
         }
     }
+}
+
+static void gemm_q8_0(int64_t nb, const block_q8_0 *W, int64_t n_rows, const block_q8_0 *A, int64_t n_tok,
+                      float *Y, int64_t ldy) {
+    const int64_t n16 = n_rows & ~(int64_t)15;
+    if (n16) gemm_strips(nb, W, NULL, n16, A, n_tok, Y, ldy);
     /* fewer than 16 rows left: the AVX2 kernel (same results by construction) */
     if (n16 < n_rows) ge_avx2_gemm_q8_0(nb, W + n16 * nb, n_rows - n16, A, n_tok, Y + n16, ldy);
 }
 
+static void gemm_q8_0_packed(int64_t nb, const void *P, int64_t n_rows, const block_q8_0 *A, int64_t n_tok, float *Y,
+                             int64_t ldy) {
+    gemm_strips(nb, NULL, P, n_rows, A, n_tok, Y, ldy);
+}
+
 const ge_kernels ge_kernels_avx512 = {
-    "avx512-vnni", ge_avx2_quantize_q8_0, gemm_q8_0, ge_avx2_scores_f32, ge_avx2_pv_f32, ge_avx2_dot_f32, ge_avx2_axpy_f32,
+    "avx512-vnni", ge_avx2_quantize_q8_0, gemm_q8_0, ge_avx2_scores_f32, ge_avx2_pv_f32, ge_avx2_dot_f32,
+    ge_avx2_axpy_f32, ge_avx2_gelu_mul_f32, 16, packed_size, pack_q8_0, gemm_q8_0_packed,
 };

@@ -79,6 +79,15 @@ static void pv_f32(int64_t m, int64_t n, int64_t d, const float *P, int64_t ldp,
     }
 }
 
+static void gelu_mul_f32(int64_t n, float *g, const float *u, const float *table) {
+    for (int64_t i = 0; i < n; i++) {
+        const float x = g[i];
+        const float gx = x <= -10.0f ? 0.0f : x >= 10.0f ? x : table[ge_fp32_to_fp16(x)];
+        g[i] = gx * u[i];
+    }
+}
+
 const ge_kernels ge_kernels_scalar = {
     "scalar", quantize_q8_0, gemm_q8_0, scores_f32, pv_f32, dot_f32, axpy_f32,
+    gelu_mul_f32, 0, NULL, NULL, NULL, /* no packed layout */
 };

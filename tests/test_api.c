@@ -108,6 +108,23 @@ int main(int argc, char **argv) {
     CHECK(ggufembed_context_new(g_m, NULL, &ctx) == GGUFEMBED_OK, "context");
     float a[768], b[768];
 
+    /* ---- GGUFEMBED_OPEN_REPACK: the same bits as the zero-copy model; bad flags refused */
+    CHECK(ggufembed_model_open_file_v2(g_model, 0x80, &m, err, sizeof err) == GGUFEMBED_ERR_INVALID_ARGUMENT && !m &&
+              strstr(err, "flags"),
+          "unknown open flags: %s", err);
+    {
+        ggufembed_model *pm = NULL;
+        ggufembed_context *pc = NULL;
+        st = ggufembed_model_open_file_v2(g_model, GGUFEMBED_OPEN_REPACK, &pm, err, sizeof err);
+        CHECK(st == GGUFEMBED_OK && ggufembed_context_new(pm, NULL, &pc) == GGUFEMBED_OK, "open repacked: %s", err);
+        const char *txt = "Repacked weights give the same vector, bit for bit.";
+        embed_text(ctx, txt, NULL, a);
+        if (pc) embed_text(pc, txt, NULL, b);
+        CHECK(pc && memcmp(a, b, sizeof a) == 0, "repacked model: vector differs from the zero-copy model's");
+        ggufembed_context_free(pc);
+        ggufembed_model_free(pm);
+    }
+
     /* ---- task prompts are exactly the model card's templates */
     ggufembed_embed_options o;
     ggufembed_embed_options_init(&o);

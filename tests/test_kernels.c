@@ -8,6 +8,7 @@
 #include "check.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 static uint64_t g_rng = 0x9E3779B97F4A7C15ull;
@@ -79,6 +80,24 @@ int main(void) {
                 CHECK(rows * toks < 15 || sqrt(num / (den + 1e-30)) < 0.02, "%s gemm_q8_0 vs float: relative error %g", k->name,
                       sqrt(num / (den + 1e-30)));
             }
+            /* the packed layout, where the table has one: the same bits, from a
+             * strip boundary too */
+            if (k->pack_q8_0) {
+                const int64_t pr = k->pack_rows, prow = MAXR / pr * pr;
+                void *P = malloc(k->packed_size(prow, nb));
+                CHECK(P != NULL, "out of memory");
+                k->pack_q8_0(qw, prow, nb, P);
+                k->gemm_q8_0_packed(nb, P, prow, qa_ref, MAXT, y, MAXR);
+                ref->gemm_q8_0(nb, qw, prow, qa_ref, MAXT, y_ref, MAXR);
+                int bad = 0;
+                for (int64_t t = 0; t < MAXT; t++) bad += memcmp(y + t * MAXR, y_ref + t * MAXR, sizeof(float) * (size_t)prow) != 0;
+                const size_t strip = k->packed_size(pr, nb);
+                k->gemm_q8_0_packed(nb, (const char *)P + strip, pr, qa_ref, 3, y, MAXR);
+                ref->gemm_q8_0(nb, qw + pr * nb, pr, qa_ref, 3, y_ref, MAXR);
+                for (int64_t t = 0; t < 3; t++) bad += memcmp(y + t * MAXR, y_ref + t * MAXR, sizeof(float) * (size_t)pr) != 0;
+                CHECK(bad == 0, "%s gemm_q8_0_packed n=%lld: not bit-identical to scalar", k->name, (long long)n);
+                free(P);
+            }
             /* weights may hold -128 (ggml never writes it, other quantizers may) */
             for (int64_t b = 0; b < nb * MAXR; b += 3) qw[b].qs[b % 32] = -128;
             ref->gemm_q8_0(nb, qw, MAXR, qa_ref, MAXT, y_ref, MAXR);
@@ -125,6 +144,42 @@ int main(void) {
                 for (int64_t i = 0; i < m; i++) diff += memcmp(O + i * LD, O_ref + i * LD, sizeof(float) * D) != 0;
                 CHECK(diff == 0, "%s pv_f32 %lldx%lld: not bit-identical", k->name, (long long)m, (long long)n);
             }
+    }
+
+    /* GEGLU's table step: every fp16 bit pattern's neighbourhood, the clamps, signs */
+    {
+        float *table = malloc(sizeof(float) * 65536);
+        enum { NG = 65536 * 3 + 64 };
+        float *g0 = malloc(sizeof(float) * NG), *u = malloc(sizeof(float) * NG), *gr = malloc(sizeof(float) * NG),
+              *gk = malloc(sizeof(float) * NG);
+        CHECK(table && g0 && u && gr && gk, "out of memory");
+        /* any values (it is a lookup), but NaN at NaN's bit patterns, as gelu(NaN)
+         * is in the real table: NaN payloads may map to different entries */
+        for (int h = 0; h < 65536; h++) table[h] = isnan(ge_fp16_to_fp32((uint16_t)h)) ? NAN : (float)h * 0.25f - 3.0f;
+        for (int h = 0; h < 65536; h++) {
+            const float v = ge_fp16_to_fp32((uint16_t)h);
+            g0[3 * h] = v;
+            g0[3 * h + 1] = nextafterf(v, 1e30f); /* near rounding ties between fp16 values */
+            g0[3 * h + 2] = v * 1.00048828125f;  /* halfway to the next fp16 value, roughly */
+        }
+        const float special[] = {-10.0f, 10.0f, -10.5f, 10.5f, nextafterf(-10.0f, 0.0f), nextafterf(10.0f, 0.0f), 0.0f, -0.0f,
+                                 65504.0f, 65520.0f, -1e30f, 1e30f, 6e-8f, -3e-8f, 1e-30f};
+        for (int i = 0; i < 64; i++) g0[65536 * 3 + i] = special[i % (int)(sizeof special / sizeof special[0])];
+        for (int i = 0; i < NG; i++) u[i] = frand() * 2.0f;
+        for (int impl = 0; impl < n_impl; impl++) {
+            const ge_kernels *k = all[impl];
+            memcpy(gr, g0, sizeof(float) * NG), memcpy(gk, g0, sizeof(float) * NG);
+            ref->gelu_mul_f32(NG - 3, gr, u, table);
+            k->gelu_mul_f32(NG - 3, gk, u, table);
+            int bad = 0;
+            for (int i = 0; i < NG; i++) {
+                const int d = memcmp(&gr[i], &gk[i], 4) != 0 && !(isnan(gr[i]) && isnan(gk[i]));
+                if (d && bad < 5) printf("  gelu_mul %s: g=%a ref %a got %a\n", k->name, g0[i], gr[i], gk[i]);
+                bad += d;
+            }
+            CHECK(bad == 0, "%s gelu_mul_f32: %d values differ from scalar", k->name, bad);
+        }
+        free(table), free(g0), free(u), free(gr), free(gk);
     }
 
     /* quantization ties and near-ties: values k + 0.5 +- a few ulps after scaling

@@ -13,6 +13,11 @@
 static void release_buffer(void *p) { ge_aligned_free(p); }
 
 ggufembed_status ggufembed_model_open_file(const char *path, ggufembed_model **out, char *err, size_t es) {
+    return ggufembed_model_open_file_v2(path, 0, out, err, es);
+}
+
+ggufembed_status ggufembed_model_open_file_v2(const char *path, unsigned flags, ggufembed_model **out, char *err,
+                                              size_t es) {
     if (!out) {
         ge_errorf(err, es, "out_model is NULL");
         return GGUFEMBED_ERR_INVALID_ARGUMENT;
@@ -58,7 +63,8 @@ ggufembed_status ggufembed_model_open_file(const char *path, ggufembed_model **o
         ge_aligned_free(buf);
         return GGUFEMBED_ERR_IO;
     }
-    ggufembed_status s = ge_model_open_bytes(buf, (size_t)size, release_buffer, buf, out, err, es);
+    const ge_bytes_owner owner = {release_buffer, NULL, buf};
+    ggufembed_status s = ge_model_open_bytes(buf, (size_t)size, flags, &owner, out, err, es);
     if (s != GGUFEMBED_OK) ge_aligned_free(buf);
     return s;
 }
