@@ -610,11 +610,9 @@ static void attn_task(void *arg, int ith, int nth) {
             const int32_t a = lo[i] - ulo, e = hi[i] - ulo;
             float mx = -INFINITY;
             for (int32_t jj = a; jj < e; jj++) mx = row[jj] > mx ? row[jj] : mx;
+            (k->exp_sub_f32 ? k->exp_sub_f32 : ge_kernels_scalar.exp_sub_f32)(e - a, row + a, mx);
             double sum = 0.0;
-            for (int32_t jj = a; jj < e; jj++) {
-                row[jj] = ge_expf(row[jj] - mx);
-                sum += row[jj];
-            }
+            for (int32_t jj = a; jj < e; jj++) sum += row[jj];
             const float inv = (float)(1.0 / sum);
             for (int32_t jj = 0; jj < n; jj++) row[jj] = jj >= a && jj < e ? row[jj] * inv : 0.0f;
         }

@@ -71,7 +71,25 @@ static inline uint16_t ge_fp32_to_fp16(float f) {
  * between glibc, musl and Emscripten in the last bit, and the activations'
  * int8 re-quantization would magnify that). Cody-Waite reduction x = k ln2 + r,
  * |r| <= ln2/2, a degree-7 polynomial, exact scaling by 2^k. Error ~1 ulp. */
+/* 2^k as a float, k in [-126, 127] (built from its exponent bits) */
+static inline float ge_pow2i(int k) {
+    const uint32_t b = (uint32_t)(k + 127) << 23;
+    float f;
+    memcpy(&f, &b, 4);
+    return f;
+}
+
+/* p * 2^k for p in [0.5, 2) and k in [-190, 128], rounded once, as ldexpf does
+ * (no libm call): the split products are exact except the last one. SIMD
+ * kernels (exp_sub_f32) do the same steps. */
+static inline float ge_scale2(float p, int k) {
+    if (k > 127) return (p * ge_pow2i(127)) * 2.0f;
+    if (k < -126) return (p * ge_pow2i(k + 64)) * ge_pow2i(-64);
+    return p * ge_pow2i(k);
+}
+
 static inline float ge_expf(float x) {
+    if (x != x) return x;
     if (x < -103.9f) return 0.0f;
     if (x > 88.72f) return (float)HUGE_VAL;
     const float kf = floorf(x * 1.44269504088896341f + 0.5f);
@@ -84,7 +102,7 @@ static inline float ge_expf(float x) {
     p = p * r + 0.5f;
     p = p * r + 1.0f;
     p = p * r + 1.0f;
-    return ldexpf(p, (int)kf);
+    return ge_scale2(p, (int)kf);
 }
 
 static inline float ge_bf16_to_fp32(uint16_t h) {

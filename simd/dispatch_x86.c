@@ -26,7 +26,7 @@ static int cpu_has_avx2_fma_f16c(void) {
     return (b >> 5) & 1; /* AVX2 */
 }
 
-/* AVX512F, BW, VL and VNNI, and the OS saving opmask + ZMM state (XCR0 bits 5-7) */
+/* AVX512F, DQ, BW, VL and VNNI, and the OS saving opmask + ZMM state (XCR0 bits 5-7) */
 static int cpu_has_avx512_vnni(void) {
     if (!cpu_has_avx2_fma_f16c()) return 0;
     unsigned a, b, c, d;
@@ -34,8 +34,8 @@ static int cpu_has_avx512_vnni(void) {
     __asm__ volatile("xgetbv" : "=a"(xlo), "=d"(xhi) : "c"(0));
     if ((xlo & 0xe6) != 0xe6) return 0;
     if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return 0;
-    const int f = (b >> 16) & 1, bw = (b >> 30) & 1, vl = (b >> 31) & 1, vnni = (c >> 11) & 1;
-    return f && bw && vl && vnni;
+    const int f = (b >> 16) & 1, dq = (b >> 17) & 1, bw = (b >> 30) & 1, vl = (b >> 31) & 1, vnni = (c >> 11) & 1;
+    return f && dq && bw && vl && vnni;
 }
 #endif
 

@@ -68,6 +68,9 @@ typedef struct ge_kernels {
      * conversion), 0 for g <= -10 and g itself for g >= 10, as ggml does. */
     void (*gelu_mul_f32)(int64_t n, float *g, const float *u, const float *table);
 
+    /* softmax's exponentials: x[i] = ge_expf(x[i] - m) (core/util.h), same bits */
+    void (*exp_sub_f32)(int64_t n, float *x, float m);
+
     /* Optional packed layout of Q8_0 weights, made once at model load
      * (GGUFEMBED_OPEN_REPACK); 0 / NULL when the table has none.
      *   pack_rows         rows per strip of the layout;

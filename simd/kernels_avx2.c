@@ -301,7 +301,43 @@ void ge_avx2_gelu_mul_f32(int64_t n, float *g, const float *u, const float *tabl
     }
 }
 
+/* ge_expf (core/util.h) on 8 lanes, step for step: Cody-Waite reduction, the
+ * degree-7 polynomial, and the exact two-step scaling by 2^k of ge_scale2. */
+void ge_avx2_exp_sub_f32(int64_t n, float *x, float m) {
+    const __m256 vm = _mm256_set1_ps(m);
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        const __m256 d = _mm256_sub_ps(_mm256_loadu_ps(x + i), vm);
+        const __m256 kf = _mm256_floor_ps(_mm256_add_ps(_mm256_mul_ps(d, _mm256_set1_ps(1.44269504088896341f)),
+                                                        _mm256_set1_ps(0.5f)));
+        const __m256 r = _mm256_sub_ps(_mm256_sub_ps(d, _mm256_mul_ps(kf, _mm256_set1_ps(0.693145751953125f))),
+                                       _mm256_mul_ps(kf, _mm256_set1_ps(1.428606765330187e-06f)));
+        __m256 p = _mm256_set1_ps(1.98412698e-4f);
+        p = _mm256_add_ps(_mm256_mul_ps(p, r), _mm256_set1_ps(1.38888889e-3f));
+        p = _mm256_add_ps(_mm256_mul_ps(p, r), _mm256_set1_ps(8.33333333e-3f));
+        p = _mm256_add_ps(_mm256_mul_ps(p, r), _mm256_set1_ps(4.16666667e-2f));
+        p = _mm256_add_ps(_mm256_mul_ps(p, r), _mm256_set1_ps(1.66666667e-1f));
+        p = _mm256_add_ps(_mm256_mul_ps(p, r), _mm256_set1_ps(0.5f));
+        p = _mm256_add_ps(_mm256_mul_ps(p, r), _mm256_set1_ps(1.0f));
+        p = _mm256_add_ps(_mm256_mul_ps(p, r), _mm256_set1_ps(1.0f));
+        /* k > 127: p * 2^127 * 2; k < -126: p * 2^(k+64) * 2^-64; else p * 2^k */
+        const __m256i k = _mm256_cvttps_epi32(kf);
+        const __m256i hi = _mm256_cmpgt_epi32(k, _mm256_set1_epi32(127));
+        const __m256i lo = _mm256_cmpgt_epi32(_mm256_set1_epi32(-126), k);
+        const __m256i k1 = _mm256_add_epi32(_mm256_add_epi32(k, _mm256_and_si256(lo, _mm256_set1_epi32(64))), hi);
+        const __m256 s1 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(k1, _mm256_set1_epi32(127)), 23));
+        __m256 s2 = _mm256_blendv_ps(_mm256_set1_ps(1.0f), _mm256_set1_ps(2.0f), _mm256_castsi256_ps(hi));
+        s2 = _mm256_blendv_ps(s2, _mm256_set1_ps(5.42101086e-20f /* 2^-64 */), _mm256_castsi256_ps(lo));
+        __m256 e = _mm256_mul_ps(_mm256_mul_ps(p, s1), s2);
+        e = _mm256_andnot_ps(_mm256_cmp_ps(d, _mm256_set1_ps(-103.9f), _CMP_LT_OQ), e);
+        e = _mm256_blendv_ps(e, _mm256_set1_ps((float)HUGE_VAL), _mm256_cmp_ps(d, _mm256_set1_ps(88.72f), _CMP_GT_OQ));
+        e = _mm256_blendv_ps(e, d, _mm256_cmp_ps(d, d, _CMP_UNORD_Q)); /* NaN stays NaN */
+        _mm256_storeu_ps(x + i, e);
+    }
+    for (; i < n; i++) x[i] = ge_expf(x[i] - m);
+}
+
 const ge_kernels ge_kernels_avx2 = {
     "avx2", ge_avx2_quantize_q8_0, ge_avx2_gemm_q8_0, ge_avx2_scores_f32, ge_avx2_pv_f32, ge_avx2_dot_f32, ge_avx2_axpy_f32,
-    ge_avx2_gelu_mul_f32, 0, NULL, NULL, NULL, /* no packed layout */
+    ge_avx2_gelu_mul_f32, ge_avx2_exp_sub_f32, 0, NULL, NULL, NULL, /* no packed layout */
 };

@@ -17,5 +17,6 @@ void ge_avx2_pv_f32(int64_t m, int64_t n, int64_t d, const float *P, int64_t ldp
 float ge_avx2_dot_f32(int64_t n, const float *x, const float *y);
 void ge_avx2_axpy_f32(int64_t n, float a, const float *x, float *y);
 void ge_avx2_gelu_mul_f32(int64_t n, float *g, const float *u, const float *table);
+void ge_avx2_exp_sub_f32(int64_t n, float *x, float m);
 
 #endif

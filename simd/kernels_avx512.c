@@ -1,12 +1,12 @@
 /*
- * kernels_avx512.c - x86-64 AVX-512 VNNI kernels (AVX512F/BW/VL + VNNI; Zen 4,
+ * kernels_avx512.c - x86-64 AVX-512 VNNI kernels (AVX512F/DQ/BW/VL + VNNI; Zen 4,
  * Ice Lake and later). Compiled with those ISA flags for this file only and
  * reached only through the table after dispatch_x86.c has checked the CPU and
  * that the OS saves the opmask and ZMM state.
  *
- * Only gemm_q8_0 differs from the AVX2 table: it is most of the work. The f32
- * attention kernels and quantize are the AVX2 ones (same table slots), so all
- * results stay bit-identical to kernels_scalar.c.
+ * gemm_q8_0 (most of the work) and the attention products are its own; the
+ * other slots are the AVX2 kernels. All results stay bit-identical to
+ * kernels_scalar.c.
  *
  * gemm_q8_0 layout (the canonical order of kernels.h leaves the integer work
  * free): a strip of 16 weight rows is transposed once per token chunk so one
@@ -202,7 +202,83 @@ static void gemm_q8_0_packed(int64_t nb, const void *P, int64_t n_rows, const bl
     gemm_strips(nb, NULL, P, n_rows, A, n_tok, Y, ldy);
 }
 
+/* ---------------------------------------------------------------- attention
+ * Same canonical order as the AVX2 kernels (8 lanes per dot product; each
+ * output of P V accumulated over keys in order); the 32 registers allow tiles
+ * that do more arithmetic per load. */
+
+static inline float hsum256(__m256 v) { /* ((L0+L4) + (L2+L6)) + ((L1+L5) + (L3+L7)) */
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+/* S = scale * Q K^T: tiles of 8 queries x 4 keys; one zmm holds the 8-lane
+ * partial sums of two keys (keys j, j+1 in the low / high half) for one query. */
+static void scores_f32(int64_t m, int64_t n, int64_t d, const float *Q, int64_t ldq, const float *K, int64_t ldk,
+                       float scale, float *S, int64_t lds) {
+    int64_t i0 = 0;
+    for (; i0 + 8 <= m; i0 += 8) {
+        int64_t j = 0;
+        for (; j + 4 <= n; j += 4) {
+            const float *k0 = K + j * ldk;
+            __m512 a[8][2];
+            for (int i = 0; i < 8; i++) a[i][0] = a[i][1] = _mm512_setzero_ps();
+            for (int64_t c = 0; c < d; c += 8) {
+                const __m512 k01 = _mm512_insertf32x8(_mm512_castps256_ps512(_mm256_loadu_ps(k0 + c)),
+                                                      _mm256_loadu_ps(k0 + ldk + c), 1);
+                const __m512 k23 = _mm512_insertf32x8(_mm512_castps256_ps512(_mm256_loadu_ps(k0 + 2 * ldk + c)),
+                                                      _mm256_loadu_ps(k0 + 3 * ldk + c), 1);
+                for (int i = 0; i < 8; i++) {
+                    const __m512 q = _mm512_broadcast_f32x8(_mm256_loadu_ps(Q + (i0 + i) * ldq + c));
+                    a[i][0] = _mm512_add_ps(a[i][0], _mm512_mul_ps(q, k01));
+                    a[i][1] = _mm512_add_ps(a[i][1], _mm512_mul_ps(q, k23));
+                }
+            }
+            for (int i = 0; i < 8; i++) {
+                float *srow = S + (i0 + i) * lds + j;
+                srow[0] = scale * hsum256(_mm512_castps512_ps256(a[i][0]));
+                srow[1] = scale * hsum256(_mm512_extractf32x8_ps(a[i][0], 1));
+                srow[2] = scale * hsum256(_mm512_castps512_ps256(a[i][1]));
+                srow[3] = scale * hsum256(_mm512_extractf32x8_ps(a[i][1], 1));
+            }
+        }
+        if (j < n) ge_avx2_scores_f32(8, n - j, d, Q + i0 * ldq, ldq, K + j * ldk, ldk, scale, S + i0 * lds + j, lds);
+    }
+    if (i0 < m) ge_avx2_scores_f32(m - i0, n, d, Q + i0 * ldq, ldq, K, ldk, scale, S + i0 * lds, lds);
+}
+
+/* O = P V: tiles of 8 query rows x 32 output columns (16 zmm accumulators);
+ * per key, two V loads and eight broadcasts feed 16 multiplies and adds. */
+static void pv_f32(int64_t m, int64_t n, int64_t d, const float *P, int64_t ldp, const float *V, int64_t ldv, float *O,
+                   int64_t ldo) {
+    const int64_t d32 = d & ~(int64_t)31;
+    int64_t i0 = 0;
+    for (; i0 + 8 <= m; i0 += 8) {
+        const float *p = P + i0 * ldp;
+        for (int64_t c = 0; c < d32; c += 32) {
+            __m512 a[8][2];
+            for (int i = 0; i < 8; i++) a[i][0] = a[i][1] = _mm512_setzero_ps();
+            for (int64_t j = 0; j < n; j++) {
+                const __m512 v0 = _mm512_loadu_ps(V + j * ldv + c), v1 = _mm512_loadu_ps(V + j * ldv + c + 16);
+                for (int i = 0; i < 8; i++) {
+                    const __m512 pij = _mm512_set1_ps(p[i * ldp + j]);
+                    a[i][0] = _mm512_add_ps(a[i][0], _mm512_mul_ps(pij, v0));
+                    a[i][1] = _mm512_add_ps(a[i][1], _mm512_mul_ps(pij, v1));
+                }
+            }
+            for (int i = 0; i < 8; i++) {
+                _mm512_storeu_ps(O + (i0 + i) * ldo + c, a[i][0]);
+                _mm512_storeu_ps(O + (i0 + i) * ldo + c + 16, a[i][1]);
+            }
+        }
+        if (d32 < d) ge_avx2_pv_f32(8, n, d - d32, p, ldp, V + d32, ldv, O + i0 * ldo + d32, ldo);
+    }
+    if (i0 < m) ge_avx2_pv_f32(m - i0, n, d, P + i0 * ldp, ldp, V, ldv, O + i0 * ldo, ldo);
+}
+
 const ge_kernels ge_kernels_avx512 = {
-    "avx512-vnni", ge_avx2_quantize_q8_0, gemm_q8_0, ge_avx2_scores_f32, ge_avx2_pv_f32, ge_avx2_dot_f32,
-    ge_avx2_axpy_f32, ge_avx2_gelu_mul_f32, 16, packed_size, pack_q8_0, gemm_q8_0_packed,
+    "avx512-vnni", ge_avx2_quantize_q8_0, gemm_q8_0, scores_f32, pv_f32, ge_avx2_dot_f32,
+    ge_avx2_axpy_f32, ge_avx2_gelu_mul_f32, ge_avx2_exp_sub_f32, 16, packed_size, pack_q8_0, gemm_q8_0_packed,
 };

@@ -87,7 +87,11 @@ static void gelu_mul_f32(int64_t n, float *g, const float *u, const float *table
     }
 }
 
+static void exp_sub_f32(int64_t n, float *x, float m) {
+    for (int64_t i = 0; i < n; i++) x[i] = ge_expf(x[i] - m);
+}
+
 const ge_kernels ge_kernels_scalar = {
     "scalar", quantize_q8_0, gemm_q8_0, scores_f32, pv_f32, dot_f32, axpy_f32,
-    gelu_mul_f32, 0, NULL, NULL, NULL, /* no packed layout */
+    gelu_mul_f32, exp_sub_f32, 0, NULL, NULL, NULL, /* no packed layout */
 };

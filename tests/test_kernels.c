@@ -126,24 +126,72 @@ int main(void) {
     /* attention products: odd block sizes, strided rows */
     for (int impl = 0; impl < n_impl; impl++) {
         const ge_kernels *k = all[impl];
-        enum { D = 256, LD = 3 * 256 + 8, N = 37 };
-        static float Q[7 * LD], K[N * LD], V[N * LD], S[7 * 64], S_ref[7 * 64], O[7 * LD], O_ref[7 * LD];
-        fill(Q, 7 * LD, 1.0f), fill(K, N * LD, 1.0f), fill(V, N * LD, 1.0f);
-        const int64_t ms[] = {1, 3, 4, 7}, ns[] = {1, 2, 5, N};
-        for (int a = 0; a < 4; a++)
-            for (int b = 0; b < 4; b++) {
-                const int64_t m = ms[a], n = ns[b];
-                ref->scores_f32(m, n, D, Q, LD, K, LD, 0.0625f, S_ref, 64);
-                k->scores_f32(m, n, D, Q, LD, K, LD, 0.0625f, S, 64);
-                int diff = 0;
-                for (int64_t i = 0; i < m; i++) diff += memcmp(S + i * 64, S_ref + i * 64, sizeof(float) * (size_t)n) != 0;
-                CHECK(diff == 0, "%s scores_f32 %lldx%lld: not bit-identical", k->name, (long long)m, (long long)n);
-                ref->pv_f32(m, n, D, S_ref, 64, V, LD, O_ref, LD);
-                k->pv_f32(m, n, D, S_ref, 64, V, LD, O, LD);
-                diff = 0;
-                for (int64_t i = 0; i < m; i++) diff += memcmp(O + i * LD, O_ref + i * LD, sizeof(float) * D) != 0;
-                CHECK(diff == 0, "%s pv_f32 %lldx%lld: not bit-identical", k->name, (long long)m, (long long)n);
+        enum { LD = 3 * 256 + 8, N = 37, MQ = 17 };
+        static float Q[MQ * LD], K[N * LD], V[N * LD], S[MQ * 64], S_ref[MQ * 64], O[MQ * LD], O_ref[MQ * LD];
+        fill(Q, MQ * LD, 1.0f), fill(K, N * LD, 1.0f), fill(V, N * LD, 1.0f);
+        const int64_t ms[] = {1, 3, 4, 7, 8, 11, MQ}, ns[] = {1, 2, 4, 5, 9, N}, ds[] = {256, 72};
+        for (int a = 0; a < 7; a++)
+            for (int b = 0; b < 6; b++)
+                for (int di = 0; di < 2; di++) {
+                    const int64_t m = ms[a], n = ns[b], D = ds[di];
+                    ref->scores_f32(m, n, D, Q, LD, K, LD, 0.0625f, S_ref, 64);
+                    k->scores_f32(m, n, D, Q, LD, K, LD, 0.0625f, S, 64);
+                    int diff = 0;
+                    for (int64_t i = 0; i < m; i++) diff += memcmp(S + i * 64, S_ref + i * 64, sizeof(float) * (size_t)n) != 0;
+                    CHECK(diff == 0, "%s scores_f32 %lldx%lldx%lld: not bit-identical", k->name, (long long)m, (long long)n,
+                          (long long)D);
+                    ref->pv_f32(m, n, D, S_ref, 64, V, LD, O_ref, LD);
+                    k->pv_f32(m, n, D, S_ref, 64, V, LD, O, LD);
+                    diff = 0;
+                    for (int64_t i = 0; i < m; i++) diff += memcmp(O + i * LD, O_ref + i * LD, sizeof(float) * (size_t)D) != 0;
+                    CHECK(diff == 0, "%s pv_f32 %lldx%lldx%lld: not bit-identical", k->name, (long long)m, (long long)n,
+                          (long long)D);
+                }
+    }
+
+    /* ge_scale2 (ge_expf's scaling) rounds exactly as ldexpf, subnormals included */
+    {
+        int bad = 0;
+        for (int kk = -190; kk <= 128; kk++)
+            for (int i = 0; i < 2000; i++) {
+                const float p = 0.5f + 1.5f * (float)i / 2000.0f + (i & 1 ? 1e-7f : 0.0f);
+                const float a = ge_scale2(p, kk), b = ldexpf(p, kk);
+                bad += memcmp(&a, &b, 4) != 0;
             }
+        CHECK(bad == 0, "ge_scale2 differs from ldexpf %d times", bad);
+    }
+
+    /* softmax's exponentials: every range of ge_expf (underflow to subnormals and
+     * zero, the overflow edge, NaN), against the scalar reference */
+    {
+        enum { NE = 4096 + 5 };
+        static float xe[NE], er[NE], ek[NE];
+        for (int i = 0; i < NE - 16; i++) xe[i] = -110.0f + 200.0f * (float)i / (float)(NE - 16) + frand() * 0.01f;
+        const float sp[] = {-103.9f, -103.89f, -87.5f, -87.3f, 88.72f, 88.7f, 88.73f, 0.0f, -0.0f, NAN,
+                            -1e30f, 1e30f, 1e-30f, -0.5f, 0.34657359f, -87.33654f};
+        for (int i = 0; i < 16; i++) xe[NE - 16 + i] = sp[i];
+        for (int impl = 0; impl < n_impl; impl++) {
+            const ge_kernels *k = all[impl];
+            for (int mi = 0; mi < 2; mi++) {
+                const float m = mi ? 1.5f : 0.0f;
+                memcpy(er, xe, sizeof xe), memcpy(ek, xe, sizeof xe);
+                ref->exp_sub_f32(NE, er, m);
+                k->exp_sub_f32(NE, ek, m);
+                int bad = 0;
+                for (int i = 0; i < NE; i++) bad += memcmp(&er[i], &ek[i], 4) != 0 && !(isnan(er[i]) && isnan(ek[i]));
+                CHECK(bad == 0, "%s exp_sub_f32: %d values differ from scalar", k->name, bad);
+            }
+            /* and close to the true exponential */
+            double worst = 0;
+            for (int i = 0; i < NE - 16; i++) {
+                const double t = exp((double)(xe[i] - 1.5f)); /* er holds the m = 1.5 run */
+                if (t > 1e-37 && t < 1e38) {
+                    const double rel = fabs(er[i] - t) / t;
+                    if (rel > worst) worst = rel;
+                }
+            }
+            CHECK(worst < 4e-7, "ge_expf relative error %g", worst);
+        }
     }
 
     /* GEGLU's table step: every fp16 bit pattern's neighbourhood, the clamps, signs */
