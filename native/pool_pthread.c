@@ -12,6 +12,7 @@
 #include "../core/platform.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <unistd.h>
 
@@ -123,7 +124,12 @@ void ge_pool_run(ge_pool *pool, ge_task_fn fn, void *arg) {
     if (pool->sleeping) pthread_cond_broadcast(&pool->cv);
     pthread_mutex_unlock(&pool->mu);
     fn(arg, 0, pool->n);
-    while (atomic_load_explicit(&pool->pending, memory_order_acquire) > 0) CPU_RELAX();
+    /* spin for the stragglers; when they take long (a worker preempted on a busy
+     * machine), give the core away instead of burning the time slice it needs */
+    for (int spins = 0; atomic_load_explicit(&pool->pending, memory_order_acquire) > 0; spins++) {
+        if (spins < SPIN_ROUNDS) CPU_RELAX();
+        else sched_yield();
+    }
 }
 
 int ge_pool_size(const ge_pool *pool) { return pool ? pool->n : 1; }

@@ -14,10 +14,9 @@
  *     in fp16) and -fa off (f32). On a few ill-conditioned texts the two disagree
  *     with each other by 0.001 or more (cosine r): the reference is uncertain by
  *     that much there. Per text, ggufembed must reach 0.999 to at least one of the
- *     two, and be at least as close to the other as min(r, 0.999) - 0.001 (so with
- *     r < 0.999, as close to BOTH as they are to each other, less 0.001);
- *     agreement agrees(c_on, c_off, r) below, printed for every text under 0.999
- *     to the default reading;
+ *     two readings, and where r < 0.999 be as close to BOTH as they are to each
+ *     other, less 0.001 (agrees() below; every text under 0.999 to the default
+ *     reading is printed);
  *   - Matryoshka dimensions (truncate + renormalize) agree as well;
  *   - scalar and AVX2 kernels agree to cosine 0.99999;
  *   - a text embedded alone equals the same text packed into a batch.
@@ -34,7 +33,7 @@
  * f32 attention output, r = cosine between those two */
 static int agrees(double c_on, double c_off, double r) {
     const double hi = c_on > c_off ? c_on : c_off, lo = c_on < c_off ? c_on : c_off;
-    return hi >= 0.999 && lo >= (r < 0.999 ? r : 0.999) - 0.001;
+    return hi >= 0.999 && (r >= 0.999 || lo >= r - 0.001);
 }
 
 static double cosine(const float *a, const float *b, int n) {
