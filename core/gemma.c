@@ -468,10 +468,16 @@ static void rms_norm_rows(const float *x, const float *w, float *y, int64_t n, i
     for (int64_t r = 0; r < n; r++) {
         const float *xr = x + r * d;
         float *yr = y + r * d;
-        double ss = 0.0;
-        for (int64_t i = 0; i < d; i++) ss += (double)xr[i] * xr[i];
+        /* sum of squares in double, 8 independent partial sums (one serial chain
+         * of double adds was 7% of a batch's time), combined in a fixed order */
+        double p[8] = {0};
+        int64_t i = 0;
+        for (; i + 8 <= d; i += 8)
+            for (int k = 0; k < 8; k++) p[k] += (double)xr[i + k] * xr[i + k];
+        for (; i < d; i++) p[0] += (double)xr[i] * xr[i];
+        const double ss = ((p[0] + p[4]) + (p[2] + p[6])) + ((p[1] + p[5]) + (p[3] + p[7]));
         const float scale = 1.0f / sqrtf((float)(ss / (double)d) + eps);
-        for (int64_t i = 0; i < d; i++) yr[i] = xr[i] * scale * w[i];
+        for (i = 0; i < d; i++) yr[i] = xr[i] * scale * w[i];
     }
 }
 
@@ -611,10 +617,15 @@ static void attn_task(void *arg, int ith, int nth) {
             float mx = -INFINITY;
             for (int32_t jj = a; jj < e; jj++) mx = row[jj] > mx ? row[jj] : mx;
             (k->exp_sub_f32 ? k->exp_sub_f32 : ge_kernels_scalar.exp_sub_f32)(e - a, row + a, mx);
-            double sum = 0.0;
-            for (int32_t jj = a; jj < e; jj++) sum += row[jj];
+            /* in double, 8 partial sums in a fixed order (as rms_norm_rows) */
+            double ps[8] = {0};
+            int32_t jj = a;
+            for (; jj + 8 <= e; jj += 8)
+                for (int q = 0; q < 8; q++) ps[q] += row[jj + q];
+            for (; jj < e; jj++) ps[0] += row[jj];
+            const double sum = ((ps[0] + ps[4]) + (ps[2] + ps[6])) + ((ps[1] + ps[5]) + (ps[3] + ps[7]));
             const float inv = (float)(1.0 / sum);
-            for (int32_t jj = 0; jj < n; jj++) row[jj] = jj >= a && jj < e ? row[jj] * inv : 0.0f;
+            for (jj = 0; jj < n; jj++) row[jj] = jj >= a && jj < e ? row[jj] * inv : 0.0f;
         }
         k->pv_f32(m, n, D, sc, n_ctx, V, KVD, s->att + t0 * HD + (int64_t)h * D, HD);
     }
