@@ -481,18 +481,25 @@ static void rms_norm_rows(const float *x, const float *w, float *y, int64_t n, i
     }
 }
 
+/* Up to 3 products of the same input (q/k/v, gate/up) in one dispatch. */
 typedef struct matmul_job {
     ggufembed_context *ctx;
-    const ge_matrix *w;
     const float *x;       /* [T x n_in] f32 input (non-Q8_0 weights)      */
     const block_q8_0 *a;  /* [T x n_in/32] quantized input (Q8_0 weights) */
-    float *y;             /* [T x n_out]                                   */
     int64_t T;
+    int n;
+    const ge_matrix *w[3];
+    float *y[3];          /* [T x n_out] each                              */
 } matmul_job;
 
+static void matmul_one(const matmul_job *j, const ge_matrix *w, float *y, int ith, int nth);
+
 static void matmul_task(void *arg, int ith, int nth) {
-    matmul_job *j = arg;
-    const ge_matrix *w = j->w;
+    const matmul_job *j = arg;
+    for (int i = 0; i < j->n; i++) matmul_one(j, j->w[i], j->y[i], ith, nth);
+}
+
+static void matmul_one(const matmul_job *j, const ge_matrix *w, float *y, int ith, int nth) {
     const ge_kernels *k = j->ctx->kern;
     /* split the output rows in multiples of 16 (the kernels' widest row strip) */
     int64_t per = (w->n_out + nth - 1) / nth;
@@ -503,11 +510,11 @@ static void matmul_task(void *arg, int ith, int nth) {
     if (w->packed && w->packed_for == k) { /* r0 is on a strip boundary: n_out % pack_rows == 0 */
         const size_t strip = k->packed_size(k->pack_rows, nb);
         k->gemm_q8_0_packed(nb, (const uint8_t *)w->packed + (size_t)(r0 / k->pack_rows) * strip, r1 - r0, j->a, j->T,
-                            j->y + r0, w->n_out);
+                            y + r0, w->n_out);
         return;
     }
     if (w->type == GGML_TYPE_Q8_0) {
-        k->gemm_q8_0(nb, (const block_q8_0 *)w->data + r0 * nb, r1 - r0, j->a, j->T, j->y + r0, w->n_out);
+        k->gemm_q8_0(nb, (const block_q8_0 *)w->data + r0 * nb, r1 - r0, j->a, j->T, y + r0, w->n_out);
         return;
     }
     /* F32 / F16 / BF16 weights: widen one row at a time, float dot products */
@@ -522,7 +529,7 @@ static void matmul_task(void *arg, int ith, int nth) {
                 row[i] = w->type == GGML_TYPE_F16 ? ge_fp16_to_fp32(h[i]) : ge_bf16_to_fp32(h[i]);
             wr = row;
         }
-        for (int64_t t = 0; t < j->T; t++) j->y[t * w->n_out + r] = k->dot_f32(w->n_in, wr, j->x + t * w->n_in);
+        for (int64_t t = 0; t < j->T; t++) y[t * w->n_out + r] = k->dot_f32(w->n_in, wr, j->x + t * w->n_in);
     }
 }
 
@@ -545,18 +552,25 @@ static void prepare_input(ggufembed_context *ctx, const float *x, int64_t T, int
     parallel(ctx, quant_task, &q);
 }
 
-/* y [T x n_out] = x [T x n_in] W^T, x already prepared by prepare_input. */
+/* y [T x n_out] = x [T x n_in] W^T, x already quantized into ctx->s.aq. */
 static void linear(ggufembed_context *ctx, const ge_matrix *w, const float *x, float *y, int64_t T) {
-    matmul_job j = {ctx, w, x, ctx->s.aq, y, T};
+    matmul_job j = {ctx, x, ctx->s.aq, T, 1, {w, NULL, NULL}, {y, NULL, NULL}};
+    parallel(ctx, matmul_task, &j);
+}
+
+/* two or three products of the same input in one dispatch (w3 may be NULL) */
+static void linear_n(ggufembed_context *ctx, const float *x, int64_t T, const ge_matrix *w1, float *y1,
+                     const ge_matrix *w2, float *y2, const ge_matrix *w3, float *y3) {
+    matmul_job j = {ctx, x, ctx->s.aq, T, w3 ? 3 : 2, {w1, w2, w3}, {y1, y2, y3}};
     parallel(ctx, matmul_task, &j);
 }
 
 /* per-head RMSNorm and RoPE on rows of n_heads x head_dim */
-static void norm_rope(ggufembed_context *ctx, float *qk, int64_t T, int n_heads, const float *w, int local) {
+static void norm_rope(ggufembed_context *ctx, float *qk, int64_t t0, int64_t t1, int n_heads, const float *w, int local) {
     const ge_hparams *hp = &ctx->model->hp;
     const int32_t D = hp->head_dim, half = hp->n_rot / 2;
     const float *cs = ctx->s.rope_cos[local ? 0 : 1], *sn = ctx->s.rope_sin[local ? 0 : 1];
-    for (int64_t t = 0; t < T; t++) {
+    for (int64_t t = t0; t < t1; t++) {
         const int32_t p = ctx->s.pos[t];
         for (int h = 0; h < n_heads; h++) {
             float *v = qk + (t * n_heads + h) * D;
@@ -646,21 +660,63 @@ float *ge_gelu_table_new(void) {
     return t;
 }
 
-typedef struct geglu_job {
-    const ge_kernels *k;
-    const float *table;
-    float *g;        /* [n] gate in, gelu(gate) * up out */
-    const float *u;  /* [n] up */
-    int64_t n;
-} geglu_job;
+/* The per-token steps between the matrix products, one dispatch each, split
+ * over tokens (each row's arithmetic is the same as done serially). */
+typedef enum rows_stage {
+    ROWS_NORM,      /* xn = RMSNorm(x) * pre, quantized for the next products            */
+    ROWS_RESIDUAL,  /* xn = RMSNorm(xn) * post; x += xn; then ROWS_NORM when pre is set  */
+    ROWS_NORM_ROPE, /* per-head RMSNorm and RoPE of q and k                              */
+    ROWS_GEGLU      /* g = gelu(g) * u, quantized for the down projection                */
+} rows_stage;
 
-static void geglu_task(void *arg, int ith, int nth) {
-    geglu_job *j = arg;
-    const int64_t per = (j->n + nth - 1) / nth, i0 = per * ith, i1 = i0 + per < j->n ? i0 + per : j->n;
-    /* tables filled before this kernel existed (wasm) fall back to the reference */
-    void (*f)(int64_t, float *, const float *, const float *) =
-        j->k->gelu_mul_f32 ? j->k->gelu_mul_f32 : ge_kernels_scalar.gelu_mul_f32;
-    if (i1 > i0) f(i1 - i0, j->g + i0, j->u + i0, j->table);
+typedef struct rows_job {
+    ggufembed_context *ctx;
+    const ge_layer *ly;
+    rows_stage stage;
+    const float *post, *pre; /* norm weights [n_embd] (pre may be NULL after ROWS_RESIDUAL) */
+    int64_t T;
+} rows_job;
+
+static void rows_task(void *arg, int ith, int nth) {
+    const rows_job *j = arg;
+    ggufembed_context *ctx = j->ctx;
+    const ge_hparams *hp = &ctx->model->hp;
+    ge_scratch *s = &ctx->s;
+    const int64_t E = hp->n_embd, F = hp->n_ff;
+    const int64_t per = (j->T + nth - 1) / nth, t0 = per * ith, t1 = t0 + per < j->T ? t0 + per : j->T;
+    if (t0 >= t1) return;
+    const ge_kernels *k = ctx->kern;
+    switch (j->stage) {
+    case ROWS_RESIDUAL:
+    case ROWS_NORM:
+        if (j->stage == ROWS_RESIDUAL) {
+            rms_norm_rows(s->xn + t0 * E, j->post, s->xn + t0 * E, t1 - t0, E, hp->eps);
+            for (int64_t i = t0 * E; i < t1 * E; i++) s->x[i] += s->xn[i];
+        }
+        if (j->pre) { /* the next sub-block's input */
+            rms_norm_rows(s->x + t0 * E, j->pre, s->xn + t0 * E, t1 - t0, E, hp->eps);
+            for (int64_t t = t0; t < t1; t++) k->quantize_q8_0(s->xn + t * E, s->aq + t * (E / QK8_0), E);
+        }
+        break;
+    case ROWS_NORM_ROPE:
+        norm_rope(ctx, s->q, t0, t1, hp->n_head, j->ly->q_norm, j->ly->is_local);
+        norm_rope(ctx, s->k, t0, t1, hp->n_kv_head, j->ly->k_norm, j->ly->is_local);
+        break;
+    case ROWS_GEGLU: {
+        /* tables filled before this kernel existed (wasm) fall back to the reference */
+        void (*gelu)(int64_t, float *, const float *, const float *) =
+            k->gelu_mul_f32 ? k->gelu_mul_f32 : ge_kernels_scalar.gelu_mul_f32;
+        gelu((t1 - t0) * F, s->g + t0 * F, s->u + t0 * F, ctx->model->gelu_table);
+        for (int64_t t = t0; t < t1; t++) k->quantize_q8_0(s->g + t * F, s->aq + t * (F / QK8_0), F);
+        break;
+    }
+    }
+}
+
+static void rows(ggufembed_context *ctx, rows_stage stage, const ge_layer *ly, const float *post, const float *pre,
+                 int64_t T) {
+    rows_job j = {ctx, ly, stage, post, pre, T};
+    parallel(ctx, rows_task, &j);
 }
 
 /* ------------------------------------------------------------ the forward pass */
@@ -675,7 +731,7 @@ int ge_model_forward(ggufembed_context *ctx, const int32_t *tokens, const size_t
     int rc = ge_scratch_reserve(ctx, T, max_len);
     if (rc) return rc;
     ge_scratch *s = &ctx->s;
-    const int64_t E = hp->n_embd, F = hp->n_ff, HD = (int64_t)hp->n_head * hp->head_dim;
+    const int64_t E = hp->n_embd, HD = (int64_t)hp->n_head * hp->head_dim;
 
     s->n_qblk = 0;
     for (int i = 0; i < n_seq; i++)
@@ -706,35 +762,25 @@ int ge_model_forward(ggufembed_context *ctx, const int32_t *tokens, const size_t
         for (int64_t i = 0; i < E; i++) x[i] *= hp->embd_scale;
     }
 
-    /* 2. the layers */
+    /* 2. the layers. Each sub-block: input norm (+ quantize), products, output
+     * norm + residual, fused with the next sub-block's input norm. */
+    rows(ctx, ROWS_NORM, NULL, NULL, m->layers[0].attn_norm, T);
     for (int il = 0; il < hp->n_layer; il++) {
         const ge_layer *ly = &m->layers[il];
         /* attention block */
-        rms_norm_rows(s->x, ly->attn_norm, s->xn, T, E, hp->eps);
-        prepare_input(ctx, s->xn, T, E);
-        linear(ctx, &ly->wq, s->xn, s->q, T);
-        linear(ctx, &ly->wk, s->xn, s->k, T);
-        linear(ctx, &ly->wv, s->xn, s->v, T);
-        norm_rope(ctx, s->q, T, hp->n_head, ly->q_norm, ly->is_local);
-        norm_rope(ctx, s->k, T, hp->n_kv_head, ly->k_norm, ly->is_local);
+        linear_n(ctx, s->xn, T, &ly->wq, s->q, &ly->wk, s->k, &ly->wv, s->v);
+        rows(ctx, ROWS_NORM_ROPE, ly, NULL, NULL, T);
         attn_job aj = {ctx, T, ly->is_local};
         parallel(ctx, attn_task, &aj);
         prepare_input(ctx, s->att, T, HD);
         linear(ctx, &ly->wo, s->att, s->xn, T);
-        rms_norm_rows(s->xn, ly->post_attn_norm, s->xn, T, E, hp->eps);
-        for (int64_t i = 0; i < T * E; i++) s->x[i] += s->xn[i];
+        rows(ctx, ROWS_RESIDUAL, ly, ly->post_attn_norm, ly->ffn_norm, T);
 
         /* feed-forward block */
-        rms_norm_rows(s->x, ly->ffn_norm, s->xn, T, E, hp->eps);
-        prepare_input(ctx, s->xn, T, E);
-        linear(ctx, &ly->gate, s->xn, s->g, T);
-        linear(ctx, &ly->up, s->xn, s->u, T);
-        geglu_job gj = {ctx->kern, m->gelu_table, s->g, s->u, T * F};
-        parallel(ctx, geglu_task, &gj);
-        prepare_input(ctx, s->g, T, F);
+        linear_n(ctx, s->xn, T, &ly->gate, s->g, &ly->up, s->u, NULL, NULL);
+        rows(ctx, ROWS_GEGLU, ly, NULL, NULL, T);
         linear(ctx, &ly->down, s->g, s->xn, T);
-        rms_norm_rows(s->xn, ly->post_ffn_norm, s->xn, T, E, hp->eps);
-        for (int64_t i = 0; i < T * E; i++) s->x[i] += s->xn[i];
+        rows(ctx, ROWS_RESIDUAL, ly, ly->post_ffn_norm, il + 1 < hp->n_layer ? m->layers[il + 1].attn_norm : NULL, T);
     }
 
     /* 3. final norm, 4. pooling, 5. optional dense projections */
