@@ -47,6 +47,9 @@ rows = [json.loads(l) for l in open(sys.argv[1])]
 assert len(rows) == 3 and all(len(r) == 256 for r in rows), [len(r) for r in rows]
 PY
 "$BIN" embed -m "$MODEL" --truncate "$long" >/dev/null 2>&1 && ok || bad "--truncate"
+# packed (the default) and zero-copy weights give the same bytes
+[ "$("$BIN" embed -m "$MODEL" --format ndjson "same either way")" = \
+  "$("$BIN" embed -m "$MODEL" --format ndjson --no-repack "same either way")" ] && ok || bad "--no-repack output"
 [ "$("$BIN" tokenize -m "$MODEL" "Hello world")" = "[2, 9259, 1902, 1]" ] && ok || bad "tokenize Hello world"
 [ "$("$BIN" tokenize -m "$MODEL" "")" = "[2, 1]" ] && ok || bad "tokenize empty"
 "$BIN" info -m "$MODEL" | grep -q "architecture:    gemma-embedding" && ok || bad "info"
