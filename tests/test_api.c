@@ -244,18 +244,19 @@ int main(int argc, char **argv) {
     /* ---- fault injection: fail allocation N for every N until the call succeeds */
     {
         int n_open = 0, n_embed = 0, bad = 0;
-        for (long n = 1;; n++) {
-            ge_alloc_fail_after(n);
-            ggufembed_model *fm = NULL;
-            st = ggufembed_model_open_file(g_model, &fm, err, sizeof err);
-            ge_alloc_fail_after(0);
-            if (st == GGUFEMBED_OK) {
-                ggufembed_model_free(fm);
-                break;
+        for (unsigned flags = 0; flags <= GGUFEMBED_OPEN_REPACK; flags += GGUFEMBED_OPEN_REPACK)
+            for (long n = 1;; n++) {
+                ge_alloc_fail_after(n);
+                ggufembed_model *fm = NULL;
+                st = ggufembed_model_open_file_v2(g_model, flags, &fm, err, sizeof err);
+                ge_alloc_fail_after(0);
+                if (st == GGUFEMBED_OK) {
+                    ggufembed_model_free(fm);
+                    break;
+                }
+                n_open++;
+                if (st != GGUFEMBED_ERR_OUT_OF_MEMORY || fm != NULL) bad++;
             }
-            n_open++;
-            if (st != GGUFEMBED_ERR_OUT_OF_MEMORY || fm != NULL) bad++;
-        }
         for (long n = 1;; n++) {
             ge_alloc_fail_after(n);
             ggufembed_context *fc = NULL;
