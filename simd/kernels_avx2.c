@@ -87,28 +87,16 @@ static inline __m256i load32(const void *p) { return _mm256_loadu_si256((const _
  * interleaved streams the hardware prefetcher does not run ahead on. */
 static void strip8_fill(strip8 *st, const block_q8_0 *W, const block_q8_0 *next, int64_t nb, int64_t k0, int64_t kc) {
     for (int64_t b = 0; b < kc; b++) {
-        __m256i r[8], t[8], u[8];
+        __m256i r[8], g[8];
         if (next)
             for (int i = 0; i < 8; i++) _mm_prefetch((const char *)&next[i * nb + k0 + b], _MM_HINT_T0);
         for (int i = 0; i < 8; i++) {
             r[i] = load32(W[i * nb + k0 + b].qs);
             st->dw[b][i] = fp16(W[i * nb + k0 + b].d);
         }
-        for (int i = 0; i < 8; i += 2) {
-            t[i] = _mm256_unpacklo_epi32(r[i], r[i + 1]);
-            t[i + 1] = _mm256_unpackhi_epi32(r[i], r[i + 1]);
-        }
-        for (int i = 0; i < 8; i += 4) {
-            u[i] = _mm256_unpacklo_epi64(t[i], t[i + 2]);
-            u[i + 1] = _mm256_unpackhi_epi64(t[i], t[i + 2]);
-            u[i + 2] = _mm256_unpacklo_epi64(t[i + 1], t[i + 3]);
-            u[i + 3] = _mm256_unpackhi_epi64(t[i + 1], t[i + 3]);
-        }
-        for (int j = 0; j < 4; j++) {
-            const __m256i lo = _mm256_permute2x128_si256(u[j], u[j + 4], 0x20); /* group j     */
-            const __m256i hi = _mm256_permute2x128_si256(u[j], u[j + 4], 0x31); /* group j + 4 */
-            st->wsgn[b][j] = lo, st->wabs[b][j] = _mm256_sign_epi8(lo, lo);
-            st->wsgn[b][j + 4] = hi, st->wabs[b][j + 4] = _mm256_sign_epi8(hi, hi);
+        ge_transpose8x8_epi32(r, g);
+        for (int j = 0; j < 8; j++) {
+            st->wsgn[b][j] = g[j], st->wabs[b][j] = _mm256_sign_epi8(g[j], g[j]);
         }
     }
 }

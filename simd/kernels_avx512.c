@@ -59,24 +59,6 @@ typedef struct strip_buf {
 
 static inline float fp16(uint16_t h) { return _cvtsh_ss(h); }
 
-/* 8 rows x 8 int32 groups -> 8 groups x 8 rows (one block of 8 rows) */
-static inline void transpose8(const __m256i r[8], __m256i out[8]) {
-    __m256i t[8], u[8];
-    for (int i = 0; i < 8; i += 2) {
-        t[i] = _mm256_unpacklo_epi32(r[i], r[i + 1]);
-        t[i + 1] = _mm256_unpackhi_epi32(r[i], r[i + 1]);
-    }
-    for (int i = 0; i < 8; i += 4) {
-        u[i] = _mm256_unpacklo_epi64(t[i], t[i + 2]);
-        u[i + 1] = _mm256_unpackhi_epi64(t[i], t[i + 2]);
-        u[i + 2] = _mm256_unpacklo_epi64(t[i + 1], t[i + 3]);
-        u[i + 3] = _mm256_unpackhi_epi64(t[i + 1], t[i + 3]);
-    }
-    for (int j = 0; j < 4; j++) {
-        out[j] = _mm256_permute2x128_si256(u[j], u[j + 4], 0x20);
-        out[j + 4] = _mm256_permute2x128_si256(u[j], u[j + 4], 0x31);
-    }
-}
 
 /* rows 0..15 of W (row stride nb), blocks k0..k0+kc-1 -> wu[kc * 8], dw[kc * 16].
  * When `next` is given, the same blocks of those rows are prefetched: plain rows
@@ -92,8 +74,8 @@ static void interleave16(__m512i *wu, uint16_t *dw, const block_q8_0 *W, const b
             r[i] = _mm256_loadu_si256((const __m256i *)W[i * nb + k0 + b].qs);
             dw[b * 16 + i] = W[i * nb + k0 + b].d;
         }
-        transpose8(r, g);
-        transpose8(r + 8, g + 8);
+        ge_transpose8x8_epi32(r, g);
+        ge_transpose8x8_epi32(r + 8, g + 8);
         for (int j = 0; j < 8; j++)
             _mm512_storeu_si512(&wu[b * 8 + j],
                                 _mm512_xor_si512(_mm512_inserti64x4(_mm512_castsi256_si512(g[j]), g[8 + j], 1), bias));
