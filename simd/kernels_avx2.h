@@ -1,6 +1,7 @@
 /*
  * kernels_avx2.h - the AVX2 kernels by name, for the AVX-512 table, which
- * reuses those it does not replace (private to simd/).
+ * reuses those it does not replace, and the strip transpose both use (private
+ * to simd/; include only from files compiled with AVX2 enabled).
  */
 #ifndef GE_KERNELS_AVX2_H
 #define GE_KERNELS_AVX2_H
