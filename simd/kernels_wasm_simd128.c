@@ -1,21 +1,10 @@
 /*
  * kernels_wasm_simd128.c - WebAssembly SIMD kernels (fixed-width simd128), and,
- * when compiled with -mrelaxed-simd, a second table using relaxed SIMD.
+ * when compiled with -mrelaxed-simd, the table of the relaxed-SIMD build.
  *
- * Q8_0 dot products, simd128: the activation block is sign-extended to i16 once
- * per token and block (i16x8.extend_{low,high}_i8x16_s) and reused across a
- * tile of 4 weight rows; each weight block is extended the same way and
- * i32x4.dot_i16x8_s multiplies and pairwise-adds into int32 (exact: no
- * overflow). One f32x4 multiply-add per block applies the two scales.
- *
- * Relaxed SIMD: i32x4.relaxed_dot_i8x16_i7x16_add_s needs its second operand
- * in [0, 127] to be deterministic across engines. Split the activation into
- * a+ = max(a, 0) and a- = max(-a, 0), both in [0, 127] (quantized values lie in
- * [-127, 127]), computed once per token block; then w.a = w.a+ - w.a- with two
- * relaxed dots per 16 bytes and no per-row work. Float accumulation uses plain
- * mul + add (relaxed_madd may or may not fuse). On x86 engines each relaxed dot
- * is pmaddubsw + pmaddwd + paddd, without saturation since two products are at
- * most 2 * 127 * 127. Results are bit-identical to kernels_scalar.c.
+ * Every float step is a separate multiply and add in the canonical order of
+ * kernels.h (no relaxed_madd: it may fuse), so the results are bit-identical
+ * to kernels_scalar.c. The gemm's layout is explained above gemm_q8_0.
  */
 #include "kernels.h"
 
@@ -57,64 +46,217 @@ static void quantize_q8_0(const float *x, block_q8_0 *y, int64_t n) {
     }
 }
 
-/* The canonical lanes of kernels.h: lane k of a block = the exact integer sum of
- * values 4k..4k+3; lanes 0..3 in lo, 4..7 in hi. i32x4.dot_i16x8_s sums pairs, so
- * adjacent pair sums are added with one shuffle pair. */
-static inline v128_t pairs_to_quads(v128_t d0, v128_t d1) {
-    return wasm_i32x4_add(wasm_i32x4_shuffle(d0, d1, 0, 2, 4, 6), wasm_i32x4_shuffle(d0, d1, 1, 3, 5, 7));
+/*
+ * gemm_q8_0. The canonical order (kernels.h) fixes only the float work: per
+ * block b the exact integer sum isum_b, then one accumulator per output,
+ * y = y + (float)isum_b * (d_w * d_a), blocks in order. Integer sums are exact in
+ * any order, so the int8 work is laid out for 128-bit registers without
+ * horizontal reductions:
+ *
+ *   - a strip of 8 weight rows (two groups of 4) is repacked into a stack
+ *     buffer where lane r of a v128 belongs to row r of its group: for block b
+ *     and pair p, q[b][g][p] = values 2p, 2p+1 of rows 4g..4g+3, widened to i16;
+ *   - the activations are widened to i16 once per token chunk, and one pair of a
+ *     token is broadcast to all lanes (v128.load32_splat);
+ *   - i32x4.dot_i16x8_s then adds row r's two products into lane r (exact), so
+ *     after the 16 pairs of a block lane r holds the exact isum of row r, and one
+ *     f32x4 convert, multiply and add update 4 outputs Y[t][r..r+3].
+ * Register tile: 8 rows x 4 tokens, 8 int32x4 sums; per pair 2 weight loads, 4
+ * broadcasts, 8 dot + 8 add (2 vector ops per 8 multiply-adds).
+ *
+ * Loops: tokens in chunks of TCH, K in chunks of KC blocks; per chunk pair the
+ * activations are packed once (TCH x KC x 64 bytes, 16 KB), then each strip is
+ * packed (KC x 512 bytes) and swept by the tiles. Y holds the running sums
+ * between K chunks: the float sequence is unchanged. About 22 KB of stack.
+ *
+ * The relaxed-SIMD table uses this gemm too. i32x4.relaxed_dot_i8x16_i7x16_add_s
+ * needs a 7-bit second operand, so a signed product costs two of them (a = a+ -
+ * a-), and on x86 without AVX-VNNI V8 lowers each to pmaddubsw + pmaddwd +
+ * paddd + a constant: measured 2x slower than this path in Chromium 156 and
+ * Node 20, and V8 11's baseline compiler (Liftoff, x64) miscomputes it
+ * whatever the accumulator operand. i16x8.relaxed_dot_i8x16_i7x16_s (pmaddubsw
+ * alone) is computed correctly but still needs the a+/a- split and a widening
+ * step: 1.2-1.5x slower than this path. (Where the relaxed dot is one
+ * instruction, ARM sdot or AVX-VNNI, it would win; not measurable here.)
+ */
+enum { KC = 8, TCH = 32, SG = 2, TT = 4 };
+
+/* TCH tokens x KC blocks of activations widened to i16, and their scales */
+typedef struct act_chunk {
+    v128_t q[TCH][KC][4];
+    float d[TCH][KC];
+} act_chunk;
+
+/* a strip of SG groups of 4 rows x KC blocks and the row scales, one f32x4 per
+ * block and group (0 for the padding rows of a short strip) */
+typedef struct w_strip {
+    v128_t q[KC][SG][16];
+    v128_t d[KC][SG];
+} w_strip;
+
+#define ALWAYS_INLINE static inline __attribute__((always_inline))
+
+/* An empty asm that makes p opaque to the optimizer. Without it, LLVM's loop
+ * strength reduction turns base + constant addresses into running pointers and
+ * separate adds; with it, the constants become load offsets, which V8 folds
+ * into the x86 addressing mode (10-20% faster inner loop). */
+#define OPAQUE(p) __asm__("" : "+r"(p))
+
+/* 4 IEEE halves (low 16 bits of each lane) -> the floats of ge_fp16_to_fp32, bit
+ * for bit: the magnitude bits moved to float position and scaled by 2^112
+ * (exact for normal and subnormal halves), Inf and NaN by their bits. */
+ALWAYS_INLINE v128_t fp16x4_to_f32(v128_t h) {
+    const v128_t em = wasm_i32x4_shl(wasm_v128_and(h, wasm_i32x4_splat(0x7fff)), 13);
+    const v128_t sign = wasm_i32x4_shl(wasm_v128_and(h, wasm_i32x4_splat(0x8000)), 16);
+    const v128_t finite = wasm_f32x4_mul(em, wasm_f32x4_splat(0x1p112f));
+    const v128_t special = wasm_v128_or(em, wasm_i32x4_splat(0x70000000)); /* exponent 31 -> 255 */
+    const v128_t is_special = wasm_i32x4_ge(em, wasm_i32x4_splat(0x0f800000));
+    return wasm_v128_or(wasm_v128_bitselect(special, finite, is_special), sign);
 }
 
-static inline void block_dot(const block_q8_0 *w, const v128_t a16[4], v128_t *lo, v128_t *hi) {
-    v128_t w0 = wasm_v128_load(w->qs), w1 = wasm_v128_load(w->qs + 16);
-    *lo = pairs_to_quads(wasm_i32x4_dot_i16x8(wasm_i16x8_extend_low_i8x16(w0), a16[0]),
-                         wasm_i32x4_dot_i16x8(wasm_i16x8_extend_high_i8x16(w0), a16[1]));
-    *hi = pairs_to_quads(wasm_i32x4_dot_i16x8(wasm_i16x8_extend_low_i8x16(w1), a16[2]),
-                         wasm_i32x4_dot_i16x8(wasm_i16x8_extend_high_i8x16(w1), a16[3]));
+/* tokens 0..tc-1 of A (rows of nb blocks, from the chunk's first block) */
+static void pack_act(act_chunk *ac, const block_q8_0 *A, int64_t nb, int64_t tc, int64_t kc) {
+    for (int64_t t = 0; t < tc; t++)
+        for (int64_t b = 0; b < kc; b++) {
+            const block_q8_0 *a = &A[t * nb + b];
+            const v128_t v0 = wasm_v128_load(a->qs), v1 = wasm_v128_load(a->qs + 16);
+            v128_t *q = ac->q[t][b];
+            q[0] = wasm_i16x8_extend_low_i8x16(v0);
+            q[1] = wasm_i16x8_extend_high_i8x16(v0);
+            q[2] = wasm_i16x8_extend_low_i8x16(v1);
+            q[3] = wasm_i16x8_extend_high_i8x16(v1);
+            ac->d[t][b] = ge_fp16_to_fp32(a->d);
+        }
 }
 
-static inline void extend_block(const block_q8_0 *a, v128_t a16[4]) {
-    v128_t a0 = wasm_v128_load(a->qs), a1 = wasm_v128_load(a->qs + 16);
-    a16[0] = wasm_i16x8_extend_low_i8x16(a0);
-    a16[1] = wasm_i16x8_extend_high_i8x16(a0);
-    a16[2] = wasm_i16x8_extend_low_i8x16(a1);
-    a16[3] = wasm_i16x8_extend_high_i8x16(a1);
+/* rows 0..R-1 of W (R <= 4 * SG; the missing rows of the last group are zeros),
+ * blocks 0..kc-1. Per 16 values of 4 rows: the byte pairs are transposed (2
+ * rounds of unpacks) so that each v128 holds pairs p, p+1 of the 4 rows, then
+ * widened to i16, one pair each. */
+static void pack_strip(w_strip *st, const block_q8_0 *W, int64_t nb, int R, int64_t kc) {
+    for (int64_t b = 0; b < kc; b++)
+        for (int g = 0; g < SG && 4 * g < R; g++) {
+            v128_t r[4][2];
+            uint32_t d[4];
+            for (int i = 0; i < 4; i++) {
+                if (4 * g + i < R) {
+                    const block_q8_0 *w = &W[(4 * g + i) * nb + b];
+                    r[i][0] = wasm_v128_load(w->qs), r[i][1] = wasm_v128_load(w->qs + 16);
+                    d[i] = w->d;
+                } else {
+                    r[i][0] = r[i][1] = wasm_i32x4_splat(0);
+                    d[i] = 0;
+                }
+            }
+            v128_t *q = st->q[b][g];
+            for (int h = 0; h < 2; h++) { /* pairs 8h .. 8h+7 */
+                const v128_t t0 = wasm_i16x8_shuffle(r[0][h], r[1][h], 0, 8, 1, 9, 2, 10, 3, 11);
+                const v128_t t1 = wasm_i16x8_shuffle(r[0][h], r[1][h], 4, 12, 5, 13, 6, 14, 7, 15);
+                const v128_t t2 = wasm_i16x8_shuffle(r[2][h], r[3][h], 0, 8, 1, 9, 2, 10, 3, 11);
+                const v128_t t3 = wasm_i16x8_shuffle(r[2][h], r[3][h], 4, 12, 5, 13, 6, 14, 7, 15);
+                const v128_t u[4] = {wasm_i32x4_shuffle(t0, t2, 0, 4, 1, 5), wasm_i32x4_shuffle(t0, t2, 2, 6, 3, 7),
+                                     wasm_i32x4_shuffle(t1, t3, 0, 4, 1, 5), wasm_i32x4_shuffle(t1, t3, 2, 6, 3, 7)};
+                for (int m = 0; m < 4; m++) {
+                    q[8 * h + 2 * m] = wasm_i16x8_extend_low_i8x16(u[m]);
+                    q[8 * h + 2 * m + 1] = wasm_i16x8_extend_high_i8x16(u[m]);
+                }
+            }
+            st->d[b][g] = fp16x4_to_f32(wasm_i32x4_make((int32_t)d[0], (int32_t)d[1], (int32_t)d[2], (int32_t)d[3]));
+        }
 }
 
-/* L = L + (float)isum * s, lane by lane (separate multiply and add) */
-static inline v128_t lane_acc(v128_t acc, v128_t isum, float s) {
-    return wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(isum), wasm_f32x4_splat(s)));
+/* the 4 outputs of a group for one token; a short group (n < 4) touches only n */
+ALWAYS_INLINE v128_t load_y(const float *y, int n) {
+    if (n >= 4) return wasm_v128_load(y);
+    float v[4] = {0};
+    for (int i = 0; i < n; i++) v[i] = y[i];
+    return wasm_v128_load(v);
+}
+
+ALWAYS_INLINE void store_y(float *y, int n, v128_t f) {
+    if (n >= 4) {
+        wasm_v128_store(y, f);
+        return;
+    }
+    float v[4];
+    wasm_v128_store(v, f);
+    for (int i = 0; i < n; i++) y[i] = v[i];
+}
+
+/* G groups of 4 rows (R rows in all) x T tokens (chunk tokens t..t+T-1) over
+ * the chunk's kc blocks. Y: the strip's outputs of token t; the sums start from
+ * Y unless first. */
+ALWAYS_INLINE void tile(const int G, const int T, const w_strip *st, const act_chunk *ac, int64_t t, int64_t kc,
+                        int first, float *Y, int64_t ldy, int R) {
+    v128_t f[SG][TT];
+    for (int g = 0; g < G; g++)
+        for (int i = 0; i < T; i++) f[g][i] = first ? wasm_f32x4_splat(0.0f) : load_y(Y + i * ldy + 4 * g, R - 4 * g);
+    for (int64_t b = 0; b < kc; b++) {
+        const v128_t(*w)[16] = st->q[b];            /* w[g][p] */
+        const char *a = (const char *)ac->q[t][b]; /* token t + i at a + i * sizeof ac->q[0] */
+        v128_t isum[SG][TT];
+        for (int g = 0; g < G; g++)
+            for (int i = 0; i < T; i++) isum[g][i] = wasm_i32x4_splat(0);
+        for (int p = 0; p < 16; p++) {
+            const char *ap = a + 4 * p; /* values 2p, 2p+1 of token t */
+            OPAQUE(ap);
+            for (int i = 0; i < T; i++) {
+                const v128_t ai = wasm_v128_load32_splat(ap + i * sizeof ac->q[0]);
+                for (int g = 0; g < G; g++) isum[g][i] = wasm_i32x4_add(isum[g][i], wasm_i32x4_dot_i16x8(w[g][p], ai));
+            }
+        }
+        for (int g = 0; g < G; g++) {
+            const v128_t dw = st->d[b][g];
+            for (int i = 0; i < T; i++) { /* y = y + (float)isum * (d_w * d_a) */
+                const v128_t s = wasm_f32x4_mul(dw, wasm_f32x4_splat(ac->d[t + i][b]));
+                f[g][i] = wasm_f32x4_add(f[g][i], wasm_f32x4_mul(wasm_f32x4_convert_i32x4(isum[g][i]), s));
+            }
+        }
+    }
+    for (int g = 0; g < G; g++)
+        for (int i = 0; i < T; i++) store_y(Y + i * ldy + 4 * g, R - 4 * g, f[g][i]);
+}
+
+/* every token tile of one packed strip of G groups */
+ALWAYS_INLINE void strip_tiles(const int G, const w_strip *st, const act_chunk *ac, int64_t tc, int64_t kc, int first,
+                               float *Y, int64_t ldy, int R) {
+    int64_t t = 0;
+    for (; t + TT <= tc; t += TT) tile(G, TT, st, ac, t, kc, first, Y + t * ldy, ldy, R);
+    switch (tc - t) {
+    case 3: tile(G, 3, st, ac, t, kc, first, Y + t * ldy, ldy, R); break;
+    case 2: tile(G, 2, st, ac, t, kc, first, Y + t * ldy, ldy, R); break;
+    case 1: tile(G, 1, st, ac, t, kc, first, Y + t * ldy, ldy, R); break;
+    default: break;
+    }
+}
+
+static void gemm_q8_0(int64_t nb, const block_q8_0 *W, int64_t n_rows, const block_q8_0 *A, int64_t n_tok, float *Y,
+                      int64_t ldy) {
+    act_chunk ac;
+    w_strip st;
+    if (nb == 0) { /* empty sums */
+        for (int64_t t = 0; t < n_tok; t++)
+            for (int64_t r = 0; r < n_rows; r++) Y[t * ldy + r] = 0.0f;
+        return;
+    }
+    for (int64_t t0 = 0; t0 < n_tok; t0 += TCH) {
+        const int64_t tc = n_tok - t0 < TCH ? n_tok - t0 : TCH;
+        for (int64_t k0 = 0; k0 < nb; k0 += KC) {
+            const int64_t kc = nb - k0 < KC ? nb - k0 : KC;
+            pack_act(&ac, A + t0 * nb + k0, nb, tc, kc);
+            for (int64_t r = 0; r < n_rows; r += 4 * SG) {
+                const int R = n_rows - r < 4 * SG ? (int)(n_rows - r) : 4 * SG;
+                pack_strip(&st, W + r * nb + k0, nb, R, kc);
+                float *Yr = Y + t0 * ldy + r;
+                if (R > 4) strip_tiles(2, &st, &ac, tc, kc, k0 == 0, Yr, ldy, R);
+                else strip_tiles(1, &st, &ac, tc, kc, k0 == 0, Yr, ldy, R);
+            }
+        }
+    }
 }
 
 /* ((L0+L4) + (L2+L6)) + ((L1+L5) + (L3+L7)) */
 static inline float reduce8(v128_t lo, v128_t hi) { return hsum_f32x4(wasm_f32x4_add(lo, hi)); }
-
-/* 4 weight rows x 1 token per tile, rows outer (a 4-row strip of W stays in cache
- * while the tokens stream past it). */
-static void gemm_q8_0(int64_t nb, const block_q8_0 *W, int64_t n_rows, const block_q8_0 *A, int64_t n_tok,
-                      float *Y, int64_t ldy) {
-    for (int64_t r = 0; r < n_rows; r += 4) {
-        const int R = n_rows - r >= 4 ? 4 : (int)(n_rows - r);
-        for (int64_t t = 0; t < n_tok; t++) {
-            const block_q8_0 *a = A + t * nb;
-            v128_t lo[4], hi[4];
-            for (int i = 0; i < 4; i++) lo[i] = hi[i] = wasm_f32x4_splat(0.0f);
-            for (int64_t b = 0; b < nb; b++) {
-                v128_t a16[4];
-                extend_block(&a[b], a16);
-                const float da = ge_fp16_to_fp32(a[b].d);
-                for (int i = 0; i < R; i++) {
-                    const block_q8_0 *w = &W[(r + i) * nb + b];
-                    v128_t sl, sh;
-                    block_dot(w, a16, &sl, &sh);
-                    const float s = ge_fp16_to_fp32(w->d) * da;
-                    lo[i] = lane_acc(lo[i], sl, s);
-                    hi[i] = lane_acc(hi[i], sh, s);
-                }
-            }
-            for (int i = 0; i < R; i++) Y[t * ldy + r + i] = reduce8(lo[i], hi[i]);
-        }
-    }
-}
 
 /* 8 lanes over the first n - n%8 values */
 static inline float dot8(int64_t n, const float *x, const float *y) {
@@ -156,6 +298,14 @@ static void pv_f32(int64_t m, int64_t n, int64_t d, const float *P, int64_t ldp,
     }
 }
 
+/* GEGLU's table step and softmax's exponentials: no wasm versions yet, the
+ * scalar reference (every table fills every slot; tests/test_kernels.c calls them) */
+static void gelu_mul_f32(int64_t n, float *g, const float *u, const float *table) {
+    ge_kernels_scalar.gelu_mul_f32(n, g, u, table);
+}
+
+static void exp_sub_f32(int64_t n, float *x, float m) { ge_kernels_scalar.exp_sub_f32(n, x, m); }
+
 const ge_kernels ge_kernels_wasm_simd128 = {
     .name = "wasm-simd128",
     .quantize_q8_0 = quantize_q8_0,
@@ -164,69 +314,20 @@ const ge_kernels ge_kernels_wasm_simd128 = {
     .pv_f32 = pv_f32,
     .dot_f32 = dot_f32,
     .axpy_f32 = axpy_f32,
+    .gelu_mul_f32 = gelu_mul_f32,
+    .exp_sub_f32 = exp_sub_f32,
 };
 
 #ifdef __wasm_relaxed_simd__
-
-/* a+ and a- of one activation block, each 2 x i8x16 in [0, 127]: the 7-bit
- * operand of relaxed_dot, for which every engine gives the exact result */
-static inline void split_block(const block_q8_0 *a, v128_t ap[2], v128_t an[2]) {
-    const v128_t zero = wasm_i8x16_splat(0);
-    for (int k = 0; k < 2; k++) {
-        v128_t v = wasm_v128_load(a->qs + 16 * k);
-        ap[k] = wasm_i8x16_max(v, zero);
-        an[k] = wasm_i8x16_max(wasm_i8x16_sub(zero, v), zero);
-    }
-}
-
-/* relaxed_dot_i8x16_i7x16 sums 4 adjacent products per lane: exactly the
- * canonical lanes. The accumulator operand stays zero and sums are added with
- * i32x4.add: V8 11 (Node 20) miscomputes a relaxed dot whose accumulator is
- * another relaxed dot. Float steps use plain mul + add (relaxed_madd may fuse,
- * which would break bit-identity with the other kernels). */
-static inline void block_dot_relaxed(const block_q8_0 *w, const v128_t ap[2], const v128_t an[2], v128_t *lo,
-                                     v128_t *hi) {
-    v128_t w0 = wasm_v128_load(w->qs), w1 = wasm_v128_load(w->qs + 16);
-    const v128_t zero = wasm_i32x4_splat(0);
-    *lo = wasm_i32x4_sub(wasm_i32x4_relaxed_dot_i8x16_i7x16_add(w0, ap[0], zero),
-                         wasm_i32x4_relaxed_dot_i8x16_i7x16_add(w0, an[0], zero));
-    *hi = wasm_i32x4_sub(wasm_i32x4_relaxed_dot_i8x16_i7x16_add(w1, ap[1], zero),
-                         wasm_i32x4_relaxed_dot_i8x16_i7x16_add(w1, an[1], zero));
-}
-
-static void gemm_q8_0_relaxed(int64_t nb, const block_q8_0 *W, int64_t n_rows, const block_q8_0 *A, int64_t n_tok,
-                              float *Y, int64_t ldy) {
-    for (int64_t r = 0; r < n_rows; r += 4) {
-        const int R = n_rows - r >= 4 ? 4 : (int)(n_rows - r);
-        for (int64_t t = 0; t < n_tok; t++) {
-            const block_q8_0 *a = A + t * nb;
-            v128_t lo[4], hi[4];
-            for (int i = 0; i < 4; i++) lo[i] = hi[i] = wasm_f32x4_splat(0.0f);
-            for (int64_t b = 0; b < nb; b++) {
-                v128_t ap[2], an[2];
-                split_block(&a[b], ap, an);
-                const float da = ge_fp16_to_fp32(a[b].d);
-                for (int i = 0; i < R; i++) {
-                    const block_q8_0 *w = &W[(r + i) * nb + b];
-                    v128_t sl, sh;
-                    block_dot_relaxed(w, ap, an, &sl, &sh);
-                    const float s = ge_fp16_to_fp32(w->d) * da;
-                    lo[i] = lane_acc(lo[i], sl, s);
-                    hi[i] = lane_acc(hi[i], sh, s);
-                }
-            }
-            for (int i = 0; i < R; i++) Y[t * ldy + r + i] = reduce8(lo[i], hi[i]);
-        }
-    }
-}
-
 const ge_kernels ge_kernels_wasm_relaxed = {
     .name = "wasm-relaxed-simd",
     .quantize_q8_0 = quantize_q8_0,
-    .gemm_q8_0 = gemm_q8_0_relaxed,
+    .gemm_q8_0 = gemm_q8_0, /* see above gemm_q8_0 */
     .scores_f32 = scores_f32,
     .pv_f32 = pv_f32,
     .dot_f32 = dot_f32,
     .axpy_f32 = axpy_f32,
+    .gelu_mul_f32 = gelu_mul_f32,
+    .exp_sub_f32 = exp_sub_f32,
 };
 #endif
