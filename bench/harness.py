@@ -9,7 +9,9 @@ is reversed every other round, so that drifting machine load hits all of them. P
   2. peer tuning: every configuration of each peer once per scenario and thread count;
      the fastest one is kept for that scenario (never a handicapped peer);
   3. R rounds of the interleaved scenarios, ggufembed vs the tuned peers;
-  4. limits again (the better of the two measurements counts), then the report.
+  4. the browser half (wasm_scenarios): ggufembed-wasm vs wllama in headless Chromium, one
+     bench/bench_wasm_browser.mjs process with its own interleaved rounds (when --browser);
+  5. limits again (the better of the two measurements counts), then the report.
 """
 import argparse
 import datetime
@@ -261,6 +263,13 @@ def main():
     ap.add_argument("--nlc-skip-reason", default="")
     ap.add_argument("--wasm-pkg", default="", help="the npm package dir (js/) with a built dist/node.js")
     ap.add_argument("--wasm-skip-reason", default="")
+    ap.add_argument("--browser", action="store_true", help="run bench/bench_wasm_browser.mjs (ggufembed-wasm vs wllama in Chromium)")
+    ap.add_argument("--browser-skip-reason", default="")
+    ap.add_argument("--browser-wllama-dir", default="", help="dir with node_modules/@wllama/wllama (bench/install-wllama.sh)")
+    ap.add_argument("--browser-pkg", default="", help="the npm package dir (js/) with a built dist/browser.js")
+    ap.add_argument("--browser-rounds", type=int, default=0, help="browser rounds (default: the driver's, 2; smoke 1)")
+    ap.add_argument("--browser-reps", default="", help="browser latency reps short,long,xlong (default: the driver's)")
+    ap.add_argument("--browser-timeout", type=int, default=4 * 3600)
     ap.add_argument("--limits-bin", required=True)
     ap.add_argument("--texts", required=True)
     ap.add_argument("--out", required=True)
@@ -377,12 +386,15 @@ def main():
                     if rec:
                         log(f"{eng:14s} {name:11s} t={T} {median(throughput(rec)):.2f} emb/s")
 
-    # 4. the limits once more, then the report
+    # 4. the browser half: ggufembed-wasm vs wllama in headless Chromium
+    browser = wasm_scenarios(args, smoke, threads_list, R)
+
+    # 5. the limits once more, then the report
     measure_limits("end")
     limits = merge_limits(limit_runs)
 
     report = build_report(args, smoke, rounds, threads_list, limits, tuning, chosen, R, peers, "ggufembed-wasm" in commands,
-                          started, load_start, time.time() - t_start)
+                          started, load_start, time.time() - t_start, browser)
     os.makedirs(args.out, exist_ok=True)
     write_json(os.path.join(args.out, "results.json"), report)
     with open(os.path.join(args.out, "results.md"), "w") as f:
@@ -450,11 +462,15 @@ def engine_stats(recs, eng, T):
     return m
 
 
-def build_report(args, smoke, rounds, threads_list, limits, tuning, chosen, R, peers, has_wasm, started, load_start, elapsed):
+def build_report(args, smoke, rounds, threads_list, limits, tuning, chosen, R, peers, has_wasm, started, load_start, elapsed,
+                 browser=None):
     recs = [r for r in R.records if r["phase"] == "main"]
     bw = {int(k): v["best"] for k, v in limits["bandwidth_gbs"].items()}
-    peak = {int(k): v for k, v in limits["int8_avx2_gmacs"].items()}
+    avx2 = {int(k): v for k, v in limits["int8_avx2_gmacs"].items()}
     vnni = {int(k): v for k, v in (limits.get("int8_avx512vnni_gmacs") or {}).items()}
+    # the machine's int8 ceiling: the best int8 dot-product peak it has (AVX-512 VNNI here,
+    # which both ggufembed and llama.cpp use when present), AVX2 otherwise
+    peak = {T: max(v, vnni.get(T) or 0.0) for T, v in avx2.items()}
     engines = ["ggufembed"] + list(peers) + (["ggufembed-wasm"] if has_wasm else [])
     stats = {(e, T): engine_stats(recs, e, T) for e in engines for T in threads_list}
     has_llama = "llama.cpp" in peers
@@ -488,8 +504,7 @@ def build_report(args, smoke, rounds, threads_list, limits, tuning, chosen, R, p
                     continue
                 secs = v / 1e3 if kind == "latency" else 1.0 / v
                 row[f"int8_share_{KEY[e]}"] = macs / secs / (peak[T] * 1e9)
-                if vnni.get(T):
-                    row[f"vnni_share_{KEY[e]}"] = macs / secs / (vnni[T] * 1e9)
+                row[f"avx2_share_{KEY[e]}"] = macs / secs / (avx2[T] * 1e9)
                 row[f"bw_share_{KEY[e]}"] = passes * WEIGHT_BYTES / secs / (bw[T] * 1e9)
                 row[f"roofline_share_{KEY[e]}"] = floor_s / secs
         rows.append(row)
@@ -536,7 +551,7 @@ def build_report(args, smoke, rounds, threads_list, limits, tuning, chosen, R, p
                     llama_info[k] = v
     sysinfo = {p: next((r["system_info"] for r in R.records if r["engine"] == p), "") for p in engines}
     raw = []
-    for r in R.records:
+    for r in R.records + (browser["records"] if browser else []):  # browser records: phase "browser"
         r = dict(r)
         r.pop("vector", None)
         r.pop("system_info", None)
@@ -551,7 +566,7 @@ def build_report(args, smoke, rounds, threads_list, limits, tuning, chosen, R, p
         limits=limits,
         cost_model=dict(macs_per_token=MACS_PER_TOKEN, weight_bytes_per_pass=WEIGHT_BYTES,
                         attention="1536*L MACs per token per layer (3072*L FLOP), L = keys visible",
-                        int8_ceiling="AVX2 maddubs+madd peak (limits.int8_avx2_gmacs)"),
+                        int8_ceiling="best measured int8 peak: max(limits.int8_avx2_gmacs, limits.int8_avx512vnni_gmacs)"),
         peers=dict(
             llamacpp=dict(measured=has_llama, skipped_reason=args.llama_skip_reason, build=llama_info,
                           system_info=sysinfo.get("llama.cpp", "")),
@@ -565,8 +580,8 @@ def build_report(args, smoke, rounds, threads_list, limits, tuning, chosen, R, p
         rows=rows, stats={f"{k[0]}@{k[1]}": v for k, v in stats.items()},
         errors=R.errors, raw=raw,
         wasm=dict(node_measured=has_wasm, skipped_reason=args.wasm_skip_reason, rounds=WASM_ROUNDS,
-                  system_info=sysinfo.get("ggufembed-wasm", ""),
-                  todo="Chromium (relaxed SIMD, threads) and the wllama peer are not measured yet: hook wasm_scenarios()"),
+                  system_info=sysinfo.get("ggufembed-wasm", "")),
+        browser=browser_report(browser, stats, args.browser_skip_reason),
     )
 
 
@@ -634,10 +649,10 @@ def render_md(rep):
     L.append("")
     L.append("Cost model (EmbeddingGemma-300M): 101.5M int8 MACs per token in the layers + attention 1536*L MACs "
              "(3072*L FLOP) per token per layer (L = keys visible), 107.8 MB of Q8_0 layer weights streamed per "
-             "forward pass. **int8 share** = model MACs / time / AVX2 int8 peak at that thread count (the ceiling of "
-             "an AVX2 kernel; llama.cpp here also has AVX-512 VNNI, whose peak is in the table above and whose shares "
-             "are in results.json). **floor** = max(MACs / AVX2 int8 peak, weight bytes / bandwidth): the best "
-             "this machine could do with AVX2 (for batches the weights are counted once for the whole batch).")
+             "forward pass. **int8 share** = model MACs / time / the machine's int8 ceiling at that thread count (the "
+             "best of the two peaks above: AVX-512 VNNI where the CPU has it, which ggufembed and llama.cpp both use "
+             "then; shares of the AVX2 peak are in results.json). **floor** = max(MACs / int8 ceiling, weight bytes / "
+             "bandwidth): the best this machine could do (for batches the weights are counted once for the whole batch).")
     L.append("")
     L.append("## Results")
     L.append("")
@@ -728,21 +743,23 @@ def render_md(rep):
     else:
         L.append(f"ggufembed-wasm in Node not measured in this run ({w['skipped_reason'] or 'js/dist not built'}).")
         L.append("")
-    L.append("TODO: ggufembed-wasm in Chromium (relaxed SIMD, threads) vs wllama (@wllama/wllama): the hook is "
-             "`wasm_scenarios()` in bench/harness.py.")
-    L.append("")
+    L += render_browser(rep)
     L.append("## How it is measured")
     L.append("")
     L.append("- One process per engine and scenario (bench/bench_ggufembed.c via the C API, bench/bench_llamacpp.cpp via "
              "llama.h, bench/bench_nodellamacpp.mjs, bench/bench_wasm_node.mjs), same GGUF file; runs interleaved "
              "engine by engine, the order reversed every other round.")
     L.append("- A timed call goes text -> tokens -> forward pass -> mean pooling -> L2-normalized 768-d vector. "
-             "ggufembed: `ggufembed_embed` (latency) and `ggufembed_embed_batch` (batches), one context with "
-             "n_threads = the thread count. llama.cpp: embeddings=true, pooling from the model (MEAN), mmap'ed model.")
+             "ggufembed: model opened with GGUFEMBED_OPEN_REPACK (weights packed once at load for the "
+             "AVX-512 kernels; the zero-copy default is `bench_ggufembed --no-repack`), `ggufembed_embed` (latency) "
+             "and `ggufembed_embed_batch` (batches), one context with n_threads = the thread count. llama.cpp: embeddings=true, pooling from the model (MEAN), mmap'ed model.")
     L.append("- Load = open the model + create the context(s), page cache warm. RSS after load and idle RSS come from "
              "the latency processes (idle = after the warm-up calls); peak RSS = VmHWM of the batch process (load included).")
     L.append("- Texts: bench/texts/short.txt, long.txt, xlong.txt; batches: bench/texts/batch-short.txt and "
              "batch-long.txt (96 distinct documents each).")
+    L.append("- Browser: bench/bench_wasm_browser.mjs serves bench/browser/ (the page), js/dist, @wllama/wllama and the model "
+             "from 127.0.0.1 with COOP/COEP, drives headless Chromium with playwright-core (a fresh browser per engine run) "
+             "and reads the tab's renderer process from /proc between steps and every 200 ms.")
     if rep["errors"]:
         L.append("")
         L.append("## Errors")
@@ -752,12 +769,264 @@ def render_md(rep):
     return "\n".join(L)
 
 
-def wasm_scenarios():
-    """TODO hook: ggufembed-wasm in Node (and Chromium) vs wllama vs native, once js/dist ships a working package."""
-    return None
+BROWSER_ENGINES = ("ggufembed-wasm-chromium", "wllama")
+# issue #4, the wasm build in Chromium vs wllama at the same thread count
+BROWSER_TP, BROWSER_LAT = (">= 4", 4.0, "ge"), ("<= 0.25", 0.25, "le")
+
+
+def wasm_scenarios(args, smoke, threads_list, R):
+    """The browser half of issue #4: ggufembed-wasm (js/dist) vs wllama in headless Chromium.
+
+    One bench/bench_wasm_browser.mjs process runs every scenario, thread count and round
+    itself (a fresh browser per engine run, engines interleaved, order reversed every other
+    round) and prints one JSON object; its records have the native records' shape. Smoke
+    runs pass --smoke (1 thread, 1 call per text, batches of 4). Returns that object (records
+    tagged phase="browser") or None when the browser half is off."""
+    if not args.browser:
+        return None
+    cmd = ["node", os.path.join(os.path.dirname(os.path.abspath(__file__)), "bench_wasm_browser.mjs"),
+           "--no-install", "--model", args.model]
+    if args.browser_wllama_dir:
+        cmd += ["--wllama-dir", args.browser_wllama_dir]
+    if args.browser_pkg:
+        cmd += ["--pkg", args.browser_pkg]
+    if smoke:
+        cmd.append("--smoke")
+    else:
+        cmd += ["--threads", ",".join(str(t) for t in threads_list)]
+        if args.browser_rounds:
+            cmd += ["--rounds", str(args.browser_rounds)]
+        if args.browser_reps:
+            cmd += ["--reps", args.browser_reps]
+    log("browser: " + " ".join(cmd))
+    t0 = time.time()
+    try:  # its progress log goes straight to our stderr
+        p = subprocess.run(cmd, stdout=subprocess.PIPE, text=True, timeout=args.browser_timeout)
+    except subprocess.TimeoutExpired:
+        R.errors.append(dict(cmd=" ".join(cmd), error=f"timeout after {args.browser_timeout}s"))
+        log("browser: TIMEOUT")
+        return None
+    out = None
+    lines = [l for l in p.stdout.splitlines() if l.startswith("{")]
+    if lines:
+        try:
+            out = json.loads(lines[-1])
+        except ValueError:
+            out = None
+    if out is None:
+        R.errors.append(dict(cmd=" ".join(cmd), error=f"exit {p.returncode}, no JSON on stdout"))
+        log(f"browser: FAILED (exit {p.returncode})")
+        return None
+    for e in out.get("errors", []):
+        R.errors.append(dict(cmd=" ".join(cmd), error=f"{e['engine']} t={e['threads']} round {e['round'] + 1}: {e['error']}"))
+    for r in out["records"]:
+        r["phase"] = "browser"
+    out["wall_s"] = round(time.time() - t0, 1)
+    log(f"browser: {len(out['records'])} records in {out['wall_s']:.0f} s")
+    return out
+
+
+def browser_report(browser, native_stats, skip_reason):
+    """Rows for the "wasm in Chromium" table: ggufembed-wasm vs wllama per scenario and thread
+    count, ratio against the issue's targets, and native ggufembed for reference."""
+    if browser is None:
+        return dict(measured=False, skipped_reason=skip_reason or "not run")
+    meta = browser["meta"]
+    threads = meta["threads"]
+    known = {r["label"]: r["tokens"] for r in browser["records"] if r.get("tokens")}
+    recs = [dict(r, tokens=r.get("tokens") or known.get(r["label"], 0)) for r in browser["records"]]  # same text, same tokens
+    st = {(e, T): engine_stats(recs, e, T) for e in BROWSER_ENGINES for T in threads}
+    multi = {}
+    for m in browser.get("multi_doc", []):
+        multi.setdefault((m["label"], m["threads"]), []).append(m)
+    rows = []
+
+    # wllama's batches: one call per document (the records), and one multi-document call per
+    # batch set and round (multi_doc); the faster way counts (never a handicapped peer)
+    for T in threads:
+        w = st[("wllama", T)]
+        for name, *_ in BATCH:
+            seq = w.get(f"{name}_emb_s")
+            ms = multi.get((name, T), [])
+            ok = [m["n_returned"] / (m["ms"] / 1e3) for m in ms
+                  if m["status"] == "ok" and m["ms"] > 0 and m["n_inputs"] == w.get(f"{name}_docs")]
+            mul = median(ok) if ok else None
+            w[f"{name}_seq_emb_s"], w[f"{name}_multi_emb_s"] = seq, mul
+            if mul is not None and (seq is None or mul > seq):
+                w[f"{name}_emb_s"], w[f"{name}_way"] = mul, "one multi-document call"
+            elif seq is not None:
+                w[f"{name}_way"] = "one call per document"
+    # peaks: one engine run = one tab; the whole run (wllama's multi-document calls included)
+    for T in threads:
+        for e in BROWSER_ENGINES:
+            tab, total = {}, {}
+            for r in recs:
+                if r["engine"] == e and r["threads"] == T:
+                    end = r.get("mem_tab_end") or r["mem_end"]
+                    tab[r["round"]] = max(tab.get(r["round"], 0), end["hwm_kb"] / 1024)
+                    if "sampled_peak" in r:
+                        total[r["round"]] = r["sampled_peak"]["chromium_total_rss_kb"] / 1024
+            if tab:
+                st[(e, T)]["tab_peak_mb"] = median(list(tab.values()))
+            if total:
+                st[(e, T)]["chromium_total_peak_mb"] = median(list(total.values()))
+
+    def add(metric, label, unit, T, target=None, native=False, batch=None):
+        g, w = st[("ggufembed-wasm-chromium", T)].get(metric), st[("wllama", T)].get(metric)
+        row = dict(metric=metric, scenario=label, unit=unit, threads=T, ggufembed_wasm=g, wllama=w,
+                   ratio=g / w if (g is not None and w) else None)
+        if target:
+            row["target"] = target[0]
+            if row["ratio"] is not None:
+                row["target_met"] = row["ratio"] <= target[1] if target[2] == "le" else row["ratio"] >= target[1]
+        if native:
+            n = native_stats.get(("ggufembed", T), {}).get(metric)
+            row["native"] = n
+            row["wasm_vs_native"] = g / n if (g is not None and n) else None
+        if batch:
+            ws = st[("wllama", T)]
+            row["wllama_way"] = ws.get(f"{batch}_way")
+            row["wllama_seq_emb_s"] = ws.get(f"{batch}_seq_emb_s")
+            row["wllama_multi_emb_s"] = ws.get(f"{batch}_multi_emb_s")
+            row["wllama_multi_status"] = sorted({m["status"] for m in multi.get((batch, T), [])})
+        rows.append(row)
+
+    for metric, label in (("load_ms", "Model load in the tab: fetch + compile + model into wasm memory (ms)"),
+                          ("rss_load_mb", "Tab (renderer) RSS after load (MB)"),
+                          ("rss_idle_mb", "Tab RSS idle, after the first embeddings (MB)")):
+        for T in threads:
+            add(metric, label, "MB" if "rss" in metric else "ms", T)
+    for name, _f, label, *_ in LATENCY:
+        for T in threads:
+            ntok = st[("ggufembed-wasm-chromium", T)].get(f"{name}_tokens") or st[("wllama", T)].get(f"{name}_tokens")
+            if ntok is None:
+                continue
+            for p in ("p50", "p95"):
+                add(f"{name}_{p}_ms", f"Latency {p.upper()}, {label}, {ntok} tokens (ms)", "ms", T, BROWSER_LAT, native=True)
+    for name, _f, label in BATCH:
+        for T in threads:
+            g = st[("ggufembed-wasm-chromium", T)]
+            if f"{name}_emb_s" not in g and f"{name}_emb_s" not in st[("wllama", T)]:
+                continue
+            w = st[("wllama", T)]
+            tpd = g.get(f"{name}_tokens_per_doc") or w.get(f"{name}_tokens_per_doc")
+            docs = g.get(f"{name}_docs") or w.get(f"{name}_docs") or meta.get("docs")
+            add(f"{name}_emb_s", f"Batch throughput, {docs} {label} docs, {tpd and round(tpd, 1)} tokens/doc (emb/s)",
+                "emb/s", T, BROWSER_TP, native=True, batch=name)
+    for T in threads:
+        add("tab_peak_mb", "Tab peak RSS over the engine run: load, latency, batches (MB)", "MB", T)
+    for T in threads:
+        add("chromium_total_peak_mb", "All Chromium processes, peak of the summed RSS, sampled every 200 ms (MB)", "MB", T)
+    loads = [x for r in recs for x in (r.get("loadavg_before"), r.get("loadavg_after")) if x is not None]
+    return dict(measured=True, meta=meta, rows=rows, multi_doc=browser.get("multi_doc", []),
+                agreement_cosine=browser.get("agreement", {}), errors=browser.get("errors", []),
+                wall_s=browser.get("wall_s"), loadavg=dict(min=min(loads), median=median(loads), max=max(loads)) if loads else None,
+                stats={f"{k[0]}@{k[1]}": v for k, v in st.items()})
+
+
+def render_browser(rep):
+    """The "wasm in Chromium" section of results.md."""
+    b = rep.get("browser")
+    L = ["## WebAssembly in Chromium: ggufembed-wasm vs wllama", ""]
+    if not b or not b.get("measured"):
+        why = (b or {}).get("skipped_reason") or "this report predates the browser benchmark"
+        L += [f"Not measured in this run ({why}). Standalone: `node bench/bench_wasm_browser.mjs` "
+              "(`--smoke` for a quick check).", ""]
+        return L
+    m = b["meta"]
+    eng = m["engines"]
+    L.append(f"bench/bench_wasm_browser.mjs{' (SMOKE: the numbers mean nothing)' if m.get('smoke') else ''}: "
+             f"{m['chromium']}, headless, page served from 127.0.0.1 cross-origin isolated (COOP/COEP), a fresh browser "
+             f"per engine run; {m['rounds']} interleaved round(s) (ggufembed then wllama, reversed every other round); "
+             f"latency: at least {m['warmup']} warm-up call(s) and {m.get('warmup_ms', 0) / 1e3:.0f} s of them (xlong: at most 1 call), then "
+             + ", ".join(f"{k} {v}" for k, v in m["reps"].items()) + " timed calls per round; batches: "
+             f"{m['docs']} documents, {m['batch_reps']} timed pass(es) per round; {b['wall_s'] or m['elapsed_s']:.0f} s in all.  ")
+    la = b.get("loadavg")
+    if la:
+        L.append(f"Load average (1 min) around the engine runs: {la['min']:.2f} to {la['max']:.2f} (median {la['median']:.2f}).  ")
+    for T, c in sorted(eng["ggufembed-wasm-chromium"]["configs"].items()):
+        if c:
+            L.append(f"ggufembed-wasm, {T} thread(s): build `{c['variant']}`, kernels {c['kernels']}, {c['threads']} thread(s), "
+                     f"Embedder on the page thread; batch = one `embed(texts)` call (the batch API).  ")
+    for T, c in sorted(eng["wllama"]["configs"].items()):
+        if c:
+            pr = c.get("params", {})
+            L.append(f"wllama, {T} thread(s): {eng['wllama']['package']} (llama.cpp {c.get('libllama')}, simd128, one build with "
+                     f"pthreads/memory64/JSPI), multi-thread {c.get('multithread')}, n_threads {c.get('threads')}, embeddings, "
+                     f"pooling {pr.get('pooling_type')}, n_ctx {c.get('n_ctx')}, n_batch {c.get('n_batch')}, n_ubatch {c.get('n_ubatch')}, "
+                     f"n_parallel {pr.get('n_parallel')} (unified KV), flash attention {'auto' if 'flash_attn' not in pr else pr['flash_attn']}, "
+                     "CPU only (n_gpu_layers 0); model fetched into a Blob and given to loadModel; batch = one createEmbedding call "
+                     "per document, one after another.  ")
+    L.append("")
+    L.append("ratio = ggufembed-wasm / wllama at the same thread count (issue #4 targets: throughput >= 4, latency <= 0.25). "
+             "Latency cells are P50 / P95 over all timed calls of all rounds, throughput the median over passes (rounds). "
+             "Memory = the tab's renderer process (main thread and workers; VmRSS, peak = the highest VmHWM/VmRSS reading), "
+             "median over rounds. "
+             "native = ggufembed's C build in the same harness run and thread count (- when the browser half ran on its own), wasm / native their ratio.")
+    L.append("")
+    L.append("| scenario | threads | ggufembed-wasm | wllama | ratio | target | ggufembed native | wasm / native |")
+    L.append("|---|---|---|---|---|---|---|---|")
+    rows = list(b["rows"])
+    while rows:
+        r = rows.pop(0)
+        pair = None
+        if r["metric"].endswith("_p50_ms"):
+            pair = next((x for x in rows if x["metric"] == r["metric"].replace("_p50_", "_p95_") and x["threads"] == r["threads"]), None)
+        if pair:
+            rows.remove(pair)
+            scen = r["scenario"].replace("Latency P50", "Latency P50 / P95")
+            cell = lambda k, fm=fmt: f"{fm(r.get(k))} / {fm(pair.get(k))}"
+            ratio = "-" if r.get("ratio") is None or pair.get("ratio") is None else f"{r['ratio']:.2f} / {pair['ratio']:.2f}"
+            met = [x["target_met"] for x in (r, pair) if "target_met" in x]
+        else:
+            scen = r["scenario"]
+            cell = lambda k, fm=fmt: fm(r.get(k))
+            ratio = "-" if r.get("ratio") is None else f"{r['ratio']:.2f}"
+            met = [r["target_met"]] if "target_met" in r else []
+        tgt = r.get("target", "")
+        if met:
+            tgt += " met" if all(met) else " **not met**"
+        wv = (lambda v: "-" if v is None else f"{v:.2f}")
+        nat = cell("native") if "native" in r else "-"
+        wvn = cell("wasm_vs_native", wv) if "native" in r else "-"
+        wl = cell("wllama")
+        if r.get("wllama_way"):  # batches: the faster of wllama's two ways, both shown
+            wl += (f" ({'multi-doc call' if r['wllama_way'].startswith('one multi') else 'one call per doc'}; "
+                   f"one per doc {fmt(r.get('wllama_seq_emb_s'))}, multi-doc {fmt(r.get('wllama_multi_emb_s'))})")
+        L.append(f"| {scen} | {r['threads']} | {cell('ggufembed_wasm')} | {wl} | {ratio} | {tgt} | {nat} | {wvn} |")
+    L.append("")
+    md = b.get("multi_doc") or []
+    if md:
+        L.append("wllama's batches are timed both ways: one `createEmbedding` call per document, one after another, and one "
+                 "multi-document call (`createEmbedding({input: docs})`, all documents of the set; its server packs up to "
+                 "n_parallel of them per decode) after the other scenarios in the same tab, with a timeout; the batch rows count "
+                 "the faster way. Multi-document calls: " + "; ".join(
+                     f"t={x['threads']} {x['label']} round {x['round'] + 1}: {x['status']}, {x['n_returned']}/{x['n_inputs']} vectors"
+                     + (f" in {x['ms'] / 1e3:.1f} s ({x['n_returned'] / (x['ms'] / 1e3):.2f} emb/s)" if x.get("ms") else "")
+                     + (f", {x['error']}" if x.get("error") else "") for x in md)
+                 + " ('ok' = one vector per document, each with cosine > 0.999 to its one-at-a-time vector).")
+        L.append("")
+    ag = b.get("agreement_cosine") or {}
+    if ag:
+        L.append("Sanity check, cosine between ggufembed-wasm's and wllama's vector for the same text: " + "; ".join(
+            f"{T} thread(s): " + ", ".join(f"{k} {v:.5f}" for k, v in d.items()) for T, d in ag.items()))
+        L.append("")
+    if b.get("errors"):
+        L.append("Errors: " + "; ".join(f"{e['engine']} t={e['threads']} round {e['round'] + 1}: {e['error']}" for e in b["errors"]))
+        L.append("")
+    return L
 
 
 if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "--render-browser":
+        # the "wasm in Chromium" section from a standalone `node bench/bench_wasm_browser.mjs --out FILE`
+        with open(sys.argv[2]) as f:
+            b = json.loads(f.read().strip().splitlines()[-1])
+        b.setdefault("wall_s", b["meta"]["elapsed_s"])
+        for r in b["records"]:
+            r["phase"] = "browser"
+        print("\n".join(render_browser(dict(browser=browser_report(b, {}, "")))))
+        sys.exit(0)
     if len(sys.argv) == 3 and sys.argv[1] == "--render":
         # re-render results.md from a results.json (no measurement)
         with open(sys.argv[2]) as f:

@@ -4,25 +4,31 @@
 #   bench/run.sh            full run: every scenario, ggufembed and llama.cpp interleaved,
 #                           1 and 2 threads; writes bench/results/results.{md,json}
 #   bench/run.sh --smoke    the same harness with tiny repetition counts (well under a
-#                           minute once the model and builds are cached); writes to a temp
+#                           minute once the model and builds are cached, plus 1-2 minutes
+#                           for the browser half when wllama is cached); writes to a temp
 #                           dir. Builds ggufembed itself; the llama.cpp peer only runs when
 #                           its build is already cached (building it takes ~10 minutes).
 #
 # Peers: llama.cpp built from the llama-cpp-python==0.3.36 sdist (bench/build-llamacpp.sh)
 # and node-llama-cpp@3.21.1 from npm (bench/install-node-llama-cpp.sh), both cached outside
 # the repo; a smoke run uses llama.cpp only when it is already cached and skips node-llama-cpp.
+# Browser half: ggufembed-wasm (js/dist) vs @wllama/wllama@3.13.0 in headless Chromium
+# (bench/bench_wasm_browser.mjs; wllama installed by bench/install-wllama.sh into the cache);
+# full runs install wllama when missing, a smoke run uses it only when it is already cached.
 # Options: --rounds N (interleaved rounds, default 3; smoke 1), --threads 1,2,
 #          --out DIR (where results.{md,json} go), --no-llamacpp, --no-node-llama-cpp,
-#          --no-wasm (ggufembed-wasm in Node runs in full runs when js/dist/node.js is built).
+#          --no-wasm (ggufembed-wasm in Node runs in full runs when js/dist/node.js is built),
+#          --no-browser (skip the Chromium half; it needs /usr/bin/chromium and js/dist built).
 # Environment: GGUFEMBED_CACHE (default ~/.cache/ggufembed: model, llama.cpp build),
 #          GGUFEMBED_MODEL_PATH (a local copy of the GGUF), BENCH_BUILD_DIR (default
-#          <repo>/build-bench), BENCH_JOBS (build jobs), CC (default cc).
+#          <repo>/build-bench), BENCH_JOBS (build jobs), CC (default cc), CHROMIUM (default
+#          /usr/bin/chromium).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
 CMDLINE="bench/run.sh${*:+ $*}"
-SMOKE=0 ROUNDS="" THREADS="1,2" OUT="" NO_LLAMA=0 NO_NLC=0 NO_WASM=0
+SMOKE=0 ROUNDS="" THREADS="1,2" OUT="" NO_LLAMA=0 NO_NLC=0 NO_WASM=0 NO_BROWSER=0
 while [ $# -gt 0 ]; do
     case "$1" in
         --smoke) SMOKE=1 ;;
@@ -32,7 +38,8 @@ while [ $# -gt 0 ]; do
         --no-llamacpp) NO_LLAMA=1 ;;
         --no-node-llama-cpp) NO_NLC=1 ;;
         --no-wasm) NO_WASM=1 ;;
-        -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+        --no-browser) NO_BROWSER=1 ;;
+        -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
         *) echo "bench/run.sh: unknown option $1" >&2; exit 2 ;;
     esac
     shift
@@ -115,7 +122,26 @@ else
 fi
 [ -n "$WASM_SKIP" ] && log "ggufembed-wasm skipped: $WASM_SKIP"
 
-# 6. run
+# 6. ggufembed-wasm vs wllama in headless Chromium (js/dist must be built; Chromium from apt)
+WLLAMA_DIR="" BROWSER_SKIP=""
+CHROMIUM_BIN="${CHROMIUM:-/usr/bin/chromium}"
+if [ "$NO_BROWSER" = 1 ]; then
+    BROWSER_SKIP="--no-browser given"
+elif [ ! -x "$CHROMIUM_BIN" ]; then
+    BROWSER_SKIP="no Chromium at $CHROMIUM_BIN (apt-get install -y chromium)"
+elif [ ! -f "$ROOT/js/dist/browser.js" ] || ! command -v node >/dev/null 2>&1; then
+    BROWSER_SKIP="js/dist/browser.js not built (cd js && npm run build) or no node"
+elif [ "$SMOKE" = 1 ]; then
+    # a smoke run never downloads: wllama only when a full run (or install-wllama.sh) cached it
+    WLLAMA_DIR=$(bash "$HERE/install-wllama.sh" --if-cached 2>/dev/null) || {
+        WLLAMA_DIR=""; BROWSER_SKIP="smoke run: @wllama/wllama not cached in $CACHE/bench-wllama (bash bench/install-wllama.sh installs it)"; }
+else
+    WLLAMA_DIR=$(bash "$HERE/install-wllama.sh") || { WLLAMA_DIR=""; BROWSER_SKIP="npm install of @wllama/wllama failed"; }
+fi
+if [ -n "$BROWSER_SKIP" ]; then log "*** browser half (ggufembed-wasm vs wllama in Chromium) SKIPPED: $BROWSER_SKIP ***"
+else log "browser half: Chromium $CHROMIUM_BIN, wllama in $WLLAMA_DIR"; fi
+
+# 7. run
 if [ -z "$OUT" ]; then
     if [ "$SMOKE" = 1 ]; then OUT=$(mktemp -d "${TMPDIR:-/tmp}/ggufembed-bench-smoke.XXXXXX"); else OUT="$HERE/results"; fi
 fi
@@ -130,6 +156,8 @@ ARGS=(--model "$MODEL" --gguf-bin "$BUILD/bench/bench_ggufembed" --limits-bin "$
 [ -n "$NLC_SKIP" ] && ARGS+=(--nlc-skip-reason "$NLC_SKIP")
 [ -n "$WASM_PKG" ] && ARGS+=(--wasm-pkg "$WASM_PKG")
 [ -n "$WASM_SKIP" ] && ARGS+=(--wasm-skip-reason "$WASM_SKIP")
+[ -n "$WLLAMA_DIR" ] && ARGS+=(--browser --browser-wllama-dir "$WLLAMA_DIR" --browser-pkg "$ROOT/js")
+[ -n "$BROWSER_SKIP" ] && ARGS+=(--browser-skip-reason "$BROWSER_SKIP")
 set +e
 python3 "$HERE/harness.py" "${ARGS[@]}"
 rc=$?
@@ -137,4 +165,5 @@ set -e
 [ "$SMOKE" = 1 ] && [ -f "$OUT/results.md" ] && cat "$OUT/results.md"
 log "results: $OUT/results.md, $OUT/results.json ($(( $(date +%s) - T_START )) s in total)"
 [ -n "$SKIP_REASON" ] && log "*** llama.cpp peer SKIPPED: $SKIP_REASON ***"
+[ -n "$BROWSER_SKIP" ] && log "*** browser half SKIPPED: $BROWSER_SKIP ***"
 exit $rc
