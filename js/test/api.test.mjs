@@ -25,6 +25,10 @@ let server, base, ref;
 before(async () => {
   ref = nativeEmbeddings(FRESH);
   server = createServer((req, res) => {
+    // no keep-alive: a test that aborts a download leaves its socket to be reset, and
+    // fetch reusing a pooled socket of that server then fails with ECONNRESET (seen as a
+    // flaky "abort" test under load)
+    res.setHeader('connection', 'close');
     if (req.url === '/model.gguf' || req.url === '/nolength.gguf') {
       const headers = { 'content-type': 'application/octet-stream' };
       if (req.url === '/model.gguf') headers['content-length'] = String(SIZE);
