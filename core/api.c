@@ -133,6 +133,16 @@ ggufembed_status ggufembed_model_get_info(const ggufembed_model *m, ggufembed_mo
     info->ffn_size = m->hp.n_ff;
     info->sliding_window = m->hp.n_swa;
     info->has_dense = m->dense2.data != NULL;
+    /* gemma-embedding is EmbeddingGemma: its sentence-transformers model ends in two
+     * Dense layers (768 -> 3072 -> 768). Files converted without
+     * --sentence-transformers-dense-modules (the ggml-org release among them) lack
+     * them; such a file still runs, but its vectors live in another space. */
+    info->missing_dense = !info->has_dense;
+    info->warning = info->missing_dense
+                        ? "this gemma-embedding file has no dense_2/dense_3 projections: its vectors are the pooled "
+                          "hidden state, not EmbeddingGemma's embeddings (they will not match sentence-transformers "
+                          "or files with the projections); convert with --sentence-transformers-dense-modules"
+                        : "";
     info->n_tensors = (int32_t)m->gguf.n_tensors;
     info->weight_types = m->weight_types;
     info->n_params = m->n_params;
@@ -244,25 +254,54 @@ static const struct {
     [GGUFEMBED_TASK_CLUSTERING] = {"clustering", "task: clustering | query: "},
     [GGUFEMBED_TASK_SENTENCE_SIMILARITY] = {"sentence-similarity", "task: sentence similarity | query: "},
     [GGUFEMBED_TASK_CODE_RETRIEVAL] = {"code-retrieval", "task: code retrieval | query: "},
+    [GGUFEMBED_TASK_SUMMARIZATION] = {"summarization", "task: summarization | query: "},
+};
+
+/* The prompt names of EmbeddingGemma's config_sentence_transformers.json (MTEB task
+ * kinds) and the task whose prompt is the same text there. */
+static const struct {
+    const char *name;
+    ggufembed_task task;
+} k_task_aliases[] = {
+    {"bitextmining", GGUFEMBED_TASK_QUERY},
+    {"reranking", GGUFEMBED_TASK_QUERY},
+    {"retrieval", GGUFEMBED_TASK_QUERY},
+    {"retrieval-query", GGUFEMBED_TASK_QUERY},
+    {"retrieval-document", GGUFEMBED_TASK_DOCUMENT},
+    {"instructionretrieval", GGUFEMBED_TASK_CODE_RETRIEVAL},
+    {"multilabelclassification", GGUFEMBED_TASK_CLASSIFICATION},
+    {"pairclassification", GGUFEMBED_TASK_SENTENCE_SIMILARITY},
+    {"sts", GGUFEMBED_TASK_SENTENCE_SIMILARITY},
 };
 
 const char *ggufembed_task_name(ggufembed_task task) {
     return (unsigned)task < GGUFEMBED_TASK_COUNT_ ? k_tasks[task].name : NULL;
 }
 
+/* name == canonical, ignoring case and taking '_' and ' ' for '-' */
+static int task_name_is(const char *name, const char *canonical) {
+    const char *a = name, *b = canonical;
+    while (*a && *b) {
+        char c = *a;
+        if (c == '_' || c == ' ') c = '-';
+        if (c >= 'A' && c <= 'Z') c = (char)(c - 'A' + 'a');
+        if (c != *b) return 0;
+        a++, b++;
+    }
+    return !*a && !*b;
+}
+
 ggufembed_status ggufembed_task_from_name(const char *name, ggufembed_task *out) {
     if (!name || !out) return GGUFEMBED_ERR_INVALID_ARGUMENT;
     for (int t = 0; t < GGUFEMBED_TASK_COUNT_; t++) {
-        const char *a = name, *b = k_tasks[t].name;
-        while (*a && *b) {
-            char c = *a;
-            if (c == '_' || c == ' ') c = '-';
-            if (c >= 'A' && c <= 'Z') c = (char)(c - 'A' + 'a');
-            if (c != *b) break;
-            a++, b++;
-        }
-        if (!*a && !*b) {
+        if (task_name_is(name, k_tasks[t].name)) {
             *out = (ggufembed_task)t;
+            return GGUFEMBED_OK;
+        }
+    }
+    for (size_t i = 0; i < sizeof k_task_aliases / sizeof k_task_aliases[0]; i++) {
+        if (task_name_is(name, k_task_aliases[i].name)) {
+            *out = k_task_aliases[i].task;
             return GGUFEMBED_OK;
         }
     }
@@ -294,12 +333,15 @@ static int grow_bytes(void **p, size_t *cap, size_t need) {
     return 1;
 }
 
-/* The text with its task template applied, in ctx->prompt (or the text itself). */
+/* The text with its task template applied, in ctx->prompt (or the text itself),
+ * then stripped as o->whitespace says (sentence-transformers strips the prompted
+ * text as a whole: a prompt's trailing space stays before a non-empty text). */
 static ggufembed_status apply_task(ggufembed_context *ctx, const ggufembed_embed_options *o, const char *text,
                                    size_t len, const char **out, size_t *out_len) {
     if (o->task == GGUFEMBED_TASK_NONE) {
         *out = text;
         *out_len = len;
+        if (o->whitespace == GGUFEMBED_WHITESPACE_STRIP) *out = ge_strip_whitespace(text, len, out_len);
         return GGUFEMBED_OK;
     }
     const char *pre = k_tasks[o->task].prefix;
@@ -315,6 +357,7 @@ static ggufembed_status apply_task(ggufembed_context *ctx, const ggufembed_embed
     if (len) memcpy(p + lp + lt + lm, text, len);
     *out = p;
     *out_len = lp + lt + lm + len;
+    if (o->whitespace == GGUFEMBED_WHITESPACE_STRIP) *out = ge_strip_whitespace(p, *out_len, out_len);
     return GGUFEMBED_OK;
 }
 
@@ -330,6 +373,8 @@ static ggufembed_status check_options(ggufembed_context *ctx, const ggufembed_em
         return fail(ctx, GGUFEMBED_ERR_INVALID_ARGUMENT, "unknown truncation policy %d", (int)o->truncation);
     if (o->normalize != 0 && o->normalize != 1)
         return fail(ctx, GGUFEMBED_ERR_INVALID_ARGUMENT, "normalize must be 0 or 1");
+    if (o->whitespace != GGUFEMBED_WHITESPACE_STRIP && o->whitespace != GGUFEMBED_WHITESPACE_KEEP)
+        return fail(ctx, GGUFEMBED_ERR_INVALID_ARGUMENT, "unknown whitespace policy %d", (int)o->whitespace);
     return GGUFEMBED_OK;
 }
 

@@ -41,11 +41,11 @@ extern "C" {
 #endif
 
 #define GGUFEMBED_VERSION_MAJOR 0
-#define GGUFEMBED_VERSION_MINOR 1
+#define GGUFEMBED_VERSION_MINOR 2
 #define GGUFEMBED_VERSION_PATCH 0
 #define GGUFEMBED_VERSION_NUMBER \
     (GGUFEMBED_VERSION_MAJOR * 10000 + GGUFEMBED_VERSION_MINOR * 100 + GGUFEMBED_VERSION_PATCH)
-#define GGUFEMBED_VERSION_STRING "0.1.0"
+#define GGUFEMBED_VERSION_STRING "0.2.0"
 
 #if defined(_WIN32) && defined(GGUFEMBED_BUILD_SHARED)
 #define GGUFEMBED_API __declspec(dllexport)
@@ -141,6 +141,10 @@ typedef struct ggufembed_model_info {
     int32_t ffn_size;            /* 1152                                              */
     int32_t sliding_window;      /* 512 (0 = none)                                    */
     int32_t has_dense;           /* 1 when dense_2/dense_3 projections are applied    */
+    int32_t missing_dense;       /* 1 for a gemma-embedding file WITHOUT dense_2/dense_3:
+                                    its vectors are the pooled hidden state, not
+                                    EmbeddingGemma's embedding (see warning)           */
+    const char *warning;         /* "" or one line naming a known problem of the file */
     int32_t n_tensors;           /* tensors in the file                               */
     const char *weight_types;    /* e.g. "Q8_0 x169, F32 x145": tensor type histogram */
     uint64_t n_params;           /* parameters in all tensors                         */
@@ -179,7 +183,8 @@ GGUFEMBED_API const char *ggufembed_context_last_error(const ggufembed_context *
 
 /* --------------------------------------------------------------- embed */
 
-/* Task prompts from the EmbeddingGemma model card. */
+/* Task prompts from the EmbeddingGemma model card and its sentence-transformers
+ * config (config_sentence_transformers.json). */
 typedef enum ggufembed_task {
     GGUFEMBED_TASK_NONE = 0,               /* the text as given (default)               */
     GGUFEMBED_TASK_QUERY,                  /* "task: search result | query: {text}"     */
@@ -190,12 +195,19 @@ typedef enum ggufembed_task {
     GGUFEMBED_TASK_CLUSTERING,             /* "task: clustering | query: ..."          */
     GGUFEMBED_TASK_SENTENCE_SIMILARITY,    /* "task: sentence similarity | query: ..." */
     GGUFEMBED_TASK_CODE_RETRIEVAL,         /* "task: code retrieval | query: ..."      */
+    GGUFEMBED_TASK_SUMMARIZATION,          /* "task: summarization | query: ..."       */
     GGUFEMBED_TASK_COUNT_
 } ggufembed_task;
 
 /* "none", "query", "document", "question-answering", "fact-checking", "classification",
- * "clustering", "sentence-similarity", "code-retrieval" (underscores and spaces are
- * accepted for '-'). Returns GGUFEMBED_ERR_INVALID_ARGUMENT for an unknown name. */
+ * "clustering", "sentence-similarity", "code-retrieval", "summarization" (case-insensitive;
+ * underscores and spaces are accepted for '-'). The prompt names of the model's
+ * sentence-transformers config are accepted too, so that prompt_name="STS" in Python
+ * and task "STS" here give the same prompt: BitextMining, Reranking, Retrieval and
+ * Retrieval-query (= query), Retrieval-document (= document), InstructionRetrieval
+ * (= code-retrieval), MultilabelClassification (= classification), PairClassification
+ * and STS (= sentence-similarity), Clustering, Classification, Summarization.
+ * Returns GGUFEMBED_ERR_INVALID_ARGUMENT for an unknown name. */
 GGUFEMBED_API ggufembed_status ggufembed_task_from_name(const char *name, ggufembed_task *out_task);
 GGUFEMBED_API const char *ggufembed_task_name(ggufembed_task task); /* NULL if out of range */
 
@@ -204,6 +216,15 @@ typedef enum ggufembed_truncation {
     GGUFEMBED_TRUNCATE_END = 1    /* keep the first tokens (BOS/EOS kept) and drop the rest  */
 } ggufembed_truncation;
 
+/* What happens to whitespace around the input before tokenizing. The two
+ * references differ here: sentence-transformers strips leading and trailing
+ * whitespace (Python's str.strip(), after the prompt is prepended), llama.cpp
+ * tokenizes the bytes as given. */
+typedef enum ggufembed_whitespace {
+    GGUFEMBED_WHITESPACE_STRIP = 0, /* default: strip(prompt + text), as sentence-transformers */
+    GGUFEMBED_WHITESPACE_KEEP = 1   /* the bytes as given, as llama.cpp's llama-embedding   */
+} ggufembed_whitespace;
+
 typedef struct ggufembed_embed_options {
     ggufembed_task task;             /* prompt template applied to each text              */
     const char *title;               /* DOCUMENT only: NUL-terminated title; NULL = "none" */
@@ -211,13 +232,15 @@ typedef struct ggufembed_embed_options {
                                         0 = full. The model was trained for 768/512/256/128. */
     int32_t normalize;               /* 1 = L2-normalize (after truncation); 0 = raw      */
     ggufembed_truncation truncation; /* what to do with over-long texts                   */
+    ggufembed_whitespace whitespace; /* strip (default) or keep surrounding whitespace    */
     /* Optional progress for batches: called after each text; return non-zero to
      * cancel (the call then returns GGUFEMBED_ERR_CANCELLED). */
     int (*progress)(void *user, size_t done, size_t total);
     void *progress_user;
 } ggufembed_embed_options;
 
-/* Fill with defaults: no task, full dimension, normalized, error on over-long text.
+/* Fill with defaults: no task, full dimension, normalized, error on over-long text,
+ * surrounding whitespace stripped.
  * Passing NULL options anywhere means exactly these defaults. */
 GGUFEMBED_API void ggufembed_embed_options_init(ggufembed_embed_options *opts);
 

@@ -14,6 +14,13 @@ void ge_errorf(char *err, size_t err_size, const char *fmt, ...)
 #endif
     ;
 
+/* The text without leading and trailing whitespace, as Python's str.strip()
+ * (sentence-transformers strips every input so): the code points for which
+ * str.isspace() is true (listed in util.c).
+ * Returns a pointer into text and the new length in *out_len; invalid UTF-8 is
+ * never whitespace. */
+const char *ge_strip_whitespace(const char *text, size_t len, size_t *out_len);
+
 /* IEEE half <-> float, bit-exact, portable (no F16C needed). */
 static inline float ge_fp16_to_fp32(uint16_t h) {
     uint32_t sign = (uint32_t)(h & 0x8000) << 16;

@@ -2,8 +2,8 @@
  * cli.c - the ggufembed command-line tool.
  *
  *   ggufembed embed    -m MODEL [--task NAME] [--title T] [--dim N] [--no-normalize]
- *                      [--truncate] [--threads N] [--format json|ndjson] [TEXT ...]
- *   ggufembed similarity -m MODEL [options as embed] TEXT TEXT [...]
+ *                      [--truncate] [--keep-whitespace] [--threads N] [--format json|ndjson] [TEXT ...]
+ *   ggufembed similarity -m MODEL [options as embed] [--query Q] TEXT TEXT [...]
  *   ggufembed tokenize -m MODEL [--no-special] [--no-parse-special] TEXT
  *   ggufembed info     -m MODEL
  *   ggufembed version
@@ -25,20 +25,26 @@ static void usage(FILE *f) {
     fprintf(f,
             "usage:\n"
             "  %s embed -m MODEL [--task NAME] [--title T] [--dim N] [--no-normalize] [--truncate]\n"
-            "                 [--threads N] [--format json|ndjson] [--no-repack] [TEXT ...]\n"
+            "                 [--keep-whitespace] [--threads N] [--format json|ndjson] [--no-repack] [TEXT ...]\n"
             "      Embeds each TEXT, or each line of standard input when no TEXT is given.\n"
+            "      --keep-whitespace: tokenize the text as given, as llama.cpp does (default: strip\n"
+            "      leading/trailing whitespace of prompt+text, as sentence-transformers does).\n"
             "      --no-repack: use the weights in place (zero-copy) instead of copying them at\n"
             "      load into the layout the CPU's kernels read fastest (same results).\n"
             "  %s similarity -m MODEL [embed options] TEXT TEXT [...]\n"
             "      Embeds the texts and prints their cosine similarity matrix.\n"
+            "  %s similarity -m MODEL [embed options] --query Q TEXT [...]\n"
+            "      Embeds Q with --task query and each TEXT with --task document (--title applies\n"
+            "      to the documents) and prints Q's similarity to each TEXT, one line each.\n"
             "  %s tokenize -m MODEL [--no-special] [--no-parse-special] TEXT\n"
             "      Prints the token ids (BOS/EOS added, special tokens parsed, like llama-tokenize).\n"
             "  %s info -m MODEL\n"
             "  %s version\n"
             "tasks: none (default), query, document (with --title), question-answering, fact-checking,\n"
-            "       classification, clustering, sentence-similarity, code-retrieval\n"
+            "       classification, clustering, sentence-similarity, code-retrieval, summarization;\n"
+            "       also the sentence-transformers prompt names (STS, Retrieval-document, ...)\n"
             "MODEL defaults to $GGUFEMBED_MODEL.\n",
-            g_prog, g_prog, g_prog, g_prog, g_prog);
+            g_prog, g_prog, g_prog, g_prog, g_prog, g_prog);
 }
 
 static int die(const char *fmt, const char *a, const char *b) {
@@ -56,6 +62,7 @@ typedef struct cli {
     int ndjson;
     int no_special, no_parse_special;
     const char *kernels;
+    const char *query; /* similarity --query */
     int no_repack;
     char **texts;
     int n_texts;
@@ -116,6 +123,11 @@ static int parse_args(int argc, char **argv, cli *c) {
             c->opts.normalize = 0;
         } else if (!strcmp(a, "--truncate")) {
             c->opts.truncation = GGUFEMBED_TRUNCATE_END;
+        } else if (!strcmp(a, "--keep-whitespace")) {
+            c->opts.whitespace = GGUFEMBED_WHITESPACE_KEEP;
+        } else if (!strcmp(a, "--query")) {
+            NEED_VAL();
+            c->query = val;
         } else if (!strcmp(a, "--threads") || !strcmp(a, "-t")) {
             NEED_VAL();
             if (!parse_int(val, 1, 256, &c->threads)) {
@@ -148,6 +160,15 @@ static int parse_args(int argc, char **argv, cli *c) {
         }
 #undef NEED_VAL
     }
+    if (c->query && strcmp(c->cmd, "similarity") != 0) {
+        fprintf(stderr, "%s: --query goes with the similarity command\n", g_prog);
+        return 2;
+    }
+    if (c->query && c->opts.task != GGUFEMBED_TASK_NONE) {
+        fprintf(stderr, "%s: --query sets the tasks itself (query and document); drop --task\n", g_prog);
+        return 2;
+    }
+    if (c->query) c->opts.task = GGUFEMBED_TASK_DOCUMENT;
     if (c->opts.title && c->opts.task == GGUFEMBED_TASK_NONE) c->opts.task = GGUFEMBED_TASK_DOCUMENT;
     if (c->opts.title && c->opts.task != GGUFEMBED_TASK_DOCUMENT) {
         fprintf(stderr, "%s: --title goes with --task document\n", g_prog);
@@ -225,9 +246,27 @@ static int open_model(const cli *c, ggufembed_model **m, ggufembed_context **ctx
     return 0;
 }
 
+static double cosine(const float *a, const float *b, int dim) {
+    double dot = 0, na = 0, nb = 0;
+    for (int k = 0; k < dim; k++) {
+        dot += (double)a[k] * b[k];
+        na += (double)a[k] * a[k];
+        nb += (double)b[k] * b[k];
+    }
+    return dot / (na > 0 && nb > 0 ? sqrt(na * nb) : 1.0);
+}
+
+/* One line on stderr when the file is known to give vectors other than the model's. */
+static void warn_about_model(const ggufembed_model *m) {
+    ggufembed_model_info in;
+    if (ggufembed_model_get_info(m, &in) == GGUFEMBED_OK && in.warning && in.warning[0])
+        fprintf(stderr, "%s: warning: %s\n", g_prog, in.warning);
+}
+
 static int cmd_embed(cli *c, int similarity) {
     char *stdin_buf = NULL;
     if (c->n_texts == 0) {
+        if (similarity && c->query) return die("similarity --query needs at least one TEXT%s%s", "", "");
         if (similarity) return die("similarity needs at least two texts%s%s", "", "");
         if (!read_lines(c, &stdin_buf)) return die("cannot read standard input%s%s", "", "");
     }
@@ -237,31 +276,35 @@ static int cmd_embed(cli *c, int similarity) {
         free(stdin_buf);
         return 1;
     }
+    warn_about_model(m);
     int rc = 0;
     int dim = ggufembed_output_dimension(m, &c->opts);
-    float *out = malloc(sizeof(float) * (size_t)dim * (size_t)(c->n_texts ? c->n_texts : 1));
+    /* one extra row for the --query vector */
+    float *out = malloc(sizeof(float) * (size_t)dim * (size_t)(c->n_texts + 1));
     if (!out) {
         rc = die("out of memory%s%s", "", "");
         goto done;
     }
     ggufembed_status s = ggufembed_embed_batch(ctx, (const char *const *)c->texts, NULL, (size_t)c->n_texts, &c->opts,
                                                out, (size_t)dim * (size_t)c->n_texts);
+    float *qv = out + (size_t)dim * (size_t)c->n_texts;
+    if (s == GGUFEMBED_OK && c->query) {
+        ggufembed_embed_options qo = c->opts;
+        qo.task = GGUFEMBED_TASK_QUERY;
+        qo.title = NULL;
+        s = ggufembed_embed(ctx, c->query, strlen(c->query), &qo, qv, (size_t)dim);
+    }
     if (s != GGUFEMBED_OK) {
         const char *msg = ggufembed_context_last_error(ctx);
         rc = die("%s%s", msg[0] ? msg : ggufembed_status_string(s), "");
         goto done;
     }
-    if (similarity) {
+    if (similarity && c->query) {
+        for (int i = 0; i < c->n_texts; i++) printf("%.4f  %s\n", cosine(qv, out + (size_t)i * dim, dim), c->texts[i]);
+    } else if (similarity) {
         for (int i = 0; i < c->n_texts; i++) {
-            for (int j = 0; j < c->n_texts; j++) {
-                double dot = 0, ni = 0, nj = 0;
-                for (int k = 0; k < dim; k++) {
-                    dot += (double)out[i * dim + k] * out[j * dim + k];
-                    ni += (double)out[i * dim + k] * out[i * dim + k];
-                    nj += (double)out[j * dim + k] * out[j * dim + k];
-                }
-                printf("%s%.4f", j ? "  " : "", dot / (ni > 0 && nj > 0 ? sqrt(ni * nj) : 1.0));
-            }
+            for (int j = 0; j < c->n_texts; j++)
+                printf("%s%.4f", j ? "  " : "", cosine(out + (size_t)i * dim, out + (size_t)j * dim, dim));
             printf("  %s\n", c->texts[i]);
         }
     } else if (c->ndjson) {
@@ -321,6 +364,9 @@ static int cmd_info(cli *c) {
     printf("architecture:    %s\n", in.architecture);
     printf("name:            %s\n", in.name);
     printf("output dimension %d%s\n", in.dimension, in.has_dense ? " (after dense_2/dense_3)" : "");
+    printf("projections:     %s\n", in.has_dense ? "dense_2/dense_3 present"
+                                    : in.missing_dense ? "MISSING (dense_2/dense_3 absent)" : "none");
+    if (in.warning[0]) printf("warning:         %s\n", in.warning);
     printf("hidden size:     %d\nlayers:          %d\nheads:           %d (kv heads %d, head dim %d)\n", in.hidden_size,
            in.n_layers, in.n_heads, in.n_kv_heads, in.head_dim);
     printf("feed-forward:    %d\ncontext length:  %d\nsliding window:  %d\n", in.ffn_size, in.context_length,

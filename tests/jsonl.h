@@ -116,6 +116,15 @@ static int32_t *json_get_ints(const char *line, const char *key, size_t *n) {
     return v;
 }
 
+/* Parses an integer value; returns 0 when the key is missing or not a number. */
+static inline int json_get_long(const char *line, const char *key, long *out) {
+    const char *p = json_find_key(line, key);
+    if (!p) return 0;
+    char *end;
+    *out = strtol(p, &end, 10);
+    return end != p;
+}
+
 /* Splits buf into lines in place; returns the count, *lines malloc'ed. */
 static size_t split_lines(char *buf, char ***lines) {
     size_t n = 0, cap = 64;

@@ -149,6 +149,47 @@ int main(int argc, char **argv) {
     }
     ggufembed_task task;
     CHECK(ggufembed_task_from_name("search", &task) == GGUFEMBED_ERR_INVALID_ARGUMENT, "unknown task name");
+    o.task = GGUFEMBED_TASK_SUMMARIZATION;
+    embed_text(ctx, "Which planet is the largest?", &o, a);
+    embed_text(ctx, "task: summarization | query: Which planet is the largest?", NULL, b);
+    CHECK(memcmp(a, b, sizeof a) == 0, "summarization template");
+    /* the sentence-transformers prompt names resolve to the task with the same prompt */
+    const struct {
+        const char *name;
+        ggufembed_task task;
+    } aliases[] = {{"STS", GGUFEMBED_TASK_SENTENCE_SIMILARITY}, {"Retrieval-document", GGUFEMBED_TASK_DOCUMENT},
+                   {"retrieval_query", GGUFEMBED_TASK_QUERY}, {"InstructionRetrieval", GGUFEMBED_TASK_CODE_RETRIEVAL},
+                   {"MultilabelClassification", GGUFEMBED_TASK_CLASSIFICATION}, {"Summarization", GGUFEMBED_TASK_SUMMARIZATION}};
+    for (size_t t = 0; t < sizeof aliases / sizeof aliases[0]; t++)
+        CHECK(ggufembed_task_from_name(aliases[t].name, &task) == GGUFEMBED_OK && task == aliases[t].task,
+              "task alias %s", aliases[t].name);
+
+    /* ---- whitespace: stripped by default (sentence-transformers), kept on request (llama.cpp) */
+    ggufembed_embed_options_init(&o);
+    CHECK(o.whitespace == GGUFEMBED_WHITESPACE_STRIP, "default whitespace policy is strip");
+    embed_text(ctx, " \t\xe3\x80\x80Mars is red.\r\n\xc2\xa0", NULL, a); /* U+3000, U+00A0 are whitespace too */
+    embed_text(ctx, "Mars is red.", NULL, b);
+    CHECK(memcmp(a, b, sizeof a) == 0, "surrounding whitespace is stripped by default");
+    o.whitespace = GGUFEMBED_WHITESPACE_KEEP;
+    embed_text(ctx, " Mars is red.", &o, a);
+    CHECK(memcmp(a, b, sizeof a) != 0, "KEEP embeds the leading space");
+    ggufembed_embed_options_init(&o);
+    o.task = GGUFEMBED_TASK_QUERY; /* strip(prompt + text): the space after the prompt stays */
+    embed_text(ctx, "  Mars  ", &o, a);
+    embed_text(ctx, "task: search result | query:   Mars", NULL, b);
+    CHECK(memcmp(a, b, sizeof a) == 0, "query prompt + text stripped as a whole");
+    embed_text(ctx, "", &o, a);
+    embed_text(ctx, "task: search result | query:", NULL, b);
+    CHECK(memcmp(a, b, sizeof a) == 0, "query prompt + empty text loses the prompt's trailing space");
+    ggufembed_embed_options_init(&o);
+    o.whitespace = (ggufembed_whitespace)7;
+    CHECK(ggufembed_embed(ctx, "x", 1, &o, a, 768) == GGUFEMBED_ERR_INVALID_ARGUMENT &&
+              strstr(ggufembed_context_last_error(ctx), "whitespace"), "bad whitespace policy");
+
+    /* ---- the complete model: projections present, no warning */
+    CHECK(info.has_dense && !info.missing_dense && info.warning && info.warning[0] == 0,
+          "the test model should be the complete file (dense_2/dense_3): has_dense %d, warning '%s'", info.has_dense,
+          info.warning ? info.warning : "(null)");
 
     /* ---- options: normalization off, dimensions, bad values */
     ggufembed_embed_options_init(&o);

@@ -53,6 +53,21 @@ PY
 [ "$("$BIN" tokenize -m "$MODEL" "Hello world")" = "[2, 9259, 1902, 1]" ] && ok || bad "tokenize Hello world"
 [ "$("$BIN" tokenize -m "$MODEL" "")" = "[2, 1]" ] && ok || bad "tokenize empty"
 "$BIN" info -m "$MODEL" | grep -q "architecture:    gemma-embedding" && ok || bad "info"
+"$BIN" info -m "$MODEL" | grep -q "projections:     dense_2/dense_3 present" && ok || bad "info: projections"
+# the complete model embeds without a warning (synth checks the warning on files without them)
+"$BIN" embed -m "$MODEL" "quiet" >/dev/null 2>"$T/err" && [ ! -s "$T/err" ] && ok || bad "embed warned: $(cat "$T/err")"
+# whitespace: stripped by default (sentence-transformers), kept with --keep-whitespace (llama.cpp)
+[ "$("$BIN" embed -m "$MODEL" --format ndjson "  padded  ")" = "$("$BIN" embed -m "$MODEL" --format ndjson "padded")" ] \
+  && ok || bad "default strips surrounding whitespace"
+[ "$("$BIN" embed -m "$MODEL" --format ndjson --keep-whitespace "  padded  ")" != \
+  "$("$BIN" embed -m "$MODEL" --format ndjson "padded")" ] && ok || bad "--keep-whitespace keeps it"
+# similarity --query: the query task for Q, the document task for the TEXTs, one line per TEXT
+"$BIN" similarity -m "$MODEL" --query "Which planet is known as the Red Planet?" \
+  "Venus is often called Earth's twin because of its similar size and proximity." \
+  "Mars, known for its reddish appearance, is often referred to as the Red Planet." >"$T/q.txt" && \
+  [ "$(wc -l <"$T/q.txt")" = 2 ] && awk 'NR==1 {a=$1} NR==2 {exit !($1 > a)}' "$T/q.txt" && ok || bad "similarity --query: $(cat "$T/q.txt")"
+expect_error "query + task"   2 "drop --task"        -- "$BIN" similarity -m "$MODEL" --task query --query q a
+expect_error "query on embed" 2 "similarity command" -- "$BIN" embed -m "$MODEL" --query q a
 "$BIN" similarity -m "$MODEL" "a cat" "a kitten" "tax law" | awk 'NR==1 { exit !($2 > $3) }' && ok || bad "similarity ordering"
 "$BIN" version | grep -q "ggufembed " && ok || bad "version"
 echo "test_cli: $pass passed, $fail failed"

@@ -20,6 +20,9 @@
  *   - Matryoshka dimensions (truncate + renormalize) agree as well;
  *   - scalar and AVX2 kernels agree to cosine 0.99999;
  *   - a text embedded alone equals the same text packed into a batch.
+ * llama.cpp tokenizes the bytes as given, so every embedding here uses
+ * GGUFEMBED_WHITESPACE_KEEP (the library's default strips, as sentence-transformers
+ * does: tests/test_reference.c checks that against sentence-transformers).
  */
 #include "../core/ggufembed.h"
 #include "../simd/kernels.h"
@@ -121,8 +124,11 @@ int main(int argc, char **argv) {
     CHECK(tok_ok == n, "token ids identical for %zu of %zu texts", tok_ok, n);
 
     /* 2. embeddings, all texts in one batch call (packed forward passes) */
+    ggufembed_embed_options keep;
+    ggufembed_embed_options_init(&keep);
+    keep.whitespace = GGUFEMBED_WHITESPACE_KEEP;
     float *out = malloc(n * (size_t)dim * sizeof(float));
-    st = ggufembed_embed_batch(ctx, (const char *const *)texts, lens, n, NULL, out, n * (size_t)dim);
+    st = ggufembed_embed_batch(ctx, (const char *const *)texts, lens, n, &keep, out, n * (size_t)dim);
     CHECK(st == GGUFEMBED_OK, "embed_batch: %s", ggufembed_context_last_error(ctx));
     double min_cos = 1, sum_cos = 0;
     size_t worst = 0, n_uncertain = 0, n_ge999 = 0;
@@ -147,7 +153,7 @@ int main(int argc, char **argv) {
     double min_alone = 1;
     for (size_t i = 0; i < n; i += 17) {
         float v[4096];
-        st = ggufembed_embed(ctx, texts[i], lens[i], NULL, v, 4096);
+        st = ggufembed_embed(ctx, texts[i], lens[i], &keep, v, 4096);
         CHECK(st == GGUFEMBED_OK, "embed text %zu: %s", i, ggufembed_context_last_error(ctx));
         double c = cosine(v, out + i * dim, dim);
         if (c < min_alone) min_alone = c;
@@ -159,8 +165,7 @@ int main(int argc, char **argv) {
     const int dims[] = {512, 256, 128};
     double min_mat = 1;
     for (int d = 0; d < 3; d++) {
-        ggufembed_embed_options o;
-        ggufembed_embed_options_init(&o);
+        ggufembed_embed_options o = keep;
         o.dimensions = dims[d];
         for (size_t i = 0; i < n; i += 7) {
             float v[1024];
@@ -188,8 +193,8 @@ int main(int argc, char **argv) {
         for (size_t i = 0; i < n; i += 5) {
             if (lens[i] > 400) continue; /* the scalar kernels are slow: short texts only */
             float v[4096], w[4096];
-            st = ggufembed_embed(sctx, texts[i], lens[i], NULL, v, 4096);
-            CHECK(ggufembed_embed(ctx, texts[i], lens[i], NULL, w, 4096) == GGUFEMBED_OK, "embed alone %zu", i);
+            st = ggufembed_embed(sctx, texts[i], lens[i], &keep, v, 4096);
+            CHECK(ggufembed_embed(ctx, texts[i], lens[i], &keep, w, 4096) == GGUFEMBED_OK, "embed alone %zu", i);
             double c = cosine(v, w, dim);
             if (c < min_kern) min_kern = c;
             n_checked++;

@@ -161,8 +161,18 @@ def cmd_generate(a):
 
     # ---- tokens (cheap: vocab-only load) ----
     t0 = time.time()
-    with ThreadPoolExecutor(max_workers=a.tok_jobs) as ex:
-        all_tokens = list(ex.map(lambda p: tokenize(a.bin, a.model, p), paths))
+    if a.tokens:
+        # ids from an earlier llama-tokenize run (same vocabulary): still checked below
+        # against what llama-embedding itself prints for every text
+        by_id = {}
+        with open(a.tokens, encoding="utf-8") as f:
+            for line in f:
+                o = json.loads(line)
+                by_id[o["id"]] = o["tokens"]
+        all_tokens = [by_id[ident] for ident, _ in corpus]
+    else:
+        with ThreadPoolExecutor(max_workers=a.tok_jobs) as ex:
+            all_tokens = list(ex.map(lambda p: tokenize(a.bin, a.model, p), paths))
     t_tok = time.time() - t0
     for (ident, _), toks in zip(corpus, all_tokens):
         if len(toks) > N_CTX:
@@ -396,6 +406,8 @@ def main():
     g.add_argument("--threads", type=int, default=os.cpu_count() or 2)
     g.add_argument("--jobs", type=int, default=1, help="parallel llama-embedding runs")
     g.add_argument("--tok-jobs", type=int, default=os.cpu_count() or 2, help="parallel llama-tokenize runs")
+    g.add_argument("--tokens", help="reuse this tokens.jsonl instead of running llama-tokenize "
+                   "(llama-embedding's own ids are still checked against it)")
     c = sub.add_parser("check")
     c.add_argument("--out", default=HERE)
     a = ap.parse_args()

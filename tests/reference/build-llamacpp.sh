@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Build an independent llama.cpp reference (llama-tokenize, llama-embedding only).
+# Build an independent llama.cpp reference (llama-tokenize, llama-embedding, llama-quantize).
 #
 # Source: the PyPI source distribution of llama-cpp-python==0.3.36, which vendors the
 # whole llama.cpp tree at vendor/llama.cpp (llama.cpp commit 0c1e57098, build b11312).
@@ -42,7 +42,7 @@ else
                -DGGML_AVX512_VBMI=OFF -DGGML_AVX512_VNNI=OFF -DGGML_AVX512_BF16=OFF)
 fi
 
-if [ -x "$BIN/llama-tokenize" ] && [ -x "$BIN/llama-embedding" ] && [ -f "$ROOT/BUILD_OK" ] \
+if [ -x "$BIN/llama-tokenize" ] && [ -x "$BIN/llama-embedding" ] && [ -x "$BIN/llama-quantize" ] && [ -f "$ROOT/BUILD_OK" ] \
    && grep -qx "isa=$ISA" "$ROOT/BUILD_OK"; then
     echo "$BIN"
     exit 0
@@ -69,7 +69,9 @@ if [ ! -f "$SRC/vendor/llama.cpp/CMakeLists.txt" ]; then
         else
             PY="$(command -v python3 || command -v python)"
             log "downloading llama-cpp-python==$LCP_VERSION sdist from PyPI"
-            "$PY" -m pip download --no-binary :all: --no-deps --no-build-isolation \
+            # Isolated metadata build (pip fetches scikit-build-core itself): with
+            # --no-build-isolation a fresh machine fails for lack of scikit_build_core.
+            "$PY" -m pip download --no-binary :all: --no-deps \
                 -d "$ROOT/dl" "llama-cpp-python==$LCP_VERSION" >&2
             TARBALL="$(ls "$ROOT"/dl/llama_cpp_python-"$LCP_VERSION".tar.gz)"
         fi
@@ -117,11 +119,11 @@ cmake -S "$LLAMA_SRC" -B "$BUILD" "${GEN[@]}" \
     -DLLAMA_BUILD_COMMIT="$COMMIT" \
     >&2
 
-log "building llama-tokenize llama-embedding with $JOBS jobs"
-cmake --build "$BUILD" --config Release -j "$JOBS" --target llama-tokenize llama-embedding >&2
+log "building llama-tokenize llama-embedding llama-quantize with $JOBS jobs"
+cmake --build "$BUILD" --config Release -j "$JOBS" --target llama-tokenize llama-embedding llama-quantize >&2
 
 mkdir -p "$BIN"
-for t in llama-tokenize llama-embedding; do
+for t in llama-tokenize llama-embedding llama-quantize; do
     cp -f "$BUILD/bin/$t" "$BIN/$t"
 done
 

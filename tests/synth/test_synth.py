@@ -50,6 +50,9 @@ def run(cmd):
     return p.returncode, p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
 
 
+DENSE_SEEN = set()
+
+
 def check_variant(binary, gold, model, texts_now):
     name = gold["variant"]
     want = gold["model"]
@@ -68,8 +71,21 @@ def check_variant(binary, gold, model, texts_now):
     ok()
     path = model["path"]
 
-    rc, out, err = run([binary, "embed", "-m", path, "--format", "ndjson", "--threads", "1"]
+    # llama.cpp embeds the bytes as given: --keep-whitespace (the default strips, as
+    # sentence-transformers does)
+    rc, out, err = run([binary, "embed", "-m", path, "--format", "ndjson", "--threads", "1", "--keep-whitespace"]
                        + [it["text"] for it in items])
+    # a gemma-embedding file without dense_2/dense_3 opens, but never silently (issue #8):
+    # info says so and embed warns on stderr, exactly then
+    irc, iout, ierr = run([binary, "info", "-m", path])
+    missing = "projections:     MISSING" in iout
+    present = "projections:     dense_2/dense_3 present" in iout
+    warned = "warning: this gemma-embedding file has no dense_2/dense_3 projections" in err
+    DENSE_SEEN.add("missing" if missing else "present" if present else "?")
+    if irc != 0 or missing == present or warned != missing or ("warning:" in iout) != missing:
+        bad("%s: info rc=%d, projections missing=%s present=%s, embed warned=%s" % (name, irc, missing, present, warned))
+    else:
+        ok()
     embs = None
     if rc != 0:
         bad("%s: ggufembed embed failed (rc=%d): %s" % (name, rc, err.strip()[-500:]))
@@ -144,6 +160,8 @@ def main(argv):
                 continue
             name = gold.get("variant", "?")
             check_variant(binary, gold, models.get(name), texts.get(name))
+        if DENSE_SEEN != {"missing", "present"}:
+            bad("the variants should include files with and without dense_2/dense_3, saw %s" % sorted(DENSE_SEEN))
         missing = sorted(set(models) - {os.path.basename(g)[:-5] for g in golds})
         for name in missing:
             bad("%s: no golden file (run tests/synth/generate.sh)" % name)
