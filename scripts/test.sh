@@ -1,24 +1,32 @@
 #!/usr/bin/env bash
 # Every test: native Release build + ctest (unit, API, golden against llama.cpp's
-# outputs with the real model), then the same under AddressSanitizer +
-# UndefinedBehaviorSanitizer. Installs what it needs and fetches the model first.
+# outputs and reference against sentence-transformers' with the real model), then the
+# same under AddressSanitizer + UndefinedBehaviorSanitizer. Installs what it needs and
+# fetches the models first (the complete EmbeddingGemma Q8_0 file, and its F32 twin for
+# the exact reference test, converted from one download).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
-MODEL=$(bash scripts/fetch-model.sh)
-export GGUFEMBED_MODEL_PATH="$MODEL"
+F32_NAME=embeddinggemma-300m-dense-F32.gguf
+MODEL=$(GGUFEMBED_CONVERT_NAMES=$F32_NAME bash scripts/fetch-model.sh)
+MODEL_F32=$(bash scripts/fetch-model.sh --name $F32_NAME)
+export GGUFEMBED_MODEL_PATH="$MODEL" GGUFEMBED_MODEL_F32_PATH="$MODEL_F32"
 jobs=$(nproc)
 
 echo "== native Release build + tests" >&2
-cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DGGUFEMBED_MODEL_PATH="$MODEL" >/dev/null
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DGGUFEMBED_MODEL_PATH="$MODEL" \
+  -DGGUFEMBED_MODEL_F32_PATH="$MODEL_F32" >/dev/null
 cmake --build build -j"$jobs" >/dev/null
-ctest --test-dir build --output-on-failure -E "^golden$"
+ctest --test-dir build --output-on-failure -E "^(golden|reference_f32)$"
 
 echo "== ASan + UBSan build + tests" >&2
-cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGGUFEMBED_SANITIZE=ON -DGGUFEMBED_MODEL_PATH="$MODEL" >/dev/null
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGGUFEMBED_SANITIZE=ON -DGGUFEMBED_MODEL_PATH="$MODEL" \
+  -DGGUFEMBED_MODEL_F32_PATH="$MODEL_F32" >/dev/null
 cmake --build build-asan -j"$jobs" >/dev/null
-# the CLI test runs in the Release build only (the same code paths, 20x the time under ASan)
-ASAN_OPTIONS=detect_leaks=1 ctest --test-dir build-asan --output-on-failure -E "^(cli|golden)$"
+# the CLI test runs in the Release build only (the same code paths, 20x the time under ASan);
+# the reference test on every 5th text
+ASAN_OPTIONS=detect_leaks=1 GGUFEMBED_REFERENCE_STRIDE=5 ctest --test-dir build-asan --output-on-failure \
+  -E "^(cli|golden|reference_f32)$"
 
 echo "== WebAssembly builds, npm package, Node and headless-Chromium tests" >&2
 bash scripts/test-js.sh
@@ -27,7 +35,9 @@ echo "== benchmark harness smoke run" >&2
 bash bench/run.sh --smoke
 
 # last because they are the longest: the whole golden corpus against llama.cpp's
-# outputs, then every 5th text again under the sanitizers
-echo "== golden agreement with llama.cpp (Release, then ASan + UBSan)" >&2
+# outputs, the F32 file against sentence-transformers (every 3rd text of each section),
+# then every 5th text again under the sanitizers
+echo "== golden agreement with llama.cpp (Release, then ASan + UBSan), F32 against sentence-transformers" >&2
 ctest --test-dir build --output-on-failure -R "^golden$"
+GGUFEMBED_REFERENCE_STRIDE=${GGUFEMBED_REFERENCE_F32_STRIDE:-3} ctest --test-dir build --output-on-failure -R "^reference_f32$"
 GGUFEMBED_GOLDEN_STRIDE=5 ASAN_OPTIONS=detect_leaks=1 ctest --test-dir build-asan --output-on-failure -R "^golden$"

@@ -170,6 +170,9 @@ GE_EXPORT(ge_js_info) const char *ge_js_info(ge_js *h) {
     sb_int(&b, "ffnSize", in.ffn_size);
     sb_int(&b, "slidingWindow", in.sliding_window);
     sb_str(&b, in.has_dense ? ",\"hasDense\":true" : ",\"hasDense\":false");
+    sb_str(&b, in.missing_dense ? ",\"missingDense\":true" : ",\"missingDense\":false");
+    sb_str(&b, ",\"warning\":");
+    sb_json_string(&b, in.warning);
     sb_int(&b, "tensors", in.n_tensors);
     sb_str(&b, ",\"weightTypes\":");
     sb_json_string(&b, in.weight_types);
@@ -197,7 +200,7 @@ GE_EXPORT(ge_js_task) int ge_js_task(const char *name) {
     return ggufembed_task_from_name(name, &t) == GGUFEMBED_OK ? (int)t : -1;
 }
 
-static int make_opts(ge_js *h, int task, const char *title, int dims, int normalize, int truncate,
+static int make_opts(ge_js *h, int task, const char *title, int dims, int normalize, int truncate, int keep_ws,
                      ggufembed_embed_options *o) {
     ggufembed_embed_options_init(o);
     if (task < 0 || task >= GGUFEMBED_TASK_COUNT_) {
@@ -209,6 +212,7 @@ static int make_opts(ge_js *h, int task, const char *title, int dims, int normal
     o->dimensions = dims;
     o->normalize = normalize;
     o->truncation = truncate ? GGUFEMBED_TRUNCATE_END : GGUFEMBED_TRUNCATE_ERROR;
+    o->whitespace = keep_ws ? GGUFEMBED_WHITESPACE_KEEP : GGUFEMBED_WHITESPACE_STRIP;
     return 0;
 }
 
@@ -229,11 +233,11 @@ GE_EXPORT(ge_js_dimension) int ge_js_dimension(ge_js *h, int dims) {
 
 GE_EXPORT(ge_js_embed)
 int ge_js_embed(ge_js *h, const char *const *texts, const size_t *lens, size_t n, int task, const char *title, int dims,
-                int normalize, int truncate, float *out, size_t out_len) {
+                int normalize, int truncate, int keep_whitespace, float *out, size_t out_len) {
     if (!h) return GGUFEMBED_ERR_INVALID_ARGUMENT;
     h->err[0] = 0;
     ggufembed_embed_options o;
-    int rc = make_opts(h, task, title, dims, normalize, truncate, &o);
+    int rc = make_opts(h, task, title, dims, normalize, truncate, keep_whitespace, &o);
     if (rc) return rc;
     ggufembed_status s = ggufembed_embed_batch(h->ctx, texts, lens, n, &o, out, out_len);
     return s == GGUFEMBED_OK ? 0 : fail(h, s);

@@ -23,7 +23,8 @@ async function load(source) {
     const i = embedder.info;
     $('progress').value = 1;
     setStatus(`Loaded ${i.name || i.architecture} (${(i.fileSize / 1e6).toFixed(0)} MB, ${i.dimension} dims, ` +
-      `${i.variant}, ${i.kernels}, ${i.threads} thread${i.threads > 1 ? 's' : ''}) in ${((performance.now() - t0) / 1000).toFixed(1)} s.`);
+      `${i.variant}, ${i.kernels}, ${i.threads} thread${i.threads > 1 ? 's' : ''}) in ${((performance.now() - t0) / 1000).toFixed(1)} s.` +
+      (i.warning ? ` Warning: ${i.warning}` : ''));
     $('embed').disabled = false;
     document.body.dataset.state = 'loaded';
   } catch (e) {

@@ -5,8 +5,12 @@
 import { Backend, chooseVariant } from './backend.js';
 import { AbortError, GgufembedError, codeOf, throwIfAborted } from './errors.js';
 
-const TASKS = ['none', 'query', 'document', 'question-answering', 'fact-checking', 'classification',
-  'clustering', 'sentence-similarity', 'code-retrieval'];
+// Task names resolve in the core (ge_js_task): the model card's tasks and the
+// sentence-transformers prompt names (STS, Retrieval-document, ...); these are listed in
+// the error message for an unknown one.
+const TASK_NAMES = ['none', 'query', 'document', 'question-answering', 'fact-checking', 'classification',
+  'clustering', 'sentence-similarity', 'code-retrieval', 'summarization'];
+const TASK_DOCUMENT = 2;
 const TOKENIZE_ADD_SPECIAL = 1, TOKENIZE_PARSE_SPECIAL = 2;
 // A long batch is embedded in chunks (the core packs each chunk's texts into
 // forward passes), checking the AbortSignal and dispose() in between.
@@ -14,12 +18,30 @@ const CHUNK_TEXTS = 16, CHUNK_BYTES = 16384;
 
 const yieldToEventLoop = () => new Promise((r) => setTimeout(r, 0));
 
-function taskId(task) {
+function taskId(backend, task) {
   if (task === undefined || task === null) return 0;
-  const name = String(task).toLowerCase().replace(/[_ ]/g, '-');
-  const i = TASKS.indexOf(name);
-  if (i < 0) throw new GgufembedError(`unknown task '${task}' (one of ${TASKS.join(', ')})`, { code: 'INVALID_ARGUMENT' });
-  return i;
+  const name = Backend.bytes(String(task));
+  const p = backend.alloc(name.length + 1);
+  let id;
+  try {
+    const u8 = backend.u8();
+    u8.set(name, p);
+    u8[p + name.length] = 0;
+    id = backend.call('ge_js_task', p);
+  } finally {
+    backend.free(p);
+  }
+  if (id < 0) {
+    throw new GgufembedError(`unknown task '${task}' (one of ${TASK_NAMES.join(', ')}, or a sentence-transformers prompt name such as STS)`,
+      { code: 'INVALID_ARGUMENT' });
+  }
+  return id;
+}
+
+function whitespaceFlag(ws) {
+  if (ws === undefined || ws === 'strip') return 0;
+  if (ws === 'keep') return 1;
+  throw new GgufembedError(`whitespace must be 'strip' or 'keep', got ${JSON.stringify(ws)}`, { code: 'INVALID_ARGUMENT' });
 }
 
 /**
@@ -163,7 +185,8 @@ export function makeEmbedderClass(platform) {
 
     /**
      * Embeds one text (-> Float32Array) or an array of texts (-> Float32Array[]).
-     * options: task, title, dimensions, normalize (default true), truncate (default false), signal.
+     * options: task, title, dimensions, normalize (default true), truncate (default false),
+     * whitespace ('strip' (default, as sentence-transformers) or 'keep' (as llama.cpp)), signal.
      */
     embed(input, options = {}) {
       const single = !Array.isArray(input);
@@ -174,8 +197,9 @@ export function makeEmbedderClass(platform) {
       return this.#enqueue(async () => {
         const { signal } = options;
         throwIfAborted(signal);
-        const task = taskId(options.task ?? (options.title !== undefined ? 'document' : 'none'));
-        if (options.title !== undefined && task !== 2) throw new GgufembedError('title goes with task "document"', { code: 'INVALID_ARGUMENT' });
+        const task = taskId(this.#backend, options.task ?? (options.title !== undefined ? 'document' : 'none'));
+        const keepWs = whitespaceFlag(options.whitespace);
+        if (options.title !== undefined && task !== TASK_DOCUMENT) throw new GgufembedError('title goes with task "document"', { code: 'INVALID_ARGUMENT' });
         const dims = options.dimensions ?? 0;
         if (!Number.isInteger(dims)) throw new GgufembedError(`dimensions must be an integer, got ${dims}`, { code: 'INVALID_ARGUMENT' });
         const b = this.#backend;
@@ -199,13 +223,13 @@ export function makeEmbedderClass(platform) {
             chunk.push(e);
             bytes += e.length;
           }
-          this.#embedChunk(chunk, bytes, title, task, dims, normalize, truncate, dim, out);
+          this.#embedChunk(chunk, bytes, title, task, dims, normalize, truncate, keepWs, dim, out);
         }
         return single ? out[0] : out;
       });
     }
 
-    #embedChunk(chunk, bytes, title, task, dims, normalize, truncate, dim, out) {
+    #embedChunk(chunk, bytes, title, task, dims, normalize, truncate, keepWs, dim, out) {
       const b = this.#backend, n = chunk.length;
       const titleLen = title ? title.length + 1 : 0;
       const outOff = 8 * n, textOff = outOff + 4 * n * dim, titleOff = textOff + bytes;
@@ -222,7 +246,7 @@ export function makeEmbedderClass(platform) {
         }
         if (title) { u8.set(title, base + titleOff); u8[base + titleOff + title.length] = 0; }
         const st = b.call('ge_js_embed', this.#h, base, base + 4 * n, n, task, title ? base + titleOff : 0,
-          dims, normalize, truncate, base + outOff, n * dim);
+          dims, normalize, truncate, keepWs, base + outOff, n * dim);
         if (st !== 0) throw new GgufembedError(b.str(b.call('ge_js_error', this.#h)), { status: st, code: codeOf(st) });
         u8 = b.u8();
         for (let k = 0; k < n; k++) {

@@ -24,10 +24,15 @@ export interface LoadOptions {
 
 export type Task =
   | 'none' | 'query' | 'document' | 'question-answering' | 'fact-checking'
-  | 'classification' | 'clustering' | 'sentence-similarity' | 'code-retrieval';
+  | 'classification' | 'clustering' | 'sentence-similarity' | 'code-retrieval' | 'summarization'
+  /** the prompt names of EmbeddingGemma's sentence-transformers config */
+  | 'BitextMining' | 'Clustering' | 'Classification' | 'InstructionRetrieval' | 'MultilabelClassification'
+  | 'PairClassification' | 'Reranking' | 'Retrieval' | 'Retrieval-query' | 'Retrieval-document' | 'STS'
+  | 'Summarization';
 
 export interface EmbedOptions {
-  /** Prompt template from the EmbeddingGemma model card (default 'none': the text as given). */
+  /** Prompt template from the EmbeddingGemma model card / its sentence-transformers
+   * prompts (default 'none': the text as given). */
   task?: Task;
   /** Title for task 'document' (implies it); default "none". */
   title?: string;
@@ -37,6 +42,9 @@ export interface EmbedOptions {
   normalize?: boolean;
   /** Drop tokens past the context length instead of failing. Default false. */
   truncate?: boolean;
+  /** 'strip' (default): leading/trailing whitespace of prompt + text is removed before
+   * tokenizing, as sentence-transformers does; 'keep': the text as given, as llama.cpp. */
+  whitespace?: 'strip' | 'keep';
   /** Cancels a batch between chunks of texts; rejects with an AbortError. */
   signal?: AbortSignal;
 }
@@ -61,7 +69,12 @@ export interface ModelInfo {
   headDim: number;
   ffnSize: number;
   slidingWindow: number;
+  /** dense_2/dense_3 projections present and applied */
   hasDense: boolean;
+  /** a gemma-embedding file WITHOUT dense_2/dense_3: its vectors are not EmbeddingGemma's */
+  missingDense: boolean;
+  /** '' or one line naming a known problem of the file (e.g. missingDense) */
+  warning: string;
   tensors: number;
   weightTypes: string;
   parameters: number;

@@ -122,7 +122,21 @@ test('embed options: task, title, dimensions, normalize, truncate match the nati
     const t = await e.embed(long, { truncate: true });
     assert.equal(t.length, 768);
     await assert.rejects(e.embed('x', { dimensions: 10000 }), (err) => err instanceof GgufembedError && err.code === 'INVALID_ARGUMENT');
-    await assert.rejects(e.embed('x', { task: 'nope' }), GgufembedError);
+    await assert.rejects(e.embed('x', { task: 'nope' }), (err) => err instanceof GgufembedError && /unknown task 'nope'/.test(err.message));
+    // sentence-transformers prompt names resolve like the core's tasks
+    assert.deepEqual(await e.embed(FRESH[0], { task: 'STS' }), await e.embed(FRESH[0], { task: 'sentence-similarity' }));
+    assert.deepEqual(await e.embed(FRESH[0], { task: 'summarization' }), await e.embed(`task: summarization | query: ${FRESH[0]}`));
+    // whitespace: stripped by default (sentence-transformers), kept on request (llama.cpp), as the CLI
+    const padded = `  ${FRESH[0]}\n`;
+    assert.deepEqual(await e.embed(padded), await e.embed(FRESH[0]));
+    const kept = await e.embed(padded, { whitespace: 'keep' });
+    assert.notDeepEqual(kept, await e.embed(FRESH[0]));
+    assert.ok(cosine(kept, nativeEmbeddings([padded], ['--keep-whitespace'])[0]) >= NATIVE_MIN);
+    await assert.rejects(e.embed('x', { whitespace: 'trim' }), (err) => err instanceof GgufembedError && /whitespace/.test(err.message));
+    // the complete model: projections present, no warning
+    assert.equal(e.info.hasDense, true);
+    assert.equal(e.info.missingDense, false);
+    assert.equal(e.info.warning, '');
     await assert.rejects(e.embed(42), GgufembedError);
     assert.deepEqual(await e.embed([]), []);
     const empty = await e.embed('');

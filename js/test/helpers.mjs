@@ -1,7 +1,7 @@
 // Shared test setup: the model path, the golden corpus, and reference vectors from
 // the native CLI (computed once per run and cached in js/test/.cache/, gitignored).
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createHash } from 'node:crypto';
@@ -12,7 +12,7 @@ export const GOLDEN = join(ROOT, 'tests', 'golden');
 
 export function modelPath() {
   const p = process.env.GGUFEMBED_MODEL_PATH || process.env.GGUFEMBED_MODEL ||
-    join(process.env.HOME, '.cache', 'ggufembed', 'embeddinggemma-300m-Q8_0.gguf');
+    join(process.env.HOME, '.cache', 'ggufembed', 'embeddinggemma-300m-dense-Q8_0.gguf');
   if (!existsSync(p)) throw new Error(`model not found at ${p}: run scripts/fetch-model.sh or set GGUFEMBED_MODEL_PATH`);
   return p;
 }
@@ -39,7 +39,7 @@ export function nativeCli() {
 /** Native vectors for texts (default options), cached by content hash. */
 export function nativeEmbeddings(texts, extraArgs = []) {
   const cli = nativeCli();
-  const key = createHash('sha256').update(JSON.stringify([texts, extraArgs, readFileSync(cli).length])).digest('hex').slice(0, 16);
+  const key = createHash('sha256').update(JSON.stringify([texts, extraArgs, readFileSync(cli).length, modelPath(), statSync(modelPath()).size])).digest('hex').slice(0, 16);
   const dir = join(JS, 'test', '.cache');
   const file = join(dir, `native-${key}.json`);
   if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8'));

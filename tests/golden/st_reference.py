@@ -36,6 +36,14 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 MATRYOSHKA = (512, 256, 128)
 MATRYOSHKA_STRIDE = 4
 PROMPT_STRIDE = 23
+# the example of the model card (scripts/demo.sh prints ggufembed's numbers for it)
+CARD_QUERY = "Which planet is known as the Red Planet?"
+CARD_DOCUMENTS = [
+    "Venus is often called Earth's twin because of its similar size and proximity.",
+    "Mars, known for its reddish appearance, is often referred to as the Red Planet.",
+    "Jupiter, the largest planet in our solar system, has a prominent red spot.",
+    "Saturn, famous for its rings, is sometimes mistaken for the Red Planet.",
+]
 
 
 def read_corpus(path):
@@ -75,7 +83,7 @@ def main():
     t_start = time.time()
     corpus = read_corpus(a.corpus)
     n = len(corpus)
-    model = SentenceTransformer(a.model_dir, device="cpu", model_kwargs={"torch_dtype": torch.float32})
+    model = SentenceTransformer(a.model_dir, device="cpu", model_kwargs={"dtype": torch.float32})
     model.eval()
     prompts = dict(model.prompts)
     cfg = os.path.join(a.model_dir, "config_sentence_transformers.json")
@@ -102,26 +110,44 @@ def main():
         chunks.append(arr)
         offset += arr.size
 
-    # tokens: what the Transformer module feeds the model (it strips each input)
+    # tokens: what the Transformer module feeds the model (it strips each input). A text
+    # whose ids fall outside the embedding table cannot be embedded by sentence-transformers
+    # at all (it raises): such texts are recorded with the reason and left out of every
+    # section. The tokenizer has one added token past the model's 262144 rows,
+    # <image_soft_token> = 262144 (added_tokens.json); llama.cpp's vocabulary has 262144
+    # tokens and reads that text as ordinary pieces.
+    n_rows = model[0].auto_model.get_input_embeddings().weight.shape[0]
+    failed = {}
     with open(os.path.join(a.out, "tokens.jsonl"), "w", encoding="utf-8", newline="\n") as f:
-        for ident, text in corpus:
+        for k, (ident, text) in enumerate(corpus):
             ids = model.tokenize([text])["input_ids"][0].tolist()
-            f.write(json.dumps({"id": ident, "tokens": ids}, separators=(",", ":")) + "\n")
+            rec = {"id": ident, "tokens": ids}
+            bad = sorted({t for t in ids if t >= n_rows})
+            if bad:
+                names = [model.tokenizer.convert_ids_to_tokens(t) for t in bad]
+                failed[k] = rec["st_error"] = (
+                    "sentence-transformers cannot embed this text: token id(s) %s (%s) are past the "
+                    "%d rows of the embedding table (IndexError)" % (bad, ", ".join(names), n_rows))
+            f.write(json.dumps(rec, ensure_ascii=False, separators=(",", ":")) + "\n")
+    for k, why in failed.items():
+        print("text %d (%s): %s" % (k, corpus[k][0], why), file=sys.stderr)
+    ok_idx = [i for i in range(n) if i not in failed]
 
     t0 = time.time()
     full = []
-    for k, (_, text) in enumerate(corpus):
-        full.append(encode(text))
+    for k, i in enumerate(ok_idx):
+        full.append(encode(corpus[i][1]))
         if (k + 1) % 50 == 0:
-            print("full: %d/%d (%.0f s)" % (k + 1, n, time.time() - t0), file=sys.stderr, flush=True)
-    add("full", 768, list(range(n)), full)
+            print("full: %d/%d (%.0f s)" % (k + 1, len(ok_idx), time.time() - t0), file=sys.stderr, flush=True)
+    add("full", 768, ok_idx, full)
+    full = dict(zip(ok_idx, full))
     t_full = time.time() - t0
 
     # Matryoshka through sentence-transformers' own truncate_dim; also checked here
     # against truncating the full vector (they must be the same operation)
     worst_trunc = 1.0
     for d in MATRYOSHKA:
-        idx = list(range(0, n, MATRYOSHKA_STRIDE))
+        idx = [i for i in range(0, n, MATRYOSHKA_STRIDE) if i not in failed]
         vecs = [encode(corpus[i][1], truncate_dim=d) for i in idx]
         for i, v in zip(idx, vecs):
             w = full[i][:d] / np.linalg.norm(full[i][:d])
@@ -129,10 +155,16 @@ def main():
         add("dim-%d" % d, d, idx, vecs)
         print("truncate_dim %d: %d texts" % (d, len(idx)), file=sys.stderr, flush=True)
 
-    idx = list(range(0, n, PROMPT_STRIDE))
+    idx = [i for i in range(0, n, PROMPT_STRIDE) if i not in failed]
     for name in prompts:
         add("prompt", 768, idx, [encode(corpus[i][1], prompt_name=name) for i in idx], prompt_name=name)
     print("prompts: %d names x %d texts" % (len(prompts), len(idx)), file=sys.stderr, flush=True)
+
+    # the model card's example: encode_query / encode_document, cosine similarities
+    card_q = model.encode_query(CARD_QUERY, convert_to_numpy=True)
+    card_d = model.encode_document(CARD_DOCUMENTS, convert_to_numpy=True)
+    card = [round(float(x), 6) for x in model.similarity(card_q, card_d)[0]]
+    print("model card example: %s" % card, file=sys.stderr)
 
     allv = np.concatenate([c.reshape(-1) for c in chunks])
     half = allv.astype("<f2")
@@ -177,6 +209,8 @@ def main():
             "input_handling": "sentence-transformers strips each input (prompt + text) with str.strip() "
                               "before tokenizing (models/Transformer.py tokenize)",
         },
+        "model_card_example": {"query": CARD_QUERY, "documents": CARD_DOCUMENTS, "similarities": card},
+        "texts_sentence_transformers_cannot_embed": {corpus[k][0]: why for k, why in failed.items()},
         "checks": {
             "truncate_dim_vs_truncated_full_min_cosine": worst_trunc,
             "float16_storage_min_cosine": worst_f16,

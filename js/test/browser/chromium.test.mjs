@@ -16,7 +16,8 @@ const STRIDE = Number(process.env.GGUFEMBED_BROWSER_STRIDE || 23);
 const texts = corpus().map((c) => c.text);
 const idx = texts.map((_, i) => i).filter((i) => i % STRIDE === 0);
 const ref = golden();
-const nativeSel = nativeEmbeddings(idx.map((i) => texts[i]));
+// compared with llama.cpp, which embeds the bytes as given: whitespace 'keep'
+const nativeSel = nativeEmbeddings(idx.map((i) => texts[i]), ['--keep-whitespace']);
 const native = new Map(idx.map((i, k) => [i, nativeSel[k]]));
 const MODEL_NAME = basename(modelPath());
 let browser, userDir;
@@ -63,7 +64,7 @@ for (const isolated of [false, true]) {
         const t0 = performance.now();
         const e = await Embedder.load(model, variant ? { variant } : {});
         const t1 = performance.now();
-        const vs = await e.embed(sub);
+        const vs = await e.embed(sub, { whitespace: 'keep' });
         const t2 = performance.now();
         const toks = [];
         for (const s of sub) toks.push(Array.from(await e.tokenize(s)));
