@@ -25,6 +25,9 @@ typedef struct ge_matrix {
      * used by contexts running those kernels; NULL when not packed */
     const void *packed;
     const ge_kernels *packed_for;
+    /* 1: the input stays f32 and the rows are widened to float (Q8_0 dequantized, which
+     * is exact), instead of quantizing the input to Q8_0 blocks (see dense2) */
+    int float_input;
 } ge_matrix;
 
 typedef struct ge_layer {
