@@ -26,7 +26,9 @@
  *      with the prompt prepended by hand);
  *   5. the two whitespace policies: STRIP(text) is bit-identical to KEEP(strip(text)),
  *      and KEEP differs from STRIP exactly on the texts that have surrounding whitespace.
- * GGUFEMBED_REFERENCE_STRIDE=k keeps every k-th text of each section (slow builds).
+ * GGUFEMBED_REFERENCE_STRIDE=k keeps every k-th text of each section, and
+ * GGUFEMBED_REFERENCE_MAX_BYTES=n skips texts longer than n bytes in sections 2-4 (slow
+ * builds: the sanitizers).
  */
 #include "../core/ggufembed.h"
 #include "../core/util.h"
@@ -82,6 +84,8 @@ int main(int argc, char **argv) {
     const double min_each = atof(argv[4]), min_mean = atof(argv[5]);
     const char *stride_env = getenv("GGUFEMBED_REFERENCE_STRIDE");
     const size_t stride = stride_env && atoi(stride_env) > 1 ? (size_t)atoi(stride_env) : 1;
+    const char *max_env = getenv("GGUFEMBED_REFERENCE_MAX_BYTES");
+    const size_t max_bytes = max_env && atol(max_env) > 0 ? (size_t)atol(max_env) : SIZE_MAX;
     char path[4096], err[512];
     ggufembed_model *m = NULL;
     ggufembed_status st = ggufembed_model_open_file_v2(argv[1], GGUFEMBED_OPEN_REPACK, &m, err, sizeof err);
@@ -213,7 +217,7 @@ int main(int argc, char **argv) {
                 CHECK(i < n, "section %s names text %zu of %zu", S->kind, i, n);
                 break;
             }
-            if (known_reason(cl[i])) continue;
+            if (known_reason(cl[i]) || lens[i] > max_bytes) continue;
             for (long d = 0; d < S->dim; d++) ref[d] = ge_fp16_to_fp32(vec16[S->offset + (long)j * S->dim + d]);
             st = ggufembed_embed(ctx, texts[i], lens[i], &o, v, 4096);
             CHECK(st == GGUFEMBED_OK, "embed text %zu (%s): %s", i, S->kind, ggufembed_context_last_error(ctx));
