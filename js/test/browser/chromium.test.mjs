@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, basename } from 'node:path';
 import { chromium } from 'playwright-core';
 import { startServer } from '../serve.mjs';
-import { NATIVE_MEAN, NATIVE_MIN, corpus, cosine, golden, modelPath, nativeEmbeddings, stats } from '../helpers.mjs';
+import { NATIVE_MEAN, NATIVE_MIN, corpus, cosine, golden, llamaRule, modelPath, nativeEmbeddings, stats } from '../helpers.mjs';
 
 const STRIDE = Number(process.env.GGUFEMBED_BROWSER_STRIDE || 23);
 const texts = corpus().map((c) => c.text);
@@ -82,7 +82,10 @@ for (const isolated of [false, true]) {
       const l = stats(vsL), n = stats(vsN);
       console.log(`# browser ${out.info.variant}/${out.info.kernels}/${out.info.threads}t, ${idx.length} texts: vs llama.cpp min ${l.min.toFixed(6)} mean ${l.mean.toFixed(6)}; vs native min ${n.min.toFixed(6)} mean ${n.mean.toFixed(6)}; load ${out.loadMs.toFixed(0)} ms, embed ${out.embedMs.toFixed(0)} ms`);
       assert.equal(out.info.variant === 'threads', isolated);
-      assert.ok(l.min >= 0.999, `min cosine vs llama.cpp ${l.min}`);
+      // llama.cpp's rule per text (helpers.llamaRule); the mean over the whole corpus is the native test's
+      const misses = idx.map((i, k) => [i, llamaRule(ref, i, out.vs[k], native.get(i))]).filter(([, x]) => !x.ok || x.byNative);
+      for (const [i, x] of misses) console.log(`#   text ${i}: vs llama.cpp ${x.on.toFixed(6)} / ${x.off.toFixed(6)} (its own spread ${x.r.toFixed(6)})${x.byNative ? ': the native vector, decided by the native golden test' : ''}`);
+      assert.equal(misses.filter(([, x]) => !x.ok).length, 0, `texts outside llama.cpp's rule: ${misses.filter(([, x]) => !x.ok).map(([i]) => i)}`);
       assert.ok(n.min >= NATIVE_MIN, `min cosine vs native ${n.min}`);
       assert.ok(n.mean >= NATIVE_MEAN, `mean cosine vs native ${n.mean}`);
     } finally {
