@@ -218,13 +218,14 @@ verify() {
     fi
 }
 
-# which_name FILE -> the NAME that FILE verifies as (size first, so one sha256 at most)
+# which_name FILE -> "NAME KIND" of the pinned file FILE verifies as (size first, so one
+# sha256 at most)
 which_name() {
-    local f=$1 size n
+    local f=$1 size n kind
     size=$(file_size "$f")
     for n in $NAMES; do
-        if accepted_files "$n" | cut -d' ' -f1 | grep -qx "$size" && verify "$f" "$n" >/dev/null; then
-            echo "$n"; return 0
+        if accepted_files "$n" | cut -d' ' -f1 | grep -qx "$size" && kind=$(verify "$f" "$n"); then
+            echo "$n $kind"; return 0
         fi
     done
     return 1
@@ -314,15 +315,20 @@ if [ -n "$EXPLICIT" ]; then
         log "given model path $EXPLICIT does not exist; trying the other sources"
     else
         EXPLICIT=$(cd "$(dirname "$EXPLICIT")" && pwd -P)/$(basename "$EXPLICIT")
-        if n=$(which_name "$EXPLICIT") && { [ -z "$NAME" ] || [ "$n" = "$NAME" ]; }; then
-            target="$CACHE/$n"
-            kind=$(verify "$EXPLICIT" "$n")
-            warn_if_incomplete "$kind"
-            if [ "$EXPLICIT" -ef "$target" ]; then
+        # the cache file itself (scripts/test-js.sh passes it back): its stamp, no sha256
+        for n in $NAMES; do
+            if [ "$EXPLICIT" -ef "$CACHE/$n" ] && { [ -z "$NAME" ] || [ "$n" = "$NAME" ]; } \
+               && cached_ok "$CACHE/$n" "$n"; then
                 log "given path is the cache file $n itself"
-                cached_ok "$target" "$n" || die "$target changed while checking it"
-                finish "$target"
+                warn_if_incomplete "$(sed -n 's/^kind: \([a-z-]*\).*/\1/p' "$CACHE/$n.source" 2>/dev/null)"
+                finish "$CACHE/$n"
             fi
+        done
+        n="" kind=""
+        if found=$(which_name "$EXPLICIT") && read -r n kind <<<"$found" \
+           && { [ -z "$NAME" ] || [ "$n" = "$NAME" ]; }; then
+            target="$CACHE/$n"
+            warn_if_incomplete "$kind"
             how="copy"
             if [ "${GGUFEMBED_LINK:-0}" = 1 ]; then how="link"; fi
             log "using $EXPLICIT ($n, $kind), ${how}ing it into the cache"

@@ -3,6 +3,7 @@
 #ifndef GE_CHECK_H
 #define GE_CHECK_H
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -23,6 +24,17 @@ static int g_pass, g_fail;
 static int check_summary(const char *name) {
     printf("%s: %d passed, %d failed\n", name, g_pass, g_fail);
     return g_fail ? 1 : (g_pass ? 0 : 1);
+}
+
+/* cosine of two float vectors, in double (the agreement tests) */
+static inline double cosine(const float *a, const float *b, int n) {
+    double d = 0, na = 0, nb = 0;
+    for (int i = 0; i < n; i++) {
+        d += (double)a[i] * b[i];
+        na += (double)a[i] * a[i];
+        nb += (double)b[i] * b[i];
+    }
+    return d / sqrt(na * nb + 1e-300);
 }
 
 #endif

@@ -106,16 +106,6 @@ done:
     free(sec), free(v16), free(lt);
 }
 
-static double cosine(const float *a, const float *b, int n) {
-    double d = 0, na = 0, nb = 0;
-    for (int i = 0; i < n; i++) {
-        d += (double)a[i] * b[i];
-        na += (double)a[i] * a[i];
-        nb += (double)b[i] * b[i];
-    }
-    return d / sqrt(na * nb + 1e-300);
-}
-
 int main(int argc, char **argv) {
     if (argc < 3) {
         fprintf(stderr, "usage: test_golden MODEL.gguf GOLDEN_DIR [ST_DIR LLAMACPP_VS_ST.jsonl]\n");

@@ -38,16 +38,6 @@
 #include <math.h>
 #include <string.h>
 
-static double cosine(const float *a, const float *b, int n) {
-    double d = 0, na = 0, nb = 0;
-    for (int i = 0; i < n; i++) {
-        d += (double)a[i] * b[i];
-        na += (double)a[i] * a[i];
-        nb += (double)b[i] * b[i];
-    }
-    return d / sqrt(na * nb + 1e-300);
-}
-
 /* Texts where llama.cpp's reading of the GGUF file and sentence-transformers' of the
  * original tokenizer differ by construction: not compared (reason printed). */
 static const struct {

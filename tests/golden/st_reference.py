@@ -24,15 +24,15 @@ Each text is encoded alone (batch_size=1): no padding in the reference.
 """
 import argparse
 import datetime
-import hashlib
 import json
 import os
 import platform
-import struct
 import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from golden import read_corpus, sha256_file  # noqa: E402  (stdlib-only helpers)
 MATRYOSHKA = (512, 256, 128)
 MATRYOSHKA_STRIDE = 4
 PROMPT_STRIDE = 23
@@ -44,25 +44,6 @@ CARD_DOCUMENTS = [
     "Jupiter, the largest planet in our solar system, has a prominent red spot.",
     "Saturn, famous for its rings, is sometimes mistaken for the Red Planet.",
 ]
-
-
-def read_corpus(path):
-    items = []
-    with open(path, "rb") as f:
-        for raw in f:
-            line = raw.decode("utf-8")
-            if line.strip():
-                o = json.loads(line)
-                items.append((o["id"], o["text"]))
-    return items
-
-
-def sha256_file(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def main():
