@@ -21,13 +21,19 @@ mkdir -p "$OUT" "$OUT/node"
 OUT=$(cd "$OUT" && pwd)
 export NODE_PATH=${NODE_PATH:-/usr/share/nodejs}   # Debian's emcc needs acorn from there
 
-CORE=(core/alloc.c core/util.c core/gguf.c core/tokenizer.c core/gemma.c core/api.c
-      simd/kernels_scalar.c simd/kernels_wasm_simd128.c simd/dispatch_wasm.c)
+# utf8proc compiled in from Debian's source package (the native build links Debian's library)
+UTF8PROC=$(bash "$ROOT/scripts/fetch-utf8proc.sh")
+CORE=(core/alloc.c core/util.c core/gguf.c core/api.c
+      core/vocab.c core/tok_spm.c core/tok_wpm.c core/tok_bpe.c core/tok_ugm.c
+      core/gemma.c
+      simd/kernels_scalar.c simd/kernels_wasm_simd128.c simd/dispatch_wasm.c
+      "$UTF8PROC/utf8proc.c")
+UTF8PROC_FLAGS=(-DUTF8PROC_STATIC -I"$UTF8PROC")
 WARN=(-Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-parameter -ffp-contract=off)  # see simd/kernels.h
 cd "$ROOT"
 
 # ---------------------------------------------------------------- Emscripten
-EM_COMMON=(-std=c11 -O3 -msimd128 -DNDEBUG "${WARN[@]}"
+EM_COMMON=(-std=c11 -O3 -msimd128 -DNDEBUG "${WARN[@]}" "${UTF8PROC_FLAGS[@]}"
   -sMODULARIZE=1 -sEXPORT_NAME=createGgufembed
   -sALLOW_MEMORY_GROWTH=1 -sMAXIMUM_MEMORY=4GB -sINITIAL_MEMORY=32MB -sMALLOC=emmalloc
   -sABORTING_MALLOC=0 -sTOTAL_STACK=4MB -sFILESYSTEM=0 -sEXIT_RUNTIME=0
@@ -59,7 +65,7 @@ ln -sfn /usr/include/wasm32-wasi "$SYSROOT/include"
 ln -sfn /usr/lib/wasm32-wasi "$SYSROOT/lib/wasm32-wasi"
 # Compile with -O3, link without -O: clang >= 16 runs the wasm-opt it finds in PATH
 # after an optimized link, and Debian's binaryen 108 rejects relaxed-SIMD opcodes.
-WASI_CC=(clang-19 --target=wasm32-wasi --sysroot="$SYSROOT" -std=c11 -O3 -DNDEBUG "${WARN[@]}")
+WASI_CC=(clang-19 --target=wasm32-wasi --sysroot="$SYSROOT" -std=c11 -O3 -DNDEBUG "${WARN[@]}" "${UTF8PROC_FLAGS[@]}")
 WASI_LD=(clang-19 --target=wasm32-wasi --sysroot="$SYSROOT" -Wl,--max-memory=4294967296 -Wl,-z,stack-size=4194304)
 # wasi_objs DIR FLAGS... -- SOURCES...: compiles into DIR, prints the objects
 wasi_objs() {

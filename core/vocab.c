@@ -1,17 +1,24 @@
-/* tokenizer.c - SentencePiece tokenization matching llama.cpp (see tokenizer.h). */
+/*
+ * vocab.c - the vocabulary every tokenizer model shares (tokenizer.ggml.* metadata,
+ * piece hash, special tokens, BOS/EOS/SEP) and the tokenize driver (tokenizer.h):
+ * special-token splitting, then the model's fragment() on the text between them.
+ */
 #include "tokenizer.h"
 
 #include "alloc.h"
 #include "ggufembed.h"
 #include "util.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-enum { TOK_NORMAL = 1, TOK_UNKNOWN = 2, TOK_CONTROL = 3, TOK_USER_DEFINED = 4, TOK_UNUSED = 5, TOK_BYTE = 6 };
+/* tokenizer.ggml.token_type values (llama.cpp's llama_token_type) */
+enum { TOK_UNDEFINED = 0, TOK_NORMAL = 1, TOK_UNKNOWN = 2, TOK_CONTROL = 3, TOK_USER_DEFINED = 4, TOK_UNUSED = 5,
+       TOK_BYTE = 6 };
 
-/* llama.cpp's attributes, derived from the types above (llama-vocab.cpp) */
-enum { ATTR_UNKNOWN = 1, ATTR_CONTROL = 2, ATTR_USER_DEFINED = 4 };
+static const ge_tokenizer *const k_tokenizers[] = {&ge_tokenizer_spm, &ge_tokenizer_wpm, &ge_tokenizer_bpe,
+                                                   &ge_tokenizer_ugm};
 
 /* Texts llama.cpp treats as control tokens whatever their type in the file: it
  * looks them up to find end-of-generation and fill-in-the-middle tokens and
@@ -73,10 +80,19 @@ static int cmp_u64(const void *a, const void *b) {
     return x < y ? -1 : (x > y);
 }
 
+
+/* A special-token id from the metadata (when present): out of range is refused
+ * (llama.cpp warns and keeps its default; a file that says so is corrupt). */
 static int read_token_id(const gguf_file *f, const char *key, int32_t n, int32_t *out, char *err, size_t es) {
     int64_t id;
-    *out = -1;
-    if (!gguf_get_int(f, key, &id)) return 0;
+    if (!gguf_get_int(f, key, &id)) {
+        if (gguf_find_kv(f, key)) {
+            ge_errorf(err, es, "tokenizer metadata %s has the wrong type (expected an integer)", key);
+            return GGUFEMBED_ERR_FORMAT;
+        }
+        if (*out >= n) *out = -1; /* a default that this vocabulary does not have */
+        return 0;
+    }
     if (id < 0 || id >= n) {
         ge_errorf(err, es, "tokenizer metadata %s = %lld is outside the vocabulary (%d tokens)", key,
                   (long long)id, n);
@@ -86,19 +102,68 @@ static int read_token_id(const gguf_file *f, const char *key, int32_t n, int32_t
     return 0;
 }
 
+static void read_flag(const gguf_file *f, const char *key, int *flag) {
+    int b;
+    if (gguf_get_bool(f, key, &b)) *flag = b;
+}
+
+static int str_contains(gguf_str hay, const char *needle) {
+    size_t m = strlen(needle);
+    for (size_t i = 0; i + m <= hay.len; i++)
+        if (memcmp(hay.ptr + i, needle, m) == 0) return 1;
+    return 0;
+}
+
+/* llama.cpp sets LSTRIP/RSTRIP on some tokens by model name (llama-vocab.cpp, end
+ * of load): "<mask>" eats the whitespace before it for jina-v2-de/es/code
+ * vocabularies and the nomic-bert-moe / jina-bert-v3 architectures. */
+static void set_strip_attrs(ge_vocab *v, const gguf_file *f) {
+    gguf_str pre = {0}, arch = {0}, name = {0};
+    gguf_get_str(f, "tokenizer.ggml.pre", &pre);
+    gguf_get_str(f, "general.architecture", &arch);
+    gguf_get_str(f, "general.name", &name);
+    if (str_contains(pre, "jina-v2-de") || str_contains(pre, "jina-v2-es") || str_contains(pre, "jina-v2-code") ||
+        str_contains(arch, "nomic-bert-moe") || str_contains(arch, "jina-bert-v3")) {
+        int32_t id = ge_vocab_find(v, "<mask>", 6);
+        if (id >= 0) v->attr[id] |= GE_ATTR_LSTRIP;
+        return;
+    }
+    /* model names are compared lower-cased */
+    char lower[128];
+    size_t n = name.len < sizeof lower - 1 ? name.len : sizeof lower - 1;
+    for (size_t i = 0; i < n; i++) lower[i] = (char)(name.ptr[i] >= 'A' && name.ptr[i] <= 'Z' ? name.ptr[i] + 32 : name.ptr[i]);
+    gguf_str lname = {lower, n};
+    if (str_contains(lname, "phi-3") || str_contains(lname, "phi3")) {
+        for (int32_t k = 0; k < v->n_special; k++) v->attr[v->special[k]] |= GE_ATTR_RSTRIP;
+        int32_t id = ge_vocab_find(v, "</s>", 4);
+        if (id >= 0) v->attr[id] |= GE_ATTR_RSTRIP;
+        static const char *const keep[] = {"<unk>", "<s>", "<|endoftext|>"};
+        for (size_t i = 0; i < 3; i++)
+            if ((id = ge_vocab_find(v, keep[i], strlen(keep[i]))) >= 0) v->attr[id] &= (uint8_t)~GE_ATTR_RSTRIP;
+    } else if (str_contains(lname, "modern-bert")) {
+        int32_t id = ge_vocab_find(v, "[MASK]", 6);
+        if (id >= 0) v->attr[id] |= GE_ATTR_LSTRIP;
+    }
+}
+
 int ge_vocab_load(ge_vocab *v, const gguf_file *f, char *err, size_t es) {
     memset(v, 0, sizeof *v);
-    v->bos = v->eos = v->unk = -1;
-    gguf_str model;
+    v->bos = v->eos = v->unk = v->sep = v->pad = v->cls = v->mask = -1;
+    gguf_str model, pre;
     if (!gguf_get_str(f, "tokenizer.ggml.model", &model)) {
         ge_errorf(err, es, "the GGUF file has no tokenizer (tokenizer.ggml.model is missing)");
         return GGUFEMBED_ERR_FORMAT;
     }
-    if (!gguf_str_eq(model, "llama")) {
-        ge_errorf(err, es, "tokenizer '%.*s' is not supported (only SentencePiece, tokenizer.ggml.model = \"llama\")",
+    for (size_t i = 0; i < sizeof k_tokenizers / sizeof k_tokenizers[0]; i++)
+        if (gguf_str_eq(model, k_tokenizers[i]->model)) v->tk = k_tokenizers[i];
+    if (!v->tk) {
+        ge_errorf(err, es, "tokenizer model '%.*s' is not supported (supported: llama, bert, gpt2, t5)",
                   (int)(model.len > 32 ? 32 : model.len), model.ptr);
         return GGUFEMBED_ERR_UNSUPPORTED;
     }
+    snprintf(v->model, sizeof v->model, "%s", v->tk->model);
+    if (gguf_get_str(f, "tokenizer.ggml.pre", &pre))
+        snprintf(v->pre, sizeof v->pre, "%.*s", (int)(pre.len < sizeof v->pre ? pre.len : sizeof v->pre - 1), pre.ptr);
     const gguf_kv *tokens = gguf_find_kv(f, "tokenizer.ggml.tokens");
     if (!tokens || tokens->type != GGUF_TYPE_ARRAY || tokens->arr_type != GGUF_TYPE_STRING || tokens->arr_n == 0 ||
         tokens->arr_n > (1u << 24) || tokens->arr_bytes > UINT32_MAX) {
@@ -124,10 +189,10 @@ int ge_vocab_load(ge_vocab *v, const gguf_file *f, char *err, size_t es) {
     v->piece_off = ge_malloc(sizeof(uint32_t) * (size_t)n);
     v->piece_len = ge_malloc(sizeof(uint32_t) * (size_t)n);
     v->score = ge_malloc(sizeof(float) * (size_t)n);
-    v->type = ge_malloc((size_t)n);
+    v->attr = ge_malloc((size_t)n);
     v->table = ge_malloc(sizeof(int32_t) * table_size);
     v->special = ge_malloc(sizeof(int32_t) * (size_t)n);
-    if (!v->piece_off || !v->piece_len || !v->score || !v->type || !v->table || !v->special) {
+    if (!v->piece_off || !v->piece_len || !v->score || !v->attr || !v->table || !v->special) {
         ge_vocab_free(v);
         ge_errorf(err, es, "out of memory loading the vocabulary");
         return GGUFEMBED_ERR_OUT_OF_MEMORY;
@@ -136,6 +201,7 @@ int ge_vocab_load(ge_vocab *v, const gguf_file *f, char *err, size_t es) {
     memset(v->table, 0xff, sizeof(int32_t) * table_size);
     for (int i = 0; i < 256; i++) v->byte_token[i] = -1;
 
+    /* pieces, scores, and attributes from the types (llama.cpp's token_type -> attr) */
     const uint8_t *cur = tokens->arr_data;
     for (int32_t i = 0; i < n; i++) {
         gguf_str s = gguf_str_array_next(&cur);
@@ -151,7 +217,9 @@ int ge_vocab_load(ge_vocab *v, const gguf_file *f, char *err, size_t es) {
         }
         int32_t t = TOK_NORMAL;
         if (types) memcpy(&t, types->arr_data + 4 * (size_t)i, 4);
-        v->type[i] = (uint8_t)(t >= 0 && t <= 6 ? t : 0);
+        v->attr[i] = (uint8_t)(t == TOK_NORMAL ? GE_ATTR_NORMAL : t == TOK_UNKNOWN ? GE_ATTR_UNKNOWN
+                               : t == TOK_CONTROL ? GE_ATTR_CONTROL : t == TOK_USER_DEFINED ? GE_ATTR_USER_DEFINED
+                               : t == TOK_UNUSED ? GE_ATTR_UNUSED : t == TOK_BYTE ? GE_ATTR_BYTE : 0);
         table_put(v, i);
     }
 
@@ -165,19 +233,15 @@ int ge_vocab_load(ge_vocab *v, const gguf_file *f, char *err, size_t es) {
         v->byte_token[b] = ge_vocab_find(v, name, 6);
     }
 
-    /* attributes: from the type, plus llama.cpp's control-looking overrides */
-    for (int32_t i = 0; i < n; i++) {
-        uint8_t t = v->type[i];
-        v->type[i] = (uint8_t)(t == TOK_UNKNOWN ? ATTR_UNKNOWN : t == TOK_CONTROL ? ATTR_CONTROL
-                               : t == TOK_USER_DEFINED ? ATTR_USER_DEFINED : 0);
-    }
+    /* llama.cpp's control-looking overrides */
     for (size_t k = 0; k < sizeof k_control_texts / sizeof k_control_texts[0]; k++) {
         int32_t id = ge_vocab_find(v, k_control_texts[k], strlen(k_control_texts[k]));
-        if (id >= 0) v->type[id] |= ATTR_CONTROL;
+        if (id >= 0) v->attr[id] |= GE_ATTR_CONTROL;
     }
+    const uint8_t special_bits = GE_ATTR_CONTROL | GE_ATTR_USER_DEFINED | GE_ATTR_UNKNOWN;
     int32_t n_special = 0;
     for (int32_t i = 0; i < n; i++)
-        if (v->type[i] && v->piece_len[i] > 0) n_special++;
+        if ((v->attr[i] & special_bits) && v->piece_len[i] > 0) n_special++;
     uint64_t *keys = ge_malloc(sizeof(uint64_t) * (size_t)(n_special ? n_special : 1));
     if (!keys) {
         ge_vocab_free(v);
@@ -185,37 +249,49 @@ int ge_vocab_load(ge_vocab *v, const gguf_file *f, char *err, size_t es) {
         return GGUFEMBED_ERR_OUT_OF_MEMORY;
     }
     for (int32_t i = 0; i < n; i++)
-        if (v->type[i] && v->piece_len[i] > 0)
+        if ((v->attr[i] & special_bits) && v->piece_len[i] > 0)
             keys[v->n_special++] = (uint64_t)(UINT32_MAX - v->piece_len[i]) << 32 | (uint32_t)i;
     qsort(keys, (size_t)v->n_special, sizeof(uint64_t), cmp_u64);
     for (int32_t k = 0; k < v->n_special; k++) v->special[k] = (int32_t)(keys[k] & 0xffffffffu);
     ge_free(keys);
+    set_strip_attrs(v, f);
 
+    /* the model's defaults, then what the file says */
+    v->tk->defaults(v);
     int rc;
     if ((rc = read_token_id(f, "tokenizer.ggml.bos_token_id", n, &v->bos, err, es)) ||
         (rc = read_token_id(f, "tokenizer.ggml.eos_token_id", n, &v->eos, err, es)) ||
-        (rc = read_token_id(f, "tokenizer.ggml.unknown_token_id", n, &v->unk, err, es))) {
+        (rc = read_token_id(f, "tokenizer.ggml.unknown_token_id", n, &v->unk, err, es)) ||
+        (rc = read_token_id(f, "tokenizer.ggml.seperator_token_id", n, &v->sep, err, es)) ||
+        (rc = read_token_id(f, "tokenizer.ggml.padding_token_id", n, &v->pad, err, es)) ||
+        (rc = read_token_id(f, "tokenizer.ggml.cls_token_id", n, &v->cls, err, es)) ||
+        (rc = read_token_id(f, "tokenizer.ggml.mask_token_id", n, &v->mask, err, es))) {
         ge_vocab_free(v);
         return rc;
     }
-    /* llama.cpp's defaults for SentencePiece vocabularies when keys are absent */
-    v->add_bos = 1;
-    v->add_eos = 0;
-    v->add_space_prefix = 1;
-    gguf_get_bool(f, "tokenizer.ggml.add_bos_token", &v->add_bos);
-    gguf_get_bool(f, "tokenizer.ggml.add_eos_token", &v->add_eos);
-    gguf_get_bool(f, "tokenizer.ggml.add_space_prefix", &v->add_space_prefix);
+    read_flag(f, "tokenizer.ggml.add_bos_token", &v->add_bos);
+    read_flag(f, "tokenizer.ggml.add_eos_token", &v->add_eos);
+    read_flag(f, "tokenizer.ggml.add_sep_token", &v->add_sep);
+    read_flag(f, "tokenizer.ggml.add_space_prefix", &v->add_space_prefix);
+    read_flag(f, "tokenizer.ggml.remove_extra_whitespaces", &v->remove_extra_whitespaces);
+    if ((rc = v->tk->init(v, f, err, es))) {
+        ge_vocab_free(v);
+        return rc;
+    }
+    /* a flag whose token the vocabulary lacks adds nothing (llama.cpp would assert) */
     if (v->bos < 0) v->add_bos = 0;
     if (v->eos < 0) v->add_eos = 0;
+    if (v->sep < 0) v->add_sep = 0;
     return 0;
 }
 
 void ge_vocab_free(ge_vocab *v) {
     if (!v) return;
+    if (v->tk && v->tk->free) v->tk->free(v);
     ge_free(v->piece_off);
     ge_free(v->piece_len);
     ge_free(v->score);
-    ge_free(v->type);
+    ge_free(v->attr);
     ge_free(v->table);
     ge_free(v->special);
     memset(v, 0, sizeof *v);
@@ -223,8 +299,7 @@ void ge_vocab_free(ge_vocab *v) {
 
 /* ------------------------------------------------------------ scratch */
 
-/* Grows *p (elements of elem bytes) to hold at least need; keeps the contents. */
-static int grow(void **p, size_t *cap, size_t need, size_t elem) {
+int ge_tok_grow(void **p, size_t *cap, size_t need, size_t elem) {
     if (need <= *cap) return 1;
     size_t nc = *cap ? *cap : 64;
     while (nc < need) nc *= 2;
@@ -236,150 +311,22 @@ static int grow(void **p, size_t *cap, size_t need, size_t elem) {
     *cap = nc;
     return 1;
 }
+#define grow ge_tok_grow
 
 void ge_tok_scratch_free(ge_tok_scratch *s) {
     if (!s) return;
     ge_free(s->buf);
     ge_free(s->sym);
     ge_free(s->heap);
+    ge_free(s->work);
     ge_free(s->frag);
     ge_free(s->ids);
     memset(s, 0, sizeof *s);
 }
 
-static int push_id(ge_tok_scratch *s, int32_t id) {
+int ge_tok_push(ge_tok_scratch *s, int32_t id) {
     if (!grow((void **)&s->ids, &s->ids_cap, s->n_ids + 1, sizeof(int32_t))) return 0;
     s->ids[s->n_ids++] = id;
-    return 1;
-}
-
-/* ------------------------------------------------------------ SentencePiece merges */
-
-typedef struct symbol {
-    int32_t off, n;      /* bytes [off, off+n) of the escaped fragment; n = 0 once merged away */
-    int32_t prev, next;  /* neighbours in the live chain, -1 at the ends */
-} symbol;
-
-typedef struct bigram {
-    float score;
-    int32_t left, right;
-    int32_t size;        /* byte length when queued: a stale entry no longer matches */
-} bigram;
-
-/* priority: higher score first, then the leftmost pair */
-static int bigram_before(const bigram *a, const bigram *b) {
-    return a->score > b->score || (a->score == b->score && a->left < b->left);
-}
-
-typedef struct spm_state {
-    ge_tok_scratch *s;
-    const ge_vocab *v;
-    symbol *sym;
-    bigram *heap;
-    size_t n_heap;
-} spm_state;
-
-static int heap_push(spm_state *st, bigram b) {
-    if (!grow(&st->s->heap, &st->s->heap_cap, st->n_heap + 1, sizeof(bigram))) return 0;
-    st->heap = st->s->heap;
-    size_t i = st->n_heap++;
-    while (i > 0) {
-        size_t parent = (i - 1) / 2;
-        if (!bigram_before(&b, &st->heap[parent])) break;
-        st->heap[i] = st->heap[parent];
-        i = parent;
-    }
-    st->heap[i] = b;
-    return 1;
-}
-
-static bigram heap_pop(spm_state *st) {
-    bigram top = st->heap[0];
-    bigram last = st->heap[--st->n_heap];
-    size_t i = 0, n = st->n_heap;
-    for (;;) {
-        size_t c = 2 * i + 1;
-        if (c >= n) break;
-        if (c + 1 < n && bigram_before(&st->heap[c + 1], &st->heap[c])) c++;
-        if (!bigram_before(&st->heap[c], &last)) break;
-        st->heap[i] = st->heap[c];
-        i = c;
-    }
-    if (n) st->heap[i] = last;
-    return top;
-}
-
-static int try_add_bigram(spm_state *st, int32_t left, int32_t right) {
-    if (left < 0 || right < 0) return 1;
-    const symbol *l = &st->sym[left], *r = &st->sym[right];
-    int32_t size = l->n + r->n;
-    int32_t id = ge_vocab_find(st->v, st->s->buf + l->off, (size_t)size);
-    if (id < 0) return 1;
-    bigram b = {st->v->score[id], left, right, size};
-    return heap_push(st, b);
-}
-
-/* Emits the ids of one final symbol: the piece, or its bytes. */
-static int emit_symbol(spm_state *st, const symbol *sym) {
-    const ge_vocab *v = st->v;
-    const char *text = st->s->buf + sym->off;
-    int32_t id = ge_vocab_find(v, text, (size_t)sym->n);
-    if (id >= 0) return push_id(st->s, id);
-    for (int32_t i = 0; i < sym->n; i++) {
-        int32_t b = v->byte_token[(uint8_t)text[i]];
-        if (!push_id(st->s, b >= 0 ? b : v->unk)) return 0;
-    }
-    return 1;
-}
-
-/* UTF-8 sequence length from the lead byte, as llama.cpp's unicode_len_utf8:
- * continuation and invalid bytes count as 1. */
-static int32_t utf8_len(uint8_t c) {
-    static const uint8_t lookup[16] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 3, 4};
-    return lookup[c >> 4];
-}
-
-static int spm_fragment(ge_tok_scratch *s, const ge_vocab *v, const char *text, size_t len, int prefix_space) {
-    /* escape: ' ' -> U+2581 (3 bytes) */
-    size_t need = (len + 1) * 3;
-    if (!grow((void **)&s->buf, &s->buf_cap, need, 1)) return 0;
-    size_t n = 0;
-    if (prefix_space) { memcpy(s->buf, "\xE2\x96\x81", 3); n = 3; }
-    for (size_t i = 0; i < len; i++) {
-        if (text[i] == ' ') { memcpy(s->buf + n, "\xE2\x96\x81", 3); n += 3; }
-        else s->buf[n++] = text[i];
-    }
-    if (n == 0) return 1;
-    if (n > INT32_MAX / 2) return 0;
-
-    if (!grow(&s->sym, &s->sym_cap, n, sizeof(symbol))) return 0;
-    spm_state st = {s, v, s->sym, s->heap, 0};
-    int32_t n_sym = 0;
-    for (size_t off = 0; off < n;) {
-        int32_t l = utf8_len((uint8_t)s->buf[off]);
-        if ((size_t)l > n - off) l = (int32_t)(n - off);
-        symbol *sy = &st.sym[n_sym];
-        sy->off = (int32_t)off;
-        sy->n = l;
-        sy->prev = n_sym - 1;
-        off += (size_t)l;
-        sy->next = off == n ? -1 : n_sym + 1;
-        n_sym++;
-    }
-    for (int32_t i = 1; i < n_sym; i++)
-        if (!try_add_bigram(&st, i - 1, i)) return 0;
-    while (st.n_heap) {
-        bigram b = heap_pop(&st);
-        symbol *l = &st.sym[b.left], *r = &st.sym[b.right];
-        if (l->n == 0 || r->n == 0 || l->n + r->n != b.size) continue; /* stale */
-        l->n += r->n;
-        r->n = 0;
-        l->next = r->next;
-        if (r->next >= 0) st.sym[r->next].prev = b.left;
-        if (!try_add_bigram(&st, l->prev, b.left) || !try_add_bigram(&st, b.left, l->next)) return 0;
-    }
-    for (int32_t i = 0; i != -1; i = st.sym[i].next)
-        if (!emit_symbol(&st, &st.sym[i])) return 0;
     return 1;
 }
 
@@ -402,11 +349,13 @@ static const char *find_bytes(const char *hay, size_t n, const char *needle, siz
     return NULL;
 }
 
+static int is_space_byte(char c) { return c == ' ' || (c >= '\t' && c <= '\r'); } /* C isspace */
+
 int ge_tokenize(const ge_vocab *v, ge_tok_scratch *s, const char *text, size_t len, unsigned flags) {
     const int add_special = (flags & GGUFEMBED_TOKENIZE_ADD_SPECIAL) != 0;
     const int parse_special = (flags & GGUFEMBED_TOKENIZE_PARSE_SPECIAL) != 0;
     s->n_ids = 0;
-    if (add_special && v->add_bos && !push_id(s, v->bos)) return GGUFEMBED_ERR_OUT_OF_MEMORY;
+    if (add_special && v->add_bos && !ge_tok_push(s, v->bos)) return GGUFEMBED_ERR_OUT_OF_MEMORY;
 
     /* fragments live in two halves of s->frag: the current list and the next */
     size_t n_frag = 0;
@@ -432,7 +381,8 @@ int ge_tokenize(const ge_vocab *v, ge_tok_scratch *s, const char *text, size_t l
 
     for (int32_t k = 0; k < v->n_special && n_frag > 0; k++) {
         int32_t id = v->special[k];
-        if (!parse_special && (v->type[id] & (ATTR_CONTROL | ATTR_UNKNOWN))) continue;
+        const uint8_t attr = v->attr[id];
+        if (!parse_special && (attr & (GE_ATTR_CONTROL | GE_ATTR_UNKNOWN))) continue;
         size_t plen;
         const char *piece = ge_vocab_piece(v, id, &plen);
         if (plen > len || !present[(uint8_t)piece[0]]) continue;
@@ -460,10 +410,14 @@ int ge_tokenize(const ge_vocab *v, ge_tok_scratch *s, const char *text, size_t l
                     if (end > pos) f[out++] = (frag){-1, pos, end - pos};
                     break;
                 }
-                size_t at = (size_t)(hit - text);
-                if (at > pos) f[out++] = (frag){-1, pos, at - pos};
+                size_t at = (size_t)(hit - text), left = at - pos;
+                if (attr & GE_ATTR_LSTRIP)
+                    while (left > 0 && is_space_byte(text[pos + left - 1])) left--;
+                if (left > 0) f[out++] = (frag){-1, pos, left};
                 f[out++] = (frag){id, at, plen};
                 pos = at + plen;
+                if (attr & GE_ATTR_RSTRIP)
+                    while (pos < end && is_space_byte(text[pos])) pos++;
             }
         }
         frag *f = s->frag;
@@ -471,18 +425,18 @@ int ge_tokenize(const ge_vocab *v, ge_tok_scratch *s, const char *text, size_t l
         n_frag = out - n_frag;
     }
 
-    int prev_special = 1;
+    int after_special = 1;
     for (size_t i = 0; i < n_frag; i++) {
         frag cur = ((frag *)s->frag)[i];
         if (cur.token >= 0) {
-            if (!push_id(s, cur.token)) return GGUFEMBED_ERR_OUT_OF_MEMORY;
-            prev_special = 1;
+            if (!ge_tok_push(s, cur.token)) return GGUFEMBED_ERR_OUT_OF_MEMORY;
+            after_special = 1;
         } else {
-            if (!spm_fragment(s, v, text + cur.off, cur.len, v->add_space_prefix && prev_special))
-                return GGUFEMBED_ERR_OUT_OF_MEMORY;
-            prev_special = 0;
+            if (v->tk->fragment(v, s, text + cur.off, cur.len, after_special)) return GGUFEMBED_ERR_OUT_OF_MEMORY;
+            after_special = 0;
         }
     }
-    if (add_special && v->add_eos && !push_id(s, v->eos)) return GGUFEMBED_ERR_OUT_OF_MEMORY;
+    if (add_special && v->add_eos && !ge_tok_push(s, v->eos)) return GGUFEMBED_ERR_OUT_OF_MEMORY;
+    if (add_special && v->add_sep && !ge_tok_push(s, v->sep)) return GGUFEMBED_ERR_OUT_OF_MEMORY;
     return 0;
 }
