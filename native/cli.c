@@ -4,7 +4,7 @@
  *   ggufembed embed    -m MODEL [--task NAME] [--title T] [--dim N] [--no-normalize]
  *                      [--truncate] [--keep-whitespace] [--threads N] [--format json|ndjson] [TEXT ...]
  *   ggufembed similarity -m MODEL [options as embed] [--query Q] TEXT TEXT [...]
- *   ggufembed tokenize -m MODEL [--no-special] [--no-parse-special] TEXT
+ *   ggufembed tokenize -m MODEL [--no-special] [--no-parse-special] TEXT | --file PATH
  *   ggufembed info     -m MODEL
  *   ggufembed version
  *
@@ -36,7 +36,7 @@ static void usage(FILE *f) {
             "  %s similarity -m MODEL [embed options] --query Q TEXT [...]\n"
             "      Embeds Q with --task query and each TEXT with --task document (--title applies\n"
             "      to the documents) and prints Q's similarity to each TEXT, one line each.\n"
-            "  %s tokenize -m MODEL [--no-special] [--no-parse-special] TEXT\n"
+            "  %s tokenize -m MODEL [--no-special] [--no-parse-special] TEXT | --file PATH\n"
             "      Prints the token ids (BOS/EOS added, special tokens parsed, like llama-tokenize).\n"
             "  %s info -m MODEL\n"
             "  %s version\n"
@@ -63,6 +63,7 @@ typedef struct cli {
     int no_special, no_parse_special;
     const char *kernels;
     const char *query; /* similarity --query */
+    const char *file;  /* tokenize --file: the text is this file's bytes */
     int no_repack;
     char **texts;
     int n_texts;
@@ -146,6 +147,9 @@ static int parse_args(int argc, char **argv, cli *c) {
             c->no_special = 1;
         } else if (!strcmp(a, "--no-parse-special")) {
             c->no_parse_special = 1;
+        } else if (!strcmp(a, "--file")) {
+            NEED_VAL();
+            c->file = val;
         } else if (!strcmp(a, "--no-repack")) {
             c->no_repack = 1;
         } else if (!strcmp(a, "--kernels")) {
@@ -328,18 +332,50 @@ done:
     return rc;
 }
 
+/* the whole of a file's bytes (NUL-terminated for convenience) */
+static char *read_file_bytes(const char *path, size_t *len) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    size_t cap = 4096, n = 0;
+    char *buf = malloc(cap);
+    for (size_t got; buf && (got = fread(buf + n, 1, cap - n - 1, f)) > 0;) {
+        n += got;
+        if (cap - n - 1 == 0) {
+            char *nb = realloc(buf, cap * 2);
+            if (!nb) { free(buf); buf = NULL; break; }
+            buf = nb;
+            cap *= 2;
+        }
+    }
+    int bad = ferror(f);
+    fclose(f);
+    if (!buf || bad) { free(buf); return NULL; }
+    buf[n] = 0;
+    *len = n;
+    return buf;
+}
+
 static int cmd_tokenize(cli *c) {
-    if (c->n_texts != 1) return die("tokenize takes exactly one TEXT (got %s)%s", c->n_texts ? "several" : "none", "");
+    if (c->n_texts != (c->file ? 0 : 1))
+        return die("tokenize takes exactly one TEXT or --file PATH (got %s)%s", c->n_texts ? "several" : "none", "");
+    size_t len = 0;
+    char *file_text = NULL;
+    if (c->file && !(file_text = read_file_bytes(c->file, &len))) return die("cannot read %s%s", c->file, "");
+    const char *text = file_text ? file_text : c->texts[0];
+    if (!file_text) len = strlen(text);
     ggufembed_model *m;
     ggufembed_context *ctx;
-    if (open_model(c, &m, &ctx)) return 1;
+    if (open_model(c, &m, &ctx)) {
+        free(file_text);
+        return 1;
+    }
     unsigned flags = (c->no_special ? 0 : GGUFEMBED_TOKENIZE_ADD_SPECIAL) |
                      (c->no_parse_special ? 0 : GGUFEMBED_TOKENIZE_PARSE_SPECIAL);
-    size_t n = 0, len = strlen(c->texts[0]);
+    size_t n = 0;
     int rc = 0;
-    ggufembed_tokenize(ctx, c->texts[0], len, flags, NULL, 0, &n);
+    ggufembed_tokenize(ctx, text, len, flags, NULL, 0, &n);
     int32_t *ids = malloc(sizeof(int32_t) * (n + 1));
-    ggufembed_status s = ids ? ggufembed_tokenize(ctx, c->texts[0], len, flags, ids, n, &n) : GGUFEMBED_ERR_OUT_OF_MEMORY;
+    ggufembed_status s = ids ? ggufembed_tokenize(ctx, text, len, flags, ids, n, &n) : GGUFEMBED_ERR_OUT_OF_MEMORY;
     if (s != GGUFEMBED_OK) {
         rc = die("%s%s", ggufembed_status_string(s), "");
     } else {
@@ -348,6 +384,7 @@ static int cmd_tokenize(cli *c) {
         puts("]");
     }
     free(ids);
+    free(file_text);
     ggufembed_context_free(ctx);
     ggufembed_model_free(m);
     return rc;

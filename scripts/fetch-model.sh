@@ -55,8 +55,7 @@ umask 022
 # ---------------------------------------------------------------------------------------
 # Pinned facts: every accepted file as "size sha256 kind" (kind names the origin)
 DEFAULT_NAME=embeddinggemma-300m-dense-Q8_0.gguf
-NAMES="embeddinggemma-300m-dense-Q8_0.gguf embeddinggemma-300m-dense-F32.gguf embeddinggemma-300m-Q8_0.gguf
-all-minilm-l6-v2-F32.gguf all-minilm-l6-v2-F16.gguf all-minilm-l6-v2-Q8_0.gguf"
+NAMES="embeddinggemma-300m-dense-Q8_0.gguf embeddinggemma-300m-dense-F32.gguf embeddinggemma-300m-Q8_0.gguf all-minilm-l6-v2-F32.gguf all-minilm-l6-v2-F16.gguf all-minilm-l6-v2-Q8_0.gguf"
 accepted_files() {  # NAME -> lines "size sha256 kind"
     case "$1" in
     embeddinggemma-300m-dense-Q8_0.gguf)
