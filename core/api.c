@@ -1,6 +1,7 @@
 /* api.c - the public C API (ggufembed.h) on top of the reader, tokenizer and model. */
 #include "alloc.h"
-#include "model.h"
+#include "arch.h"
+#include "ops.h"
 #include "util.h"
 
 #include <math.h>
@@ -72,16 +73,19 @@ ggufembed_status ge_model_open_bytes(const void *data, size_t size, unsigned fla
     const int arch_clean = s.len == strlen(m->arch); /* no NUL inside, not truncated */
     if (gguf_get_str(&m->gguf, "general.name", &s))
         snprintf(m->name, sizeof m->name, "%.*s", (int)(s.len > 120 ? 120 : s.len), s.ptr);
-    if ((rc = ge_vocab_load(&m->vocab, &m->gguf, err, es))) goto fail;
     /* a file without tensors is a vocabulary (llama.cpp's ggml-vocab-*.gguf): it tokenizes */
-    m->vocab_only = m->gguf.n_tensors == 0;
-    if (m->vocab_only) goto done;
-    if (strcmp(m->arch, "gemma-embedding") != 0 || !arch_clean) {
-        ge_errorf(err, es, "architecture '%s' is not supported (supported: gemma-embedding)", m->arch);
+    m->vocab_only = m->gguf.n_tensors == 0 && gguf_find_kv(&m->gguf, "tokenizer.ggml.model") != NULL;
+    m->arch_ops = arch_clean ? ge_arch_find(m->arch, strlen(m->arch)) : NULL;
+    if (!m->arch_ops && !m->vocab_only) {
+        ge_errorf(err, es, "architecture '%s' is not supported (supported: %s)", m->arch, ge_arch_names());
         rc = GGUFEMBED_ERR_UNSUPPORTED;
         goto fail;
     }
-    if ((rc = ge_model_load_gemma(m, err, es))) goto fail;
+    if ((rc = ge_vocab_load(&m->vocab, &m->gguf, err, es))) goto fail;
+    if (m->vocab_only) goto done;
+    ge_loader L = {m, err, es, {0}, {0}};
+    if ((rc = m->arch_ops->load(&L))) goto fail;
+    ge_summarize_types(m);
     if (!(m->gelu_table = ge_gelu_table_new())) {
         ge_errorf(err, es, "out of memory");
         rc = GGUFEMBED_ERR_OUT_OF_MEMORY;
@@ -466,7 +470,7 @@ ggufembed_status ggufembed_embed_batch(ggufembed_context *ctx, const char *const
         size_t *offs = ctx->pass_off;
         float *raw = ctx->pass_out;
         for (size_t i = 0; i <= n_seq; i++) offs[i] = ctx->tok_off[done + i] - base;
-        int rc = ge_model_forward(ctx, ctx->tokens + base, offs, (int)n_seq, raw);
+        int rc = ctx->model->arch_ops->forward(ctx, ctx->tokens + base, offs, (int)n_seq, raw);
         if (rc) return fail(ctx, (ggufembed_status)rc, "out of memory for the activations of %zu tokens", offs[n_seq]);
         for (size_t i = 0; i < n_seq; i++) {
             finish_vector(raw + i * (size_t)n_out, dim, o->normalize, out + (done + i) * (size_t)dim);

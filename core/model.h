@@ -16,56 +16,73 @@
 
 #include "../simd/kernels.h"
 
-/* y = W x with W [n_out x n_in], any supported element type */
+/* y = W x (+ b) with W [n_out x n_in], any supported element type */
 typedef struct ge_matrix {
     const void *data;  /* n_out rows; view into the file (or NULL when absent) */
     uint32_t type;     /* GGML_TYPE_Q8_0, F16, BF16 or F32 */
     int64_t n_in, n_out;
+    const float *bias; /* [n_out] added after the product, or NULL */
     /* GGUFEMBED_OPEN_REPACK: the Q8_0 rows in packed_for's layout (simd/kernels.h),
      * used by contexts running those kernels; NULL when not packed */
     const void *packed;
     const ge_kernels *packed_for;
     /* 1: the input stays f32 and the rows are widened to float (Q8_0 dequantized, which
-     * is exact), instead of quantizing the input to Q8_0 blocks (see dense2) */
+     * is exact), instead of quantizing the input to Q8_0 blocks (see gemma.c's dense_2) */
     int float_input;
 } ge_matrix;
 
+/* One transformer block: the union of what the architectures use (llama.cpp's
+ * llama_layer); a field an architecture does not have stays NULL / absent. Vector
+ * fields are [n_embd] unless noted. */
 typedef struct ge_layer {
-    const float *attn_norm;      /* [n_embd]  RMSNorm weight (already 1 + w in Gemma GGUFs)  */
+    const float *attn_norm, *attn_norm_b; /* pre-attention norm (Gemma: RMSNorm, weight already 1 + w) */
     ge_matrix wq;                /* [n_head*head_dim x n_embd]                                */
     ge_matrix wk;                /* [n_kv_head*head_dim x n_embd]                             */
     ge_matrix wv;                /* [n_kv_head*head_dim x n_embd]                             */
+    ge_matrix wqkv;              /* fused [(n_head + 2 n_kv_head)*head_dim x n_embd] (nomic)  */
     const float *q_norm;         /* [head_dim] per-head RMSNorm of q                          */
     const float *k_norm;         /* [head_dim] per-head RMSNorm of k                          */
     ge_matrix wo;                /* [n_embd x n_head*head_dim]                                */
-    const float *post_attn_norm; /* [n_embd]                                                  */
-    const float *ffn_norm;       /* [n_embd]                                                  */
+    const float *post_attn_norm; /* Gemma: RMSNorm of the attention output                    */
+    const float *attn_out_norm, *attn_out_norm_b; /* BERT: LayerNorm(x + attention)           */
+    const float *ffn_norm;       /* pre-FFN norm                                              */
     ge_matrix gate;              /* [n_ff x n_embd]                                           */
     ge_matrix up;                /* [n_ff x n_embd]                                           */
     ge_matrix down;              /* [n_embd x n_ff]                                           */
-    const float *post_ffn_norm;  /* [n_embd]                                                  */
+    const float *post_ffn_norm;  /* Gemma: RMSNorm of the FFN output                          */
+    const float *out_norm, *out_norm_b; /* BERT: LayerNorm(x + FFN) ("layer_output_norm")     */
     int is_local;                /* sliding-window layer (symmetric window, local RoPE base)  */
 } ge_layer;
 
-typedef enum ge_pooling { GE_POOL_MEAN = 1, GE_POOL_CLS = 2, GE_POOL_LAST = 3 } ge_pooling;
+typedef enum ge_pooling { GE_POOL_NONE = 0, GE_POOL_MEAN = 1, GE_POOL_CLS = 2, GE_POOL_LAST = 3, GE_POOL_RANK = 4 } ge_pooling;
+
+/* What a token may attend to inside its own sequence */
+typedef enum ge_mask {
+    GE_MASK_ALL = 0,    /* bidirectional                                            */
+    GE_MASK_WINDOW = 1, /* bidirectional within |i - j| <= n_swa/2 (Gemma's local layers) */
+    GE_MASK_CAUSAL = 2  /* j <= i                                                   */
+} ge_mask;
+
+typedef enum ge_act { GE_ACT_GELU = 0, GE_ACT_SILU = 1 } ge_act;
 
 typedef struct ge_hparams {
-    int32_t n_embd;       /* hidden size (768)                                  */
-    int32_t n_layer;      /* 24                                                 */
-    int32_t n_ff;         /* 1152                                               */
-    int32_t n_head;       /* 3                                                  */
-    int32_t n_kv_head;    /* 1                                                  */
-    int32_t head_dim;     /* key_length = value_length (256)                    */
-    int32_t n_rot;        /* rotated dims per head (rope.dimension_count, 256)  */
-    int32_t n_ctx;        /* context_length (2048)                              */
-    int32_t n_swa;        /* sliding_window (512); 0 = no windowed layers       */
-    float eps;            /* RMSNorm epsilon (1e-6)                             */
-    float rope_base;      /* global layers (1e6)                                */
-    float rope_base_swa;  /* local layers (1e4)                                 */
+    int32_t n_embd;       /* hidden size                                        */
+    int32_t n_layer;
+    int32_t n_ff;
+    int32_t n_head;
+    int32_t n_kv_head;
+    int32_t head_dim;     /* key_length = value_length                          */
+    int32_t n_rot;        /* rotated dims per head (0: no RoPE)                 */
+    int32_t n_ctx;        /* context_length                                     */
+    int32_t n_swa;        /* sliding_window; 0 = no windowed layers             */
+    float eps;            /* norm epsilon                                       */
+    float rope_base;      /* global layers                                      */
+    float rope_base_swa;  /* local layers                                       */
     float attn_scale;     /* 1/sqrt(head_dim)                                   */
-    float embd_scale;     /* sqrt(n_embd), applied to gathered embeddings       */
+    float embd_scale;     /* applied to gathered embeddings (Gemma: sqrt(n_embd); 1 otherwise) */
     ge_pooling pooling;
-    int32_t n_out;        /* output dimension (n_embd, or dense_3's rows)      */
+    ge_mask mask;         /* the global layers' mask (local ones: GE_MASK_WINDOW) */
+    int32_t n_out;        /* output dimension (n_embd, or a projection's rows)  */
 } ge_hparams;
 
 /* a block of owned memory converted at load (non-F32 norm weights) */
@@ -91,9 +108,13 @@ struct ggufembed_model {
 
     ge_hparams hp;
     ge_vocab vocab;
+    const struct ge_arch *arch_ops; /* the architecture (arch.h)                     */
     ge_matrix tok_embd;      /* [n_vocab x n_embd], only gathered (tied output)  */
+    ge_matrix type_embd;     /* BERT: [n_token_types x n_embd], row 0 added      */
+    ge_matrix pos_embd;      /* BERT: [n_ctx x n_embd] learned absolute positions */
+    const float *embd_norm, *embd_norm_b; /* BERT: LayerNorm of the summed embeddings */
     ge_layer *layers;        /* [n_layer]                                        */
-    const float *output_norm;/* [n_embd]                                         */
+    const float *output_norm;/* [n_embd] final norm (Gemma), or NULL             */
     ge_matrix dense2;        /* [d2_out x n_embd] or absent (data NULL)          */
     ge_matrix dense3;        /* [n_out x d2_out] or absent                       */
     ge_owned *owned;
@@ -158,16 +179,11 @@ struct ggufembed_context {
 ggufembed_status ge_model_open_bytes(const void *data, size_t size, unsigned flags, const ge_bytes_owner *owner,
                                      ggufembed_model **out, char *err, size_t err_size);
 
-/* gemma.c */
-float *ge_gelu_table_new(void);
-int ge_model_load_gemma(ggufembed_model *m, char *err, size_t err_size);
-/* Copies every Q8_0 matrix whose rows fit k's packed layout into it (no-op when
- * k has none); the file bytes they replace are passed to owner->discard. */
+/* repack.c: copies every Q8_0 matrix whose rows fit k's packed layout into it (no-op
+ * when k has none); the file bytes they replace are passed to owner->discard. */
 int ge_model_repack(ggufembed_model *m, const ge_kernels *k, const ge_bytes_owner *owner, char *err, size_t err_size);
-/* Runs the network over n_seq packed sequences (tokens[seq_off[i] .. seq_off[i+1]))
- * and writes the pooled (pre-normalization) vector of each into out + i*hp.n_out. */
-int ge_model_forward(ggufembed_context *ctx, const int32_t *tokens, const size_t *seq_off, int n_seq,
-                     float *out);
+
+/* scratch.c: makes room for a pass of n_tokens tokens, sequences up to max_pos long */
 int ge_scratch_reserve(ggufembed_context *ctx, int64_t n_tokens, int64_t max_pos);
 void ge_scratch_free(ge_scratch *s);
 

@@ -1,0 +1,181 @@
+/* loader.c - hyperparameters and tensors by name, with checks (see loader.h). */
+#include "loader.h"
+
+#include "alloc.h"
+#include "util.h"
+
+#include <stdio.h>
+#include <string.h>
+
+const char *ge_arch_key(ge_loader *L, const char *suffix) {
+    snprintf(L->key, sizeof L->key, "%s.%s", L->m->arch, suffix);
+    return L->key;
+}
+
+int ge_hp_int(ge_loader *L, const char *suffix, int64_t dflt, int64_t lo, int64_t hi, int32_t *out) {
+    int64_t v;
+    const char *key = ge_arch_key(L, suffix);
+    if (!gguf_get_int(&L->m->gguf, key, &v)) {
+        if (gguf_find_kv(&L->m->gguf, key)) {
+            ge_errorf(L->err, L->es, "metadata %s has the wrong type (expected an integer)", key);
+            return GGUFEMBED_ERR_FORMAT;
+        }
+        if (dflt < 0) {
+            ge_errorf(L->err, L->es, "required metadata %s is missing", key);
+            return GGUFEMBED_ERR_FORMAT;
+        }
+        v = dflt;
+    }
+    if (v < lo || v > hi) {
+        ge_errorf(L->err, L->es, "metadata %s = %lld is out of range [%lld, %lld]", key, (long long)v,
+                  (long long)lo, (long long)hi);
+        return GGUFEMBED_ERR_FORMAT;
+    }
+    *out = (int32_t)v;
+    return 0;
+}
+
+int ge_hp_float(ge_loader *L, const char *suffix, double dflt, double lo, double hi, float *out) {
+    double v;
+    const char *key = ge_arch_key(L, suffix);
+    if (!gguf_get_float(&L->m->gguf, key, &v)) {
+        if (gguf_find_kv(&L->m->gguf, key)) {
+            ge_errorf(L->err, L->es, "metadata %s has the wrong type (expected a number)", key);
+            return GGUFEMBED_ERR_FORMAT;
+        }
+        if (dflt < 0) {
+            ge_errorf(L->err, L->es, "required metadata %s is missing", key);
+            return GGUFEMBED_ERR_FORMAT;
+        }
+        v = dflt;
+    }
+    if (!(v >= lo && v <= hi)) {
+        ge_errorf(L->err, L->es, "metadata %s = %g is out of range", key, v);
+        return GGUFEMBED_ERR_FORMAT;
+    }
+    *out = (float)v;
+    return 0;
+}
+
+int ge_hp_bool(ge_loader *L, const char *suffix, int dflt, int *out) {
+    const char *key = ge_arch_key(L, suffix);
+    int b;
+    if (gguf_get_bool(&L->m->gguf, key, &b)) {
+        *out = b;
+        return 0;
+    }
+    if (gguf_find_kv(&L->m->gguf, key)) {
+        ge_errorf(L->err, L->es, "metadata %s has the wrong type (expected a bool)", key);
+        return GGUFEMBED_ERR_FORMAT;
+    }
+    *out = dflt;
+    return 0;
+}
+
+const char *ge_tn(ge_loader *L, const char *pattern, int layer) {
+    snprintf(L->name, sizeof L->name, pattern, layer);
+    return L->name;
+}
+
+static int is_matrix_type(uint32_t t) {
+    return t == GGML_TYPE_Q8_0 || t == GGML_TYPE_F16 || t == GGML_TYPE_BF16 || t == GGML_TYPE_F32;
+}
+
+static const gguf_tensor *find_tensor(ge_loader *L, const char *name, int required) {
+    const gguf_tensor *t = gguf_find_tensor(&L->m->gguf, name);
+    if (!t && required) ge_errorf(L->err, L->es, "tensor '%s' is missing from the model", name);
+    return t;
+}
+
+int ge_get_matrix(ge_loader *L, const char *name, int64_t n_in, int64_t n_out, int required, ge_matrix *out) {
+    memset(out, 0, sizeof *out);
+    const gguf_tensor *t = find_tensor(L, name, required);
+    if (!t) return required ? GGUFEMBED_ERR_FORMAT : 0;
+    if (t->ne[0] != (uint64_t)n_in || (n_out > 0 && t->ne[1] != (uint64_t)n_out) || t->ne[2] != 1 || t->ne[3] != 1) {
+        ge_errorf(L->err, L->es, "tensor '%s' has shape [%llu, %llu, %llu, %llu], expected [%lld, %lld]", name,
+                  (unsigned long long)t->ne[0], (unsigned long long)t->ne[1], (unsigned long long)t->ne[2],
+                  (unsigned long long)t->ne[3], (long long)n_in, (long long)n_out);
+        return GGUFEMBED_ERR_FORMAT;
+    }
+    if (!is_matrix_type(t->type)) {
+        ge_errorf(L->err, L->es, "tensor '%s' has type %s, which ggufembed does not support (supported: Q8_0, F16, BF16, F32)",
+                  name, ggml_type_name(t->type));
+        return GGUFEMBED_ERR_UNSUPPORTED;
+    }
+    if (t->type == GGML_TYPE_Q8_0 && n_in % QK8_0) {
+        ge_errorf(L->err, L->es, "tensor '%s' is Q8_0 but its rows (%lld) are not a multiple of 32", name, (long long)n_in);
+        return GGUFEMBED_ERR_FORMAT;
+    }
+    out->data = t->data;
+    out->type = t->type;
+    out->n_in = n_in;
+    out->n_out = (int64_t)t->ne[1];
+    return 0;
+}
+
+int ge_get_vector(ge_loader *L, const char *name, int64_t n, int required, const float **out) {
+    *out = NULL;
+    const gguf_tensor *t = find_tensor(L, name, required);
+    if (!t) return required ? GGUFEMBED_ERR_FORMAT : 0;
+    if (t->ne[0] != (uint64_t)n || t->ne[1] != 1 || t->ne[2] != 1 || t->ne[3] != 1) {
+        ge_errorf(L->err, L->es, "tensor '%s' has %llu x %llu values, expected %lld", name,
+                  (unsigned long long)t->ne[0], (unsigned long long)t->ne[1], (long long)n);
+        return GGUFEMBED_ERR_FORMAT;
+    }
+    const int aligned = ((uintptr_t)t->data & 3) == 0; /* only a caller's odd buffer is not */
+    if (t->type == GGML_TYPE_F32 && aligned) {
+        *out = t->data;
+        return 0;
+    }
+    if (t->type != GGML_TYPE_F32 && t->type != GGML_TYPE_F16 && t->type != GGML_TYPE_BF16) {
+        ge_errorf(L->err, L->es, "tensor '%s' has type %s, which ggufembed does not support for vectors (F32, F16, BF16)",
+                  name, ggml_type_name(t->type));
+        return GGUFEMBED_ERR_UNSUPPORTED;
+    }
+    ge_owned *o = ge_malloc(sizeof(ge_owned) + sizeof(float) * (size_t)n);
+    if (!o) {
+        ge_errorf(L->err, L->es, "out of memory converting '%s'", name);
+        return GGUFEMBED_ERR_OUT_OF_MEMORY;
+    }
+    const uint8_t *raw = t->data;
+    for (int64_t i = 0; i < n; i++) {
+        if (t->type == GGML_TYPE_F32) {
+            memcpy(&o->data[i], raw + 4 * i, 4);
+        } else {
+            uint16_t h;
+            memcpy(&h, raw + 2 * i, 2);
+            o->data[i] = t->type == GGML_TYPE_F16 ? ge_fp16_to_fp32(h) : ge_bf16_to_fp32(h);
+        }
+    }
+    o->next = L->m->owned;
+    L->m->owned = o;
+    *out = o->data;
+    return 0;
+}
+
+int ge_get_bias(ge_loader *L, const char *weight_name, ge_matrix *w) {
+    char name[128];
+    size_t n = strlen(weight_name);
+    if (n > 7 && strcmp(weight_name + n - 7, ".weight") == 0) n -= 7;
+    snprintf(name, sizeof name, "%.*s.bias", (int)n, weight_name);
+    return ge_get_vector(L, name, w->n_out, 0, &w->bias);
+}
+
+void ge_summarize_types(ggufembed_model *m) {
+    uint64_t count[GGML_TYPE_MAX_] = {0};
+    m->n_params = 0;
+    for (uint64_t i = 0; i < m->gguf.n_tensors; i++) {
+        const gguf_tensor *t = &m->gguf.tensors[i];
+        count[t->type]++;
+        m->n_params += t->ne[0] * t->ne[1] * t->ne[2] * t->ne[3];
+    }
+    size_t n = 0;
+    m->weight_types[0] = 0;
+    for (int t = 0; t < GGML_TYPE_MAX_; t++) {
+        if (!count[t]) continue;
+        int w = snprintf(m->weight_types + n, sizeof m->weight_types - n, "%s%s x%llu", n ? ", " : "",
+                         ggml_type_name((uint32_t)t), (unsigned long long)count[t]);
+        if (w < 0 || (size_t)w >= sizeof m->weight_types - n) break;
+        n += (size_t)w;
+    }
+}
