@@ -2,6 +2,7 @@
 #include "alloc.h"
 #include "arch.h"
 #include "ops.h"
+#include "prompts.h"
 #include "util.h"
 
 #include <math.h>
@@ -82,6 +83,7 @@ ggufembed_status ge_model_open_bytes(const void *data, size_t size, unsigned fla
         goto fail;
     }
     if ((rc = ge_vocab_load(&m->vocab, &m->gguf, err, es))) goto fail;
+    m->prompts = ge_prompts_for(&m->gguf, m->arch);
     if (m->vocab_only) goto done;
     ge_loader L = {m, err, es, {0}, {0}};
     if ((rc = m->arch_ops->load(&L))) goto fail;
@@ -160,6 +162,10 @@ ggufembed_status ggufembed_model_get_info(const ggufembed_model *m, ggufembed_mo
     info->eos_id = m->vocab.add_eos ? m->vocab.eos : -1;
     info->add_bos = m->vocab.add_bos;
     info->add_eos = m->vocab.add_eos;
+    info->prompts = m->prompts->name;
+    info->tasks = m->prompts->tasks;
+    info->tokenizer = m->vocab.model;
+    info->vocab_only = m->vocab_only;
     return GGUFEMBED_OK;
 }
 
@@ -250,20 +256,18 @@ static ggufembed_status fail(ggufembed_context *ctx, ggufembed_status st, const 
 
 /* ------------------------------------------------------------ tasks */
 
-static const struct {
-    const char *name;
-    const char *prefix; /* text before the input; DOCUMENT is special-cased */
-} k_tasks[GGUFEMBED_TASK_COUNT_] = {
-    [GGUFEMBED_TASK_NONE] = {"none", ""},
-    [GGUFEMBED_TASK_QUERY] = {"query", "task: search result | query: "},
-    [GGUFEMBED_TASK_DOCUMENT] = {"document", "title: "},
-    [GGUFEMBED_TASK_QUESTION_ANSWERING] = {"question-answering", "task: question answering | query: "},
-    [GGUFEMBED_TASK_FACT_CHECKING] = {"fact-checking", "task: fact checking | query: "},
-    [GGUFEMBED_TASK_CLASSIFICATION] = {"classification", "task: classification | query: "},
-    [GGUFEMBED_TASK_CLUSTERING] = {"clustering", "task: clustering | query: "},
-    [GGUFEMBED_TASK_SENTENCE_SIMILARITY] = {"sentence-similarity", "task: sentence similarity | query: "},
-    [GGUFEMBED_TASK_CODE_RETRIEVAL] = {"code-retrieval", "task: code retrieval | query: "},
-    [GGUFEMBED_TASK_SUMMARIZATION] = {"summarization", "task: summarization | query: "},
+/* the task names, indexed by ggufembed_task (the texts are per model: prompts.c) */
+static const char *const k_task_names[GGUFEMBED_TASK_COUNT_] = {
+    [GGUFEMBED_TASK_NONE] = "none",
+    [GGUFEMBED_TASK_QUERY] = "query",
+    [GGUFEMBED_TASK_DOCUMENT] = "document",
+    [GGUFEMBED_TASK_QUESTION_ANSWERING] = "question-answering",
+    [GGUFEMBED_TASK_FACT_CHECKING] = "fact-checking",
+    [GGUFEMBED_TASK_CLASSIFICATION] = "classification",
+    [GGUFEMBED_TASK_CLUSTERING] = "clustering",
+    [GGUFEMBED_TASK_SENTENCE_SIMILARITY] = "sentence-similarity",
+    [GGUFEMBED_TASK_CODE_RETRIEVAL] = "code-retrieval",
+    [GGUFEMBED_TASK_SUMMARIZATION] = "summarization",
 };
 
 /* The prompt names of EmbeddingGemma's config_sentence_transformers.json (MTEB task
@@ -284,7 +288,7 @@ static const struct {
 };
 
 const char *ggufembed_task_name(ggufembed_task task) {
-    return (unsigned)task < GGUFEMBED_TASK_COUNT_ ? k_tasks[task].name : NULL;
+    return (unsigned)task < GGUFEMBED_TASK_COUNT_ ? k_task_names[task] : NULL;
 }
 
 /* name == canonical, ignoring case and taking '_' and ' ' for '-' */
@@ -303,7 +307,7 @@ static int task_name_is(const char *name, const char *canonical) {
 ggufembed_status ggufembed_task_from_name(const char *name, ggufembed_task *out) {
     if (!name || !out) return GGUFEMBED_ERR_INVALID_ARGUMENT;
     for (int t = 0; t < GGUFEMBED_TASK_COUNT_; t++) {
-        if (task_name_is(name, k_tasks[t].name)) {
+        if (task_name_is(name, k_task_names[t])) {
             *out = (ggufembed_task)t;
             return GGUFEMBED_OK;
         }
@@ -342,39 +346,68 @@ static int grow_bytes(void **p, size_t *cap, size_t need) {
     return 1;
 }
 
-/* The text with its task template applied, in ctx->prompt (or the text itself),
- * then stripped as o->whitespace says (sentence-transformers strips the prompted
- * text as a whole: a prompt's trailing space stays before a non-empty text). */
+/* The text with its task template applied (or the free-text prefix), in ctx->prompt
+ * (or the text itself), then stripped as o->whitespace says (sentence-transformers
+ * strips the prompted text as a whole: a prompt's trailing space stays before a
+ * non-empty text). Templates hold "{title}" / "{instruction}" (prompts.h). */
 static ggufembed_status apply_task(ggufembed_context *ctx, const ggufembed_embed_options *o, const char *text,
                                    size_t len, const char **out, size_t *out_len) {
-    if (o->task == GGUFEMBED_TASK_NONE) {
+    const ge_prompt_set *ps = ctx->model->prompts;
+    const char *tmpl = o->prefix ? o->prefix : ps->tmpl[o->task];
+    if (!tmpl[0]) {
         *out = text;
         *out_len = len;
         if (o->whitespace == GGUFEMBED_WHITESPACE_STRIP) *out = ge_strip_whitespace(text, len, out_len);
         return GGUFEMBED_OK;
     }
-    const char *pre = k_tasks[o->task].prefix;
     const char *title = o->title ? o->title : "none";
-    const char *mid = o->task == GGUFEMBED_TASK_DOCUMENT ? " | text: " : "";
-    size_t lp = strlen(pre), lt = o->task == GGUFEMBED_TASK_DOCUMENT ? strlen(title) : 0, lm = strlen(mid);
-    if (len > SIZE_MAX - lp - lt - lm - 1 || !grow_bytes((void **)&ctx->prompt, &ctx->prompt_cap, lp + lt + lm + len))
-        return fail(ctx, GGUFEMBED_ERR_OUT_OF_MEMORY, "out of memory applying the task prompt");
-    char *p = ctx->prompt;
-    memcpy(p, pre, lp);
-    memcpy(p + lp, title, lt);
-    memcpy(p + lp + lt, mid, lm);
-    if (len) memcpy(p + lp + lt + lm, text, len);
-    *out = p;
-    *out_len = lp + lt + lm + len;
-    if (o->whitespace == GGUFEMBED_WHITESPACE_STRIP) *out = ge_strip_whitespace(p, *out_len, out_len);
+    const char *instr = o->instruction ? o->instruction : ps->default_instruction ? ps->default_instruction : "";
+    /* two passes over the template: the length, then the bytes (a free-text prefix is
+     * taken literally) */
+    size_t need = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        size_t n = 0;
+        char *p = pass ? ctx->prompt : NULL;
+        for (const char *c = tmpl; *c;) {
+            const char *sub = NULL;
+            size_t skip = 1;
+            if (!o->prefix && !strncmp(c, "{title}", 7)) sub = title, skip = 7;
+            else if (!o->prefix && !strncmp(c, "{instruction}", 13)) sub = instr, skip = 13;
+            const size_t l = sub ? strlen(sub) : 1;
+            if (p) memcpy(p + n, sub ? sub : c, l);
+            n += l;
+            c += skip;
+        }
+        if (p && len) memcpy(p + n, text, len);
+        if (!pass) {
+            need = n;
+            if (len > SIZE_MAX - need - 1 || !grow_bytes((void **)&ctx->prompt, &ctx->prompt_cap, need + len))
+                return fail(ctx, GGUFEMBED_ERR_OUT_OF_MEMORY, "out of memory applying the task prompt");
+        }
+    }
+    *out = ctx->prompt;
+    *out_len = need + len;
+    if (o->whitespace == GGUFEMBED_WHITESPACE_STRIP) *out = ge_strip_whitespace(ctx->prompt, *out_len, out_len);
     return GGUFEMBED_OK;
 }
 
 static ggufembed_status check_options(ggufembed_context *ctx, const ggufembed_embed_options *o) {
+    const ge_prompt_set *ps = ctx->model->prompts;
     if ((unsigned)o->task >= GGUFEMBED_TASK_COUNT_)
         return fail(ctx, GGUFEMBED_ERR_INVALID_ARGUMENT, "unknown task %d", (int)o->task);
-    if (o->title && o->task != GGUFEMBED_TASK_DOCUMENT)
-        return fail(ctx, GGUFEMBED_ERR_INVALID_ARGUMENT, "a title is only used with the document task");
+    if (!ps->tmpl[o->task])
+        return fail(ctx, GGUFEMBED_ERR_INVALID_ARGUMENT, "this model (%s prompts) has no task '%s'; its tasks: %s",
+                    ps->name, k_task_names[o->task], ps->tasks);
+    if (o->prefix && o->task != GGUFEMBED_TASK_NONE)
+        return fail(ctx, GGUFEMBED_ERR_INVALID_ARGUMENT, "a prefix replaces the task prompt: give one or the other");
+    const char *tmpl = o->prefix ? "" : ps->tmpl[o->task];
+    if (o->title && !strstr(tmpl, "{title}"))
+        return fail(ctx, GGUFEMBED_ERR_INVALID_ARGUMENT, "a title is only used with %s",
+                    ps->tmpl[GGUFEMBED_TASK_DOCUMENT] && strstr(ps->tmpl[GGUFEMBED_TASK_DOCUMENT], "{title}")
+                        ? "the document task" : "EmbeddingGemma's document task (this model has no titles)");
+    if (o->instruction && !strstr(tmpl, "{instruction}"))
+        return fail(ctx, GGUFEMBED_ERR_INVALID_ARGUMENT, "an instruction is only used with %s",
+                    ps->default_instruction ? "the query task" : "Qwen3's query task (this model has no instructions)");
     if (o->dimensions < 0 || o->dimensions > ctx->model->hp.n_out)
         return fail(ctx, GGUFEMBED_ERR_INVALID_ARGUMENT, "dimensions %d is out of range (1 to %d, or 0 for all)",
                     o->dimensions, ctx->model->hp.n_out);

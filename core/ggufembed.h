@@ -151,6 +151,11 @@ typedef struct ggufembed_model_info {
     uint64_t file_size;          /* bytes of the GGUF file                            */
     int32_t bos_id, eos_id;      /* -1 when the model adds none                       */
     int32_t add_bos, add_eos;    /* 1 when tokenization adds them                     */
+    const char *prompts;         /* task prompt family: "embeddinggemma", "nomic", "e5",
+                                    "bge", "qwen3" or "none" (see ggufembed_task)         */
+    const char *tasks;           /* the tasks this model defines, "none, query, ..."   */
+    const char *tokenizer;       /* tokenizer.ggml.model: "llama", "bert", "gpt2", "t5" */
+    int32_t vocab_only;          /* 1: the file holds a vocabulary only (tokenize, no embed) */
 } ggufembed_model_info;
 
 GGUFEMBED_API ggufembed_status ggufembed_model_get_info(const ggufembed_model *model,
@@ -183,8 +188,17 @@ GGUFEMBED_API const char *ggufembed_context_last_error(const ggufembed_context *
 
 /* --------------------------------------------------------------- embed */
 
-/* Task prompts from the EmbeddingGemma model card and its sentence-transformers
- * config (config_sentence_transformers.json). */
+/* Task prompts. One list of task names across models; each model family defines
+ * some of them, with the texts of its model card (ggufembed_model_info.prompts names
+ * the family, .tasks lists its tasks; a task the model does not define is an error
+ * that lists them). The EmbeddingGemma texts are shown; others:
+ *   nomic (nomic-embed-text): query "search_query: ", document "search_document: ",
+ *         clustering "clustering: ", classification "classification: "
+ *   e5 (multilingual-e5, arctic-embed v2): query "query: ", document "passage: "
+ *   bge (bge-*-v1.5, mxbai-embed-large, arctic-embed v1): query "Represent this sentence
+ *         for searching relevant passages: ", document: the text as is
+ *   qwen3 (Qwen3-Embedding): query "Instruct: {instruction}\nQuery:", document as is
+ * For any model, a free-text prefix (ggufembed_embed_options.prefix) instead. */
 typedef enum ggufembed_task {
     GGUFEMBED_TASK_NONE = 0,               /* the text as given (default)               */
     GGUFEMBED_TASK_QUERY,                  /* "task: search result | query: {text}"     */
@@ -227,7 +241,7 @@ typedef enum ggufembed_whitespace {
 
 typedef struct ggufembed_embed_options {
     ggufembed_task task;             /* prompt template applied to each text              */
-    const char *title;               /* DOCUMENT only: NUL-terminated title; NULL = "none" */
+    const char *title;               /* EmbeddingGemma documents: NUL-terminated title; NULL = "none" */
     int32_t dimensions;              /* Matryoshka: keep the first N values, 1..dimension;
                                         0 = full. The model was trained for 768/512/256/128. */
     int32_t normalize;               /* 1 = L2-normalize (after truncation); 0 = raw      */
@@ -237,6 +251,10 @@ typedef struct ggufembed_embed_options {
      * cancel (the call then returns GGUFEMBED_ERR_CANCELLED). */
     int (*progress)(void *user, size_t done, size_t total);
     void *progress_user;
+    const char *prefix;              /* NUL-terminated text put before each text instead of a
+                                        task prompt (task must be NONE); NULL = none        */
+    const char *instruction;         /* Qwen3 queries: the task instruction; NULL = the
+                                        model card's web-search one                          */
 } ggufembed_embed_options;
 
 /* Fill with defaults: no task, full dimension, normalized, error on over-long text,

@@ -121,6 +121,7 @@ struct ggufembed_model {
     float *gelu_table;       /* [65536] gelu(x) by x's fp16 bits, rounded to fp16 as ggml does */
 
     int vocab_only;          /* no tensors: a vocabulary that tokenizes, no network */
+    const struct ge_prompt_set *prompts; /* the task prompts of the model's family (prompts.h) */
     char arch[64];
     char name[128];
     char weight_types[160];

@@ -24,7 +24,8 @@ static const char *g_prog = "ggufembed";
 static void usage(FILE *f) {
     fprintf(f,
             "usage:\n"
-            "  %s embed -m MODEL [--task NAME] [--title T] [--dim N] [--no-normalize] [--truncate]\n"
+            "  %s embed -m MODEL [--task NAME] [--title T] [--instruction I] [--prefix P] [--dim N]\n"
+            "                 [--no-normalize] [--truncate]\n"
             "                 [--keep-whitespace] [--threads N] [--format json|ndjson] [--no-repack] [TEXT ...]\n"
             "      Embeds each TEXT, or each line of standard input when no TEXT is given.\n"
             "      --keep-whitespace: tokenize the text as given, as llama.cpp does (default: strip\n"
@@ -40,9 +41,11 @@ static void usage(FILE *f) {
             "      Prints the token ids (BOS/EOS added, special tokens parsed, like llama-tokenize).\n"
             "  %s info -m MODEL\n"
             "  %s version\n"
-            "tasks: none (default), query, document (with --title), question-answering, fact-checking,\n"
-            "       classification, clustering, sentence-similarity, code-retrieval, summarization;\n"
-            "       also the sentence-transformers prompt names (STS, Retrieval-document, ...)\n"
+            "tasks: none (default), query, document, question-answering, fact-checking, classification,\n"
+            "       clustering, sentence-similarity, code-retrieval, summarization, as far as the model's\n"
+            "       card defines them (`info` lists them); also EmbeddingGemma's sentence-transformers\n"
+            "       prompt names (STS, Retrieval-document, ...). --title T: EmbeddingGemma documents;\n"
+            "       --instruction I: Qwen3 queries; --prefix P: any model, free text instead of a task.\n"
             "MODEL defaults to $GGUFEMBED_MODEL.\n",
             g_prog, g_prog, g_prog, g_prog, g_prog, g_prog);
 }
@@ -114,6 +117,12 @@ static int parse_args(int argc, char **argv, cli *c) {
         } else if (!strcmp(a, "--title")) {
             NEED_VAL();
             c->opts.title = val;
+        } else if (!strcmp(a, "--prefix")) {
+            NEED_VAL();
+            c->opts.prefix = val;
+        } else if (!strcmp(a, "--instruction")) {
+            NEED_VAL();
+            c->opts.instruction = val;
         } else if (!strcmp(a, "--dim")) {
             NEED_VAL();
             if (!parse_int(val, 1, 1 << 20, &c->opts.dimensions)) {
@@ -174,6 +183,7 @@ static int parse_args(int argc, char **argv, cli *c) {
     }
     if (c->query) c->opts.task = GGUFEMBED_TASK_DOCUMENT;
     if (c->opts.title && c->opts.task == GGUFEMBED_TASK_NONE) c->opts.task = GGUFEMBED_TASK_DOCUMENT;
+    if (c->opts.instruction && c->opts.task == GGUFEMBED_TASK_NONE && !c->query) c->opts.task = GGUFEMBED_TASK_QUERY;
     if (c->opts.title && c->opts.task != GGUFEMBED_TASK_DOCUMENT) {
         fprintf(stderr, "%s: --title goes with --task document\n", g_prog);
         return 2;
@@ -281,6 +291,11 @@ static int cmd_embed(cli *c, int similarity) {
         return 1;
     }
     warn_about_model(m);
+    if (c->query) { /* query/document prompts where the model has them, the texts as they are otherwise */
+        ggufembed_model_info in;
+        ggufembed_model_get_info(m, &in);
+        if (!strcmp(in.prompts, "none")) c->opts.task = GGUFEMBED_TASK_NONE;
+    }
     int rc = 0;
     int dim = ggufembed_output_dimension(m, &c->opts);
     /* one extra row for the --query vector */
@@ -294,7 +309,7 @@ static int cmd_embed(cli *c, int similarity) {
     float *qv = out + (size_t)dim * (size_t)c->n_texts;
     if (s == GGUFEMBED_OK && c->query) {
         ggufembed_embed_options qo = c->opts;
-        qo.task = GGUFEMBED_TASK_QUERY;
+        qo.task = c->opts.task == GGUFEMBED_TASK_DOCUMENT ? GGUFEMBED_TASK_QUERY : GGUFEMBED_TASK_NONE;
         qo.title = NULL;
         s = ggufembed_embed(ctx, c->query, strlen(c->query), &qo, qv, (size_t)dim);
     }
@@ -408,7 +423,9 @@ static int cmd_info(cli *c) {
            in.n_layers, in.n_heads, in.n_kv_heads, in.head_dim);
     printf("feed-forward:    %d\ncontext length:  %d\nsliding window:  %d\n", in.ffn_size, in.context_length,
            in.sliding_window);
-    printf("vocabulary:      %d tokens (BOS %d, EOS %d added)\n", in.vocab_size, in.bos_id, in.eos_id);
+    printf("vocabulary:      %d tokens, tokenizer %s (BOS %d, EOS %d added)%s\n", in.vocab_size, in.tokenizer,
+           in.bos_id, in.eos_id, in.vocab_only ? ", vocabulary only: tokenizes, does not embed" : "");
+    printf("task prompts:    %s: %s\n", in.prompts, in.tasks);
     printf("tensors:         %d, %.1f M parameters: %s\n", in.n_tensors, (double)in.n_params / 1e6, in.weight_types);
     printf("kernels:         %s\n", ge_kernels_active()->name);
     printf("metadata:\n");
