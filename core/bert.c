@@ -12,6 +12,11 @@
  *     x  = LayerNorm(x + a Wo + bo) * attn_output_norm + b
  *     x  = LayerNorm(x + gelu(x Wup + bup) Wdown + bdown) * layer_output_norm + b
  *   pooled over each sequence (mean / CLS from bert.pooling_type).
+ *
+ * nomic-bert (nomic-embed-text v1/v1.5, arctic-embed-m-long) is the same graph in
+ * llama.cpp (it reuses bert's): no position embeddings but NEOX RoPE on q and k, a
+ * fused attn_qkv, and a SwiGLU FFN (silu(x Wgate) * x Wup) Wdown with no biases
+ * (llama.cpp ignores FFN biases there even when a file has them).
  */
 #include "alloc.h"
 #include "arch.h"
@@ -19,10 +24,53 @@
 #include "util.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
+
+/* How an architecture of the bert family differs from bert itself */
+typedef struct bert_variant {
+    int learned_pos; /* position_embd rows added to the embeddings (else RoPE)  */
+    int swiglu;      /* FFN silu(gate) * up, no biases (else gelu(up + b), biased) */
+} bert_variant;
+
+static const bert_variant k_bert = {.learned_pos = 1, .swiglu = 0};
+static const bert_variant k_nomic_bert = {.learned_pos = 0, .swiglu = 1};
+
+static const bert_variant *variant_of(const ggufembed_model *m) {
+    return strcmp(m->arch, "nomic-bert") == 0 ? &k_nomic_bert : &k_bert;
+}
+
+/* q, k, v: separate matrices, or views of the rows of a fused attn_qkv (the same
+ * products: each output row is its own dot product), each with its bias if any */
+static int load_qkv(ge_loader *L, int il, int64_t E, int64_t HD, int64_t KVD, ge_layer *ly) {
+    int rc;
+    char name[128];
+    snprintf(name, sizeof name, "blk.%d.attn_qkv.weight", il);
+    if (gguf_find_tensor(&L->m->gguf, name)) {
+        ge_matrix qkv;
+        if ((rc = ge_get_matrix(L, name, E, HD + 2 * KVD, 1, &qkv)) || (rc = ge_get_bias(L, name, &qkv))) return rc;
+        const size_t row = ge_matrix_row_bytes(&qkv);
+        ly->wq = ly->wk = ly->wv = qkv;
+        ly->wq.n_out = HD;
+        ly->wk.n_out = ly->wv.n_out = KVD;
+        ly->wk.data = (const uint8_t *)qkv.data + row * (size_t)HD;
+        ly->wv.data = (const uint8_t *)qkv.data + row * (size_t)(HD + KVD);
+        if (qkv.bias) ly->wk.bias = qkv.bias + HD, ly->wv.bias = qkv.bias + HD + KVD;
+        return 0;
+    }
+    const char *const names[3] = {"blk.%d.attn_q.weight", "blk.%d.attn_k.weight", "blk.%d.attn_v.weight"};
+    ge_matrix *const ws[3] = {&ly->wq, &ly->wk, &ly->wv};
+    const int64_t outs[3] = {HD, KVD, KVD};
+    for (int i = 0; i < 3; i++) {
+        snprintf(name, sizeof name, names[i], il);
+        if ((rc = ge_get_matrix(L, name, E, outs[i], 1, ws[i])) || (rc = ge_get_bias(L, name, ws[i]))) return rc;
+    }
+    return 0;
+}
 
 static int bert_load(ge_loader *L) {
     ggufembed_model *m = L->m;
+    const bert_variant *var = variant_of(m);
     ge_hparams *hp = &m->hp;
     int rc, causal;
     int32_t key_len, val_len;
@@ -36,6 +84,7 @@ static int bert_load(ge_loader *L) {
         (rc = ge_hp_int(L, "context_length", -1, 1, 1 << 20, &hp->n_ctx)) ||
         (rc = ge_hp_float(L, "attention.layer_norm_epsilon", -1, 0.0, 1.0, &hp->eps)) ||
         (rc = ge_hp_bool(L, "attention.causal", 0, &causal)) ||
+        (rc = ge_hp_float(L, "rope.freq_base", 10000.0, 1.0, 1e12, &hp->rope_base)) ||
         (rc = ge_load_pooling(L, GE_POOL_MEAN)))
         return rc;
     if (key_len != val_len || key_len % 8 || hp->n_head % hp->n_kv_head != 0 || hp->n_head * key_len != hp->n_embd) {
@@ -46,6 +95,12 @@ static int bert_load(ge_loader *L) {
     }
     hp->head_dim = key_len;
     hp->n_rot = 0;
+    if (!var->learned_pos && (rc = ge_hp_int(L, "rope.dimension_count", key_len, 2, key_len, &hp->n_rot))) return rc;
+    if (hp->n_rot % 2) {
+        ge_errorf(L->err, L->es, "rope.dimension_count %d is odd", hp->n_rot);
+        return GGUFEMBED_ERR_UNSUPPORTED;
+    }
+    hp->rope_base_swa = hp->rope_base;
     hp->n_swa = 0;
     hp->mask = causal ? GE_MASK_CAUSAL : GE_MASK_ALL;
     hp->attn_scale = 1.0f / sqrtf((float)key_len);
@@ -55,11 +110,11 @@ static int bert_load(ge_loader *L) {
     const int64_t E = hp->n_embd, F = hp->n_ff, KVD = (int64_t)hp->n_kv_head * key_len;
     if ((rc = ge_get_matrix(L, "token_embd.weight", E, m->vocab.n_tokens, 1, &m->tok_embd)) ||
         (rc = ge_get_matrix(L, "token_types.weight", E, 0, 0, &m->type_embd)) ||
-        (rc = ge_get_matrix(L, "position_embd.weight", E, 0, 1, &m->pos_embd)) ||
+        (rc = ge_get_matrix(L, "position_embd.weight", E, 0, var->learned_pos, &m->pos_embd)) ||
         (rc = ge_get_vector(L, "token_embd_norm.weight", E, 1, &m->embd_norm)) ||
         (rc = ge_get_vector(L, "token_embd_norm.bias", E, 1, &m->embd_norm_b)))
         return rc;
-    if (m->pos_embd.n_out < hp->n_ctx) {
+    if (var->learned_pos && m->pos_embd.n_out < hp->n_ctx) {
         ge_errorf(L->err, L->es, "position_embd.weight has %lld rows, fewer than the context length %d",
                   (long long)m->pos_embd.n_out, hp->n_ctx);
         return GGUFEMBED_ERR_FORMAT;
@@ -72,21 +127,24 @@ static int bert_load(ge_loader *L) {
     }
     for (int il = 0; il < hp->n_layer; il++) {
         ge_layer *ly = &m->layers[il];
+        if ((rc = load_qkv(L, il, E, E, KVD, ly))) return rc;
         struct {
             const char *name;
             int64_t n_in, n_out;
             ge_matrix *w;
+            int bias; /* the bias is used (when the file has one) */
         } mats[] = {
-            {"blk.%d.attn_q.weight", E, E, &ly->wq},        {"blk.%d.attn_k.weight", E, KVD, &ly->wk},
-            {"blk.%d.attn_v.weight", E, KVD, &ly->wv},      {"blk.%d.attn_output.weight", E, E, &ly->wo},
-            {"blk.%d.ffn_up.weight", E, F, &ly->up},        {"blk.%d.ffn_down.weight", F, E, &ly->down},
+            {"blk.%d.attn_output.weight", E, E, &ly->wo, 1},
+            {"blk.%d.ffn_up.weight", E, F, &ly->up, !var->swiglu},
+            {"blk.%d.ffn_gate.weight", E, F, &ly->gate, 0},
+            {"blk.%d.ffn_down.weight", F, E, &ly->down, !var->swiglu},
         };
         for (size_t i = 0; i < sizeof mats / sizeof mats[0]; i++) {
-            const char *name = ge_tn(L, mats[i].name, il);
-            char saved[128];
-            memcpy(saved, name, sizeof saved);
-            if ((rc = ge_get_matrix(L, saved, mats[i].n_in, mats[i].n_out, 1, mats[i].w)) ||
-                (rc = ge_get_bias(L, saved, mats[i].w)))
+            if (mats[i].w == &ly->gate && !var->swiglu) continue;
+            char name[128];
+            snprintf(name, sizeof name, mats[i].name, il);
+            if ((rc = ge_get_matrix(L, name, mats[i].n_in, mats[i].n_out, 1, mats[i].w)) ||
+                (mats[i].bias && (rc = ge_get_bias(L, name, mats[i].w))))
                 return rc;
         }
         if ((rc = ge_get_vector(L, ge_tn(L, "blk.%d.attn_output_norm.weight", il), E, 1, &ly->attn_out_norm)) ||
@@ -119,6 +177,7 @@ static int bert_forward(ggufembed_context *ctx, const int32_t *tokens, const siz
         ge_gather_row(&m->tok_embd, tokens[t], x);
         if (m->type_embd.data)
             for (int64_t i = 0; i < E; i++) x[i] += type0[i];
+        if (!m->pos_embd.data) continue; /* RoPE instead */
         ge_gather_row(&m->pos_embd, s->pos[t], pos);
         for (int64_t i = 0; i < E; i++) x[i] = pos[i] + x[i];
     }
@@ -130,14 +189,20 @@ static int bert_forward(ggufembed_context *ctx, const int32_t *tokens, const siz
     for (int il = 0; il < hp->n_layer; il++) {
         const ge_layer *ly = &m->layers[il];
         ge_linear_n(ctx, s->x, T, &ly->wq, s->q, &ly->wk, s->k, &ly->wv, s->v);
+        ge_qk_norm_rope(ctx, ly, T);
         ge_attention(ctx, hp->mask, T);
         ge_prepare_input(ctx, s->att, T, E);
         ge_linear(ctx, &ly->wo, s->att, s->xn, T);
         const ge_residual_step after_attn = {.add = 1, .res = LN(ly->attn_out_norm, ly->attn_out_norm_b), .quantize_x = 1};
         ge_residual(ctx, &after_attn, T);
 
-        ge_linear(ctx, &ly->up, s->x, s->g, T);
-        ge_ffn_act(ctx, GE_ACT_GELU, 0, T);
+        if (ly->gate.data) { /* SwiGLU */
+            ge_linear_n(ctx, s->x, T, &ly->gate, s->g, &ly->up, s->u, NULL, NULL);
+            ge_ffn_act(ctx, GE_ACT_SILU, 1, T);
+        } else {
+            ge_linear(ctx, &ly->up, s->x, s->g, T);
+            ge_ffn_act(ctx, GE_ACT_GELU, 0, T);
+        }
         ge_linear(ctx, &ly->down, s->g, s->xn, T);
         const ge_residual_step after_ffn = {.add = 1, .res = LN(ly->out_norm, ly->out_norm_b), .quantize_x = 1};
         ge_residual(ctx, &after_ffn, T);
@@ -152,6 +217,12 @@ static int bert_forward(ggufembed_context *ctx, const int32_t *tokens, const siz
 
 const ge_arch ge_arch_bert = {
     .name = "bert",
+    .load = bert_load,
+    .forward = bert_forward,
+};
+
+const ge_arch ge_arch_nomic_bert = {
+    .name = "nomic-bert",
     .load = bert_load,
     .forward = bert_forward,
 };

@@ -161,6 +161,14 @@ int ge_get_bias(ge_loader *L, const char *weight_name, ge_matrix *w) {
     return ge_get_vector(L, name, w->n_out, 0, &w->bias);
 }
 
+size_t ge_matrix_row_bytes(const ge_matrix *w) {
+    switch (w->type) {
+    case GGML_TYPE_Q8_0: return (size_t)(w->n_in / QK8_0) * sizeof(block_q8_0);
+    case GGML_TYPE_F32: return (size_t)w->n_in * 4;
+    default: return (size_t)w->n_in * 2; /* F16, BF16 */
+    }
+}
+
 void ge_summarize_types(ggufembed_model *m) {
     uint64_t count[GGML_TYPE_MAX_] = {0};
     m->n_params = 0;

@@ -39,6 +39,9 @@ int ge_get_vector(ge_loader *L, const char *name, int64_t n, int required, const
  * (optional: llama.cpp adds a bias wherever the file has one). */
 int ge_get_bias(ge_loader *L, const char *weight_name, ge_matrix *w);
 
+/* bytes of one row of w (its n_in values in its type) */
+size_t ge_matrix_row_bytes(const ge_matrix *w);
+
 /* m->weight_types ("Q8_0 x169, F32 x145") and m->n_params from the tensor list */
 void ge_summarize_types(ggufembed_model *m);
 
