@@ -166,6 +166,9 @@ ggufembed_status ggufembed_model_get_info(const ggufembed_model *m, ggufembed_mo
     info->tasks = m->prompts->tasks;
     info->tokenizer = m->vocab.model;
     info->vocab_only = m->vocab_only;
+    info->reranker = m->hp.pooling == GE_POOL_RANK;
+    static const char *const pooling_names[] = {"", "mean", "cls", "last", "rank"};
+    info->pooling = m->vocab_only ? "" : pooling_names[m->hp.pooling];
     return GGUFEMBED_OK;
 }
 
@@ -439,7 +442,9 @@ static ggufembed_status tokenize_for_embedding(ggufembed_context *ctx, const ggu
                         "shorten it or enable truncation",
                         index, n, n_ctx);
         n = n_ctx;
-        if (m->vocab.add_eos) ctx->tok.ids[n - 1] = m->vocab.eos; /* keep the closing EOS */
+        /* keep the closing special token (SEP for WordPiece, else EOS) */
+        if (m->vocab.add_sep) ctx->tok.ids[n - 1] = m->vocab.sep;
+        else if (m->vocab.add_eos) ctx->tok.ids[n - 1] = m->vocab.eos;
     }
     if (n == 0) return fail(ctx, GGUFEMBED_ERR_INVALID_ARGUMENT, "text %zu has no tokens (the model adds no BOS/EOS)", index);
     if (!grow_bytes((void **)&ctx->tokens, &ctx->tokens_cap, (*used + n) * sizeof(int32_t)))
@@ -456,6 +461,51 @@ static void finish_vector(const float *raw, int32_t dim, int normalize, float *o
     for (int32_t i = 0; i < dim; i++) out[i] = raw[i] * scale;
 }
 
+/* Runs the network over the n token lists in ctx->tokens (text i at tok_off[i] ..
+ * tok_off[i+1]), consecutive texts packed into forward passes of up to GE_PACK_TOKENS
+ * tokens, and hands each text's raw output (hp.n_out floats) to emit, in order. */
+typedef ggufembed_status (*emit_fn)(ggufembed_context *ctx, size_t i, size_t n, const float *raw, void *user);
+
+static ggufembed_status run_passes(ggufembed_context *ctx, size_t n, emit_fn emit, void *user) {
+    const int32_t n_out = ctx->model->hp.n_out;
+    size_t done = 0;
+    while (done < n) {
+        size_t end = done + 1;
+        while (end < n && ctx->tok_off[end + 1] - ctx->tok_off[done] <= GE_PACK_TOKENS) end++;
+        size_t n_seq = end - done;
+        /* token offsets relative to this pass; pooled vectors before normalization */
+        size_t base = ctx->tok_off[done];
+        if (!grow_bytes((void **)&ctx->pass_off, &ctx->pass_off_cap, (n_seq + 1) * sizeof(size_t)) ||
+            !grow_bytes((void **)&ctx->pass_out, &ctx->pass_out_cap, (size_t)n_out * n_seq * sizeof(float)))
+            return fail(ctx, GGUFEMBED_ERR_OUT_OF_MEMORY, "out of memory");
+        size_t *offs = ctx->pass_off;
+        float *raw = ctx->pass_out;
+        for (size_t i = 0; i <= n_seq; i++) offs[i] = ctx->tok_off[done + i] - base;
+        int rc = ctx->model->arch_ops->forward(ctx, ctx->tokens + base, offs, (int)n_seq, raw);
+        if (rc) return fail(ctx, (ggufembed_status)rc, "out of memory for the activations of %zu tokens", offs[n_seq]);
+        for (size_t i = 0; i < n_seq; i++) {
+            ggufembed_status st = emit(ctx, done + i, n, raw + i * (size_t)n_out, user);
+            if (st) return st;
+        }
+        done = end;
+    }
+    return GGUFEMBED_OK;
+}
+
+typedef struct embed_emit_state {
+    const ggufembed_embed_options *o;
+    int32_t dim;
+    float *out;
+} embed_emit_state;
+
+static ggufembed_status embed_emit(ggufembed_context *ctx, size_t i, size_t n, const float *raw, void *user) {
+    const embed_emit_state *e = user;
+    finish_vector(raw, e->dim, e->o->normalize, e->out + i * (size_t)e->dim);
+    if (e->o->progress && e->o->progress(e->o->progress_user, i + 1, n))
+        return fail(ctx, GGUFEMBED_ERR_CANCELLED, "cancelled after %zu of %zu texts", i + 1, n);
+    return GGUFEMBED_OK;
+}
+
 ggufembed_status ggufembed_embed_batch(ggufembed_context *ctx, const char *const *texts, const size_t *lens, size_t n,
                                        const ggufembed_embed_options *opts, float *out, size_t out_len) {
     if (!ctx) return GGUFEMBED_ERR_INVALID_ARGUMENT;
@@ -463,13 +513,17 @@ ggufembed_status ggufembed_embed_batch(ggufembed_context *ctx, const char *const
     if (ctx->model->vocab_only)
         return fail(ctx, GGUFEMBED_ERR_UNSUPPORTED,
                     "this GGUF file holds a vocabulary only (no tensors): it can tokenize but not embed");
+    if (ctx->model->hp.pooling == GE_POOL_RANK)
+        return fail(ctx, GGUFEMBED_ERR_UNSUPPORTED,
+                    "this model is a reranker (pooling type rank): it scores query/document pairs "
+                    "(ggufembed_rerank), it does not embed");
     ggufembed_embed_options defaults;
     ggufembed_embed_options_init(&defaults);
     const ggufembed_embed_options *o = opts ? opts : &defaults;
     ggufembed_status st = check_options(ctx, o);
     if (st) return st;
     const ggufembed_model *m = ctx->model;
-    const int32_t dim = ggufembed_output_dimension(m, o), n_out = m->hp.n_out;
+    const int32_t dim = ggufembed_output_dimension(m, o);
     if (n == 0) return GGUFEMBED_OK;
     if (!texts) return fail(ctx, GGUFEMBED_ERR_INVALID_ARGUMENT, "texts is NULL");
     if (!out) return fail(ctx, GGUFEMBED_ERR_INVALID_ARGUMENT, "out is NULL");
@@ -489,30 +543,8 @@ ggufembed_status ggufembed_embed_batch(ggufembed_context *ctx, const char *const
     }
     ctx->tok_off[n] = used;
 
-    /* pack consecutive texts into forward passes of up to GE_PACK_TOKENS tokens */
-    size_t done = 0;
-    while (done < n) {
-        size_t end = done + 1;
-        while (end < n && ctx->tok_off[end + 1] - ctx->tok_off[done] <= GE_PACK_TOKENS) end++;
-        size_t n_seq = end - done;
-        /* token offsets relative to this pass; pooled vectors before normalization */
-        size_t base = ctx->tok_off[done];
-        if (!grow_bytes((void **)&ctx->pass_off, &ctx->pass_off_cap, (n_seq + 1) * sizeof(size_t)) ||
-            !grow_bytes((void **)&ctx->pass_out, &ctx->pass_out_cap, (size_t)n_out * n_seq * sizeof(float)))
-            return fail(ctx, GGUFEMBED_ERR_OUT_OF_MEMORY, "out of memory");
-        size_t *offs = ctx->pass_off;
-        float *raw = ctx->pass_out;
-        for (size_t i = 0; i <= n_seq; i++) offs[i] = ctx->tok_off[done + i] - base;
-        int rc = ctx->model->arch_ops->forward(ctx, ctx->tokens + base, offs, (int)n_seq, raw);
-        if (rc) return fail(ctx, (ggufembed_status)rc, "out of memory for the activations of %zu tokens", offs[n_seq]);
-        for (size_t i = 0; i < n_seq; i++) {
-            finish_vector(raw + i * (size_t)n_out, dim, o->normalize, out + (done + i) * (size_t)dim);
-            if (o->progress && o->progress(o->progress_user, done + i + 1, n))
-                return fail(ctx, GGUFEMBED_ERR_CANCELLED, "cancelled after %zu of %zu texts", done + i + 1, n);
-        }
-        done = end;
-    }
-    return GGUFEMBED_OK;
+    embed_emit_state es = {o, dim, out};
+    return run_passes(ctx, n, embed_emit, &es);
 }
 
 ggufembed_status ggufembed_embed(ggufembed_context *ctx, const char *text, size_t len,
@@ -521,6 +553,97 @@ ggufembed_status ggufembed_embed(ggufembed_context *ctx, const char *text, size_
     if (!text && len) return fail(ctx, GGUFEMBED_ERR_INVALID_ARGUMENT, "text is NULL");
     const char *t = text ? text : "";
     return ggufembed_embed_batch(ctx, &t, &len, 1, opts, out, out_len);
+}
+
+/* ------------------------------------------------------------ rerank */
+
+/* Appends bytes to ctx->prompt at *n; 1 = ok */
+static int prompt_put(ggufembed_context *ctx, size_t *n, const char *p, size_t len) {
+    if (len > SIZE_MAX - *n - 1 || !grow_bytes((void **)&ctx->prompt, &ctx->prompt_cap, *n + len + 1)) return 0;
+    if (len) memcpy(ctx->prompt + *n, p, len);
+    *n += len;
+    return 1;
+}
+
+/* The text llama.cpp's llama-embedding feeds a reranker for one pair (then tokenized
+ * with special tokens added and parsed): the rerank template of the file
+ * (tokenizer.chat_template.rerank, {query} and {document} replaced), or
+ * query + EOS text (when the tokenizer adds EOS) + SEP text (when it adds SEP) + document. */
+static int rerank_text(ggufembed_context *ctx, const char *q, size_t ql, const char *d, size_t dl, size_t *n) {
+    const ggufembed_model *m = ctx->model;
+    const ge_vocab *v = &m->vocab;
+    *n = 0;
+    gguf_str tmpl;
+    if (gguf_get_str(&m->gguf, "tokenizer.chat_template.rerank", &tmpl)) {
+        for (size_t i = 0; i < tmpl.len;) {
+            if (tmpl.len - i >= 7 && !memcmp(tmpl.ptr + i, "{query}", 7)) {
+                if (!prompt_put(ctx, n, q, ql)) return 0;
+                i += 7;
+            } else if (tmpl.len - i >= 10 && !memcmp(tmpl.ptr + i, "{document}", 10)) {
+                if (!prompt_put(ctx, n, d, dl)) return 0;
+                i += 10;
+            } else {
+                if (!prompt_put(ctx, n, tmpl.ptr + i, 1)) return 0;
+                i++;
+            }
+        }
+        return 1;
+    }
+    size_t len;
+    const char *t;
+    if (!prompt_put(ctx, n, q, ql)) return 0;
+    if (v->add_eos && (t = ge_vocab_piece(v, v->eos, &len)) && !prompt_put(ctx, n, t, len)) return 0;
+    if (v->add_sep && (t = ge_vocab_piece(v, v->sep, &len)) && !prompt_put(ctx, n, t, len)) return 0;
+    return prompt_put(ctx, n, d, dl);
+}
+
+typedef struct rerank_emit_state {
+    float *scores;
+} rerank_emit_state;
+
+static ggufembed_status rerank_emit(ggufembed_context *ctx, size_t i, size_t n, const float *raw, void *user) {
+    (void)ctx, (void)n;
+    ((rerank_emit_state *)user)->scores[i] = raw[0]; /* llama-server's score: the first output */
+    return GGUFEMBED_OK;
+}
+
+ggufembed_status ggufembed_rerank(ggufembed_context *ctx, const char *query, size_t query_len,
+                                  const char *const *docs, const size_t *doc_lens, size_t n_docs, float *scores) {
+    if (!ctx) return GGUFEMBED_ERR_INVALID_ARGUMENT;
+    ctx->err[0] = 0;
+    const ggufembed_model *m = ctx->model;
+    if (m->vocab_only || m->hp.pooling != GE_POOL_RANK)
+        return fail(ctx, GGUFEMBED_ERR_UNSUPPORTED,
+                    "this model is not a reranker (its pooling type is not rank): use an embedding call");
+    if (!query && query_len) return fail(ctx, GGUFEMBED_ERR_INVALID_ARGUMENT, "query is NULL");
+    if (n_docs == 0) return GGUFEMBED_OK;
+    if (!docs) return fail(ctx, GGUFEMBED_ERR_INVALID_ARGUMENT, "docs is NULL");
+    if (!scores) return fail(ctx, GGUFEMBED_ERR_INVALID_ARGUMENT, "scores is NULL");
+    if (!grow_bytes((void **)&ctx->tok_off, &ctx->tok_off_cap, (n_docs + 1) * sizeof(size_t)))
+        return fail(ctx, GGUFEMBED_ERR_OUT_OF_MEMORY, "out of memory");
+    size_t used = 0;
+    for (size_t i = 0; i < n_docs; i++) {
+        if (!docs[i] && (!doc_lens || doc_lens[i])) return fail(ctx, GGUFEMBED_ERR_INVALID_ARGUMENT, "document %zu is NULL", i);
+        const char *d = docs[i] ? docs[i] : "";
+        size_t dl = doc_lens ? doc_lens[i] : strlen(d), n;
+        if (!rerank_text(ctx, query ? query : "", query_len, d, dl, &n) ||
+            ge_tokenize(&m->vocab, &ctx->tok, ctx->prompt, n, GGUFEMBED_TOKENIZE_DEFAULT))
+            return fail(ctx, GGUFEMBED_ERR_OUT_OF_MEMORY, "out of memory tokenizing document %zu", i);
+        size_t nt = ctx->tok.n_ids;
+        if (nt > (size_t)m->hp.n_ctx)
+            return fail(ctx, GGUFEMBED_ERR_TOO_LONG,
+                        "query + document %zu is %zu tokens long but the model's context is %d tokens", i, nt,
+                        m->hp.n_ctx);
+        if (nt == 0) return fail(ctx, GGUFEMBED_ERR_INVALID_ARGUMENT, "query + document %zu has no tokens", i);
+        if (!grow_bytes((void **)&ctx->tokens, &ctx->tokens_cap, (used + nt) * sizeof(int32_t)))
+            return fail(ctx, GGUFEMBED_ERR_OUT_OF_MEMORY, "out of memory");
+        ctx->tok_off[i] = used;
+        memcpy(ctx->tokens + used, ctx->tok.ids, nt * sizeof(int32_t));
+        used += nt;
+    }
+    ctx->tok_off[n_docs] = used;
+    rerank_emit_state st = {scores};
+    return run_passes(ctx, n_docs, rerank_emit, &st);
 }
 
 ggufembed_status ggufembed_tokenize(ggufembed_context *ctx, const char *text, size_t len, unsigned flags, int32_t *out,

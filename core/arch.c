@@ -15,14 +15,40 @@ const ge_arch *ge_arch_find(const char *name, size_t len) {
 
 const char *ge_arch_names(void) { return "gemma-embedding, bert, nomic-bert, qwen3"; }
 
-int ge_load_pooling(ge_loader *L, ge_pooling dflt) {
+int ge_load_pooling(ge_loader *L, ge_pooling dflt, int allow_rank) {
     int32_t pooling;
     int rc = ge_hp_int(L, "pooling_type", dflt, -1, 10, &pooling);
     if (rc) return rc;
-    if (pooling != GE_POOL_MEAN && pooling != GE_POOL_CLS && pooling != GE_POOL_LAST) {
-        ge_errorf(L->err, L->es, "%s = %d is not supported (mean = 1, cls = 2, last = 3)", L->key, pooling);
+    if (pooling != GE_POOL_MEAN && pooling != GE_POOL_CLS && pooling != GE_POOL_LAST &&
+        !(allow_rank && pooling == GE_POOL_RANK)) {
+        ge_errorf(L->err, L->es, "%s = %d is not supported for %s (mean = 1, cls = 2, last = 3%s)", L->key, pooling,
+                  L->m->arch, allow_rank ? ", rank = 4" : "");
         return GGUFEMBED_ERR_UNSUPPORTED;
     }
     L->m->hp.pooling = (ge_pooling)pooling;
+    return 0;
+}
+
+int ge_load_rank_head(ge_loader *L) {
+    ggufembed_model *m = L->m;
+    if (m->hp.pooling != GE_POOL_RANK) return 0;
+    const int64_t E = m->hp.n_embd;
+    int rc;
+    if ((rc = ge_get_matrix(L, "cls.weight", E, E, 0, &m->cls)) || (rc = ge_get_bias(L, "cls.weight", &m->cls)) ||
+        (rc = ge_get_matrix(L, "cls.output.weight", E, 0, 0, &m->cls_out)) ||
+        (rc = ge_get_bias(L, "cls.output.weight", &m->cls_out)))
+        return rc;
+    if (!m->cls.data && !m->cls_out.data) {
+        ge_errorf(L->err, L->es, "a rank-pooling (reranker) model needs cls.weight or cls.output.weight");
+        return GGUFEMBED_ERR_FORMAT;
+    }
+    m->hp.n_out = m->cls_out.data ? (int32_t)m->cls_out.n_out : m->hp.n_embd;
+    const gguf_kv *labels = gguf_find_kv(&m->gguf, ge_arch_key(L, "classifier.output_labels"));
+    if (labels && (labels->type != GGUF_TYPE_ARRAY || labels->arr_n != (uint64_t)m->hp.n_out)) {
+        ge_errorf(L->err, L->es, "%s must list one label per classifier output (%d)", L->key, m->hp.n_out);
+        return GGUFEMBED_ERR_FORMAT;
+    }
+    /* llama.cpp: Qwen3 rerankers' two outputs (yes/no logits) go through a softmax */
+    m->rank_softmax = strcmp(m->arch, "qwen3") == 0;
     return 0;
 }

@@ -25,8 +25,12 @@ const ge_arch *ge_arch_find(const char *name, size_t len);
 /* "gemma-embedding, bert" */
 const char *ge_arch_names(void);
 
-/* The pooling type from "{arch}.pooling_type" (absent: dflt), refused when the
- * architecture cannot produce it. */
-int ge_load_pooling(ge_loader *L, ge_pooling dflt);
+/* The pooling type from "{arch}.pooling_type" (absent: dflt): mean, CLS, last, and
+ * rank where the architecture can be a reranker (allow_rank). */
+int ge_load_pooling(ge_loader *L, ge_pooling dflt, int allow_rank);
+/* Rank pooling: the classifier head (cls.weight/.bias, then cls.output.weight/.bias,
+ * each optional) and m->hp.n_out = the scores per input (classifier.output_labels).
+ * Call after the hyperparameters; a no-op for the other pooling types. */
+int ge_load_rank_head(ge_loader *L);
 
 #endif

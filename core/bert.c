@@ -85,7 +85,7 @@ static int bert_load(ge_loader *L) {
         (rc = ge_hp_float(L, "attention.layer_norm_epsilon", -1, 0.0, 1.0, &hp->eps)) ||
         (rc = ge_hp_bool(L, "attention.causal", 0, &causal)) ||
         (rc = ge_hp_float(L, "rope.freq_base", 10000.0, 1.0, 1e12, &hp->rope_base)) ||
-        (rc = ge_load_pooling(L, GE_POOL_MEAN)))
+        (rc = ge_load_pooling(L, GE_POOL_MEAN, 1)))
         return rc;
     if (key_len != val_len || key_len % 8 || hp->n_head % hp->n_kv_head != 0 || hp->n_head * key_len != hp->n_embd) {
         ge_errorf(L->err, L->es,
@@ -153,7 +153,7 @@ static int bert_load(ge_loader *L) {
             (rc = ge_get_vector(L, ge_tn(L, "blk.%d.layer_output_norm.bias", il), E, 1, &ly->out_norm_b)))
             return rc;
     }
-    return 0;
+    return ge_load_rank_head(L);
 }
 
 static int bert_forward(ggufembed_context *ctx, const int32_t *tokens, const size_t *seq_off, int n_seq, float *out) {
@@ -211,7 +211,7 @@ static int bert_forward(ggufembed_context *ctx, const int32_t *tokens, const siz
 
     /* 3. pooling */
     for (int i = 0; i < n_seq; i++)
-        ge_pool_seq(ctx, hp->pooling, (int64_t)seq_off[i], (int64_t)seq_off[i + 1], out + (size_t)i * (size_t)hp->n_out);
+        ge_pool_seq(ctx, (int64_t)seq_off[i], (int64_t)seq_off[i + 1], out + (size_t)i * (size_t)hp->n_out);
     return 0;
 }
 

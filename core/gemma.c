@@ -75,7 +75,7 @@ static int gemma_load(ge_loader *L) {
         (rc = ge_hp_float(L, "attention.layer_norm_rms_epsilon", -1, 0.0, 1.0, &hp->eps)) ||
         (rc = ge_hp_float(L, "rope.freq_base", 10000.0, 1.0, 1e12, &hp->rope_base)) ||
         (rc = ge_hp_float(L, "rope.freq_base_swa", 10000.0, 1.0, 1e12, &hp->rope_base_swa)) ||
-        (rc = ge_load_pooling(L, GE_POOL_MEAN)))
+        (rc = ge_load_pooling(L, GE_POOL_MEAN, 0)))
         return rc;
     if (key_len != val_len || hp->n_rot % 2 != 0 || hp->n_head % hp->n_kv_head != 0) {
         ge_errorf(err, es, "unsupported attention shape: key_length %d, value_length %d, rope dims %d, %d heads / %d kv heads",
@@ -208,7 +208,7 @@ static int gemma_forward(ggufembed_context *ctx, const int32_t *tokens, const si
     ge_norm_rows(&final, s->x, s->x, T, E, hp->eps);
     for (int i = 0; i < n_seq; i++) {
         float *p = s->pooled;
-        ge_pool_seq(ctx, hp->pooling, (int64_t)seq_off[i], (int64_t)seq_off[i + 1], p);
+        ge_pool_seq(ctx, (int64_t)seq_off[i], (int64_t)seq_off[i + 1], p);
         if (m->dense2.data) {
             float *h = s->pooled + (E > m->dense2.n_out ? E : m->dense2.n_out);
             ge_prepare_input(ctx, p, 1, E);

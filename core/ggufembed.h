@@ -156,6 +156,9 @@ typedef struct ggufembed_model_info {
     const char *tasks;           /* the tasks this model defines, "none, query, ..."   */
     const char *tokenizer;       /* tokenizer.ggml.model: "llama", "bert", "gpt2", "t5" */
     int32_t vocab_only;          /* 1: the file holds a vocabulary only (tokenize, no embed) */
+    int32_t reranker;            /* 1: pooling type rank: ggufembed_rerank scores pairs;
+                                    dimension is then the classifier's outputs          */
+    const char *pooling;         /* "mean", "cls", "last", "rank" ("" for a vocabulary) */
 } ggufembed_model_info;
 
 GGUFEMBED_API ggufembed_status ggufembed_model_get_info(const ggufembed_model *model,
@@ -285,6 +288,19 @@ GGUFEMBED_API ggufembed_status ggufembed_embed_batch(ggufembed_context *ctx, con
                                                      size_t out_len);
 
 /* ------------------------------------------------------------- tokenize */
+
+/*
+ * Rerank: scores[i] = how well document i answers the query, for rerankers (GGUFs
+ * whose pooling type is rank: bge-reranker, jina-reranker, Qwen3-Reranker). Each
+ * query/document pair is put together as llama.cpp does (the file's rerank template,
+ * or query, EOS/SEP, document) and scored by the model's classifier head: the raw
+ * logit (bge, jina), or the probability of "yes" (Qwen3). Higher is more relevant.
+ * docs[i] has doc_lens[i] bytes (doc_lens may be NULL for NUL-terminated documents).
+ * Embedding models refuse with GGUFEMBED_ERR_UNSUPPORTED, as rerankers refuse embed.
+ */
+GGUFEMBED_API ggufembed_status ggufembed_rerank(ggufembed_context *ctx, const char *query, size_t query_len,
+                                                const char *const *docs, const size_t *doc_lens, size_t n_docs,
+                                                float *scores);
 
 /*
  * Token ids of a text as the model sees it. flags: GGUFEMBED_TOKENIZE_ADD_SPECIAL adds

@@ -115,6 +115,9 @@ struct ggufembed_model {
     const float *embd_norm, *embd_norm_b; /* BERT: LayerNorm of the summed embeddings */
     ge_layer *layers;        /* [n_layer]                                        */
     const float *output_norm;/* [n_embd] final norm (Gemma), or NULL             */
+    ge_matrix cls;           /* rank pooling: [n_embd x n_embd] head, then tanh  */
+    ge_matrix cls_out;       /* rank pooling: [n_cls_out x n_embd] scores        */
+    int rank_softmax;        /* softmax over the scores (Qwen3 rerankers)        */
     ge_matrix dense2;        /* [d2_out x n_embd] or absent (data NULL)          */
     ge_matrix dense3;        /* [n_out x d2_out] or absent                       */
     ge_owned *owned;

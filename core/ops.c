@@ -414,16 +414,43 @@ void ge_ffn_act(ggufembed_context *ctx, ge_act act, int gated, int64_t T) {
 
 /* ------------------------------------------------------------ pooling */
 
-void ge_pool_seq(const ggufembed_context *ctx, ge_pooling pooling, int64_t a, int64_t b, float *p) {
-    const int64_t E = ctx->model->hp.n_embd;
+void ge_pool_seq(ggufembed_context *ctx, int64_t a, int64_t b, float *out) {
+    const ggufembed_model *m = ctx->model;
+    const ge_hparams *hp = &m->hp;
+    const int64_t E = hp->n_embd;
     const float *x = ctx->s.x;
-    if (pooling == GE_POOL_MEAN) {
+    if (hp->pooling == GE_POOL_MEAN) {
         for (int64_t d = 0; d < E; d++) {
             double acc = 0.0;
             for (int64_t t = a; t < b; t++) acc += x[t * E + d];
-            p[d] = (float)(acc / (double)(b - a));
+            out[d] = (float)(acc / (double)(b - a));
         }
+        return;
+    }
+    const int last = hp->pooling == GE_POOL_LAST || (hp->pooling == GE_POOL_RANK && hp->mask == GE_MASK_CAUSAL);
+    if (hp->pooling != GE_POOL_RANK) {
+        memcpy(out, x + (last ? b - 1 : a) * E, sizeof(float) * (size_t)E);
+        return;
+    }
+    /* the reranker's head on one token: h = tanh(cls x + b); scores = cls.output h + b */
+    float *h = ctx->s.pooled, *h2 = ctx->s.pooled + E;
+    memcpy(h, x + (last ? b - 1 : a) * E, sizeof(float) * (size_t)E);
+    if (m->cls.data) {
+        ge_prepare_input(ctx, h, 1, E);
+        ge_linear(ctx, &m->cls, h, h2, 1);
+        for (int64_t i = 0; i < E; i++) h[i] = (float)tanh((double)h2[i]); /* same bits with any libm */
+    }
+    if (m->cls_out.data) {
+        ge_prepare_input(ctx, h, 1, E);
+        ge_linear(ctx, &m->cls_out, h, out, 1);
     } else {
-        memcpy(p, x + (pooling == GE_POOL_CLS ? a : b - 1) * E, sizeof(float) * (size_t)E);
+        memcpy(out, h, sizeof(float) * (size_t)E);
+    }
+    if (m->rank_softmax) {
+        float mx = -INFINITY;
+        for (int32_t i = 0; i < hp->n_out; i++) mx = out[i] > mx ? out[i] : mx;
+        double sum = 0.0;
+        for (int32_t i = 0; i < hp->n_out; i++) sum += out[i] = ge_expf(out[i] - mx);
+        for (int32_t i = 0; i < hp->n_out; i++) out[i] = (float)(out[i] / sum);
     }
 }

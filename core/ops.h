@@ -77,8 +77,10 @@ void ge_ffn_act(ggufembed_context *ctx, ge_act act, int gated, int64_t T);
 float *ge_gelu_table_new(void);
 
 /* ---- pooling */
-/* p [n_embd] = the pooled hidden state of tokens [a, b) of s->x (mean in double, CLS
- * the first, LAST the last token) */
-void ge_pool_seq(const ggufembed_context *ctx, ge_pooling pooling, int64_t a, int64_t b, float *p);
+/* out [hp.n_out] = the pooled hidden state of tokens [a, b) of s->x: MEAN (in double),
+ * CLS (the first token), LAST (the last); RANK: the first token (the last for causal
+ * models), then the classifier head: tanh(cls x + b), cls.output x + b, and a softmax
+ * over the scores for Qwen3 (llama.cpp's build_pooling) */
+void ge_pool_seq(ggufembed_context *ctx, int64_t a, int64_t b, float *out);
 
 #endif

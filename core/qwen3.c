@@ -37,7 +37,7 @@ static int qwen3_load(ge_loader *L) {
         (rc = ge_hp_float(L, "attention.layer_norm_rms_epsilon", -1, 0.0, 1.0, &hp->eps)) ||
         (rc = ge_hp_float(L, "rope.freq_base", 10000.0, 1.0, 1e12, &hp->rope_base)) ||
         (rc = ge_hp_bool(L, "attention.causal", 1, &causal)) ||
-        (rc = ge_load_pooling(L, GE_POOL_LAST)))
+        (rc = ge_load_pooling(L, GE_POOL_LAST, 1)))
         return rc;
     /* llama.cpp asserts head_dim == n_rot for qwen3 */
     if (key_len != val_len || hp->n_rot != key_len || key_len % 8 || hp->n_head % hp->n_kv_head != 0) {
@@ -81,7 +81,7 @@ static int qwen3_load(ge_loader *L) {
             return rc;
     }
 #undef TN
-    return 0;
+    return ge_load_rank_head(L);
 }
 
 static int qwen3_forward(ggufembed_context *ctx, const int32_t *tokens, const size_t *seq_off, int n_seq, float *out) {
@@ -123,7 +123,7 @@ static int qwen3_forward(ggufembed_context *ctx, const int32_t *tokens, const si
 #undef RMS
     ge_norm_rows(&final, s->x, s->x, T, E, hp->eps);
     for (int i = 0; i < n_seq; i++)
-        ge_pool_seq(ctx, hp->pooling, (int64_t)seq_off[i], (int64_t)seq_off[i + 1], out + (size_t)i * (size_t)hp->n_out);
+        ge_pool_seq(ctx, (int64_t)seq_off[i], (int64_t)seq_off[i + 1], out + (size_t)i * (size_t)hp->n_out);
     return 0;
 }
 

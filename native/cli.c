@@ -37,6 +37,8 @@ static void usage(FILE *f) {
             "  %s similarity -m MODEL [embed options] --query Q TEXT [...]\n"
             "      Embeds Q with --task query and each TEXT with --task document (--title applies\n"
             "      to the documents) and prints Q's similarity to each TEXT, one line each.\n"
+            "  %s rerank -m MODEL --query Q DOC [DOC ...]\n"
+            "      Reranker models (pooling type rank): one relevance score per DOC, one per line.\n"
             "  %s tokenize -m MODEL [--no-special] [--no-parse-special] TEXT | --file PATH\n"
             "      Prints the token ids (BOS/EOS added, special tokens parsed, like llama-tokenize).\n"
             "  %s info -m MODEL\n"
@@ -47,7 +49,7 @@ static void usage(FILE *f) {
             "       prompt names (STS, Retrieval-document, ...). --title T: EmbeddingGemma documents;\n"
             "       --instruction I: Qwen3 queries; --prefix P: any model, free text instead of a task.\n"
             "MODEL defaults to $GGUFEMBED_MODEL.\n",
-            g_prog, g_prog, g_prog, g_prog, g_prog, g_prog);
+            g_prog, g_prog, g_prog, g_prog, g_prog, g_prog, g_prog);
 }
 
 static int die(const char *fmt, const char *a, const char *b) {
@@ -173,15 +175,19 @@ static int parse_args(int argc, char **argv, cli *c) {
         }
 #undef NEED_VAL
     }
-    if (c->query && strcmp(c->cmd, "similarity") != 0) {
-        fprintf(stderr, "%s: --query goes with the similarity command\n", g_prog);
+    if (c->query && strcmp(c->cmd, "similarity") != 0 && strcmp(c->cmd, "rerank") != 0) {
+        fprintf(stderr, "%s: --query goes with the similarity and rerank commands\n", g_prog);
+        return 2;
+    }
+    if (!c->query && strcmp(c->cmd, "rerank") == 0) {
+        fprintf(stderr, "%s: rerank needs --query Q and at least one document\n", g_prog);
         return 2;
     }
     if (c->query && c->opts.task != GGUFEMBED_TASK_NONE) {
         fprintf(stderr, "%s: --query sets the tasks itself (query and document); drop --task\n", g_prog);
         return 2;
     }
-    if (c->query) c->opts.task = GGUFEMBED_TASK_DOCUMENT;
+    if (c->query && strcmp(c->cmd, "similarity") == 0) c->opts.task = GGUFEMBED_TASK_DOCUMENT;
     if (c->opts.title && c->opts.task == GGUFEMBED_TASK_NONE) c->opts.task = GGUFEMBED_TASK_DOCUMENT;
     if (c->opts.instruction && c->opts.task == GGUFEMBED_TASK_NONE && !c->query) c->opts.task = GGUFEMBED_TASK_QUERY;
     if (c->opts.title && c->opts.task != GGUFEMBED_TASK_DOCUMENT) {
@@ -347,6 +353,29 @@ done:
     return rc;
 }
 
+/* rerank: one score per document, in order, one per line */
+static int cmd_rerank(cli *c) {
+    if (c->n_texts == 0) return die("rerank needs at least one document after --query Q%s%s", "", "");
+    ggufembed_model *m;
+    ggufembed_context *ctx;
+    if (open_model(c, &m, &ctx)) return 1;
+    int rc = 0;
+    float *scores = malloc(sizeof(float) * (size_t)c->n_texts);
+    ggufembed_status s = scores ? ggufembed_rerank(ctx, c->query, strlen(c->query), (const char *const *)c->texts, NULL,
+                                                   (size_t)c->n_texts, scores)
+                                : GGUFEMBED_ERR_OUT_OF_MEMORY;
+    if (s != GGUFEMBED_OK) {
+        const char *msg = ggufembed_context_last_error(ctx);
+        rc = die("%s%s", msg[0] ? msg : ggufembed_status_string(s), "");
+    } else {
+        for (int i = 0; i < c->n_texts; i++) printf("%.9g\n", scores[i]);
+    }
+    free(scores);
+    ggufembed_context_free(ctx);
+    ggufembed_model_free(m);
+    return rc;
+}
+
 /* the whole of a file's bytes (NUL-terminated for convenience) */
 static char *read_file_bytes(const char *path, size_t *len) {
     FILE *f = fopen(path, "rb");
@@ -425,6 +454,8 @@ static int cmd_info(cli *c) {
            in.sliding_window);
     printf("vocabulary:      %d tokens, tokenizer %s (BOS %d, EOS %d added)%s\n", in.vocab_size, in.tokenizer,
            in.bos_id, in.eos_id, in.vocab_only ? ", vocabulary only: tokenizes, does not embed" : "");
+    if (!in.vocab_only)
+        printf("pooling:         %s%s\n", in.pooling, in.reranker ? " (a reranker: use the rerank command)" : "");
     printf("task prompts:    %s: %s\n", in.prompts, in.tasks);
     printf("tensors:         %d, %.1f M parameters: %s\n", in.n_tensors, (double)in.n_params / 1e6, in.weight_types);
     printf("kernels:         %s\n", ge_kernels_active()->name);
@@ -445,9 +476,9 @@ int main(int argc, char **argv) {
         printf("ggufembed %s\n", ggufembed_version_string());
         return 0;
     }
-    const char *cmds[] = {"embed", "similarity", "tokenize", "info"};
+    const char *cmds[] = {"embed", "similarity", "rerank", "tokenize", "info"};
     int known = 0;
-    for (int i = 0; i < 4; i++) known |= !strcmp(argv[1], cmds[i]);
+    for (int i = 0; i < 5; i++) known |= !strcmp(argv[1], cmds[i]);
     if (!known) {
         fprintf(stderr, "%s: unknown command '%s' (see --help)\n", g_prog, argv[1]);
         return 2;
@@ -457,6 +488,7 @@ int main(int argc, char **argv) {
     if (rc == 0) {
         if (!strcmp(c.cmd, "embed")) rc = cmd_embed(&c, 0);
         else if (!strcmp(c.cmd, "similarity")) rc = cmd_embed(&c, 1);
+        else if (!strcmp(c.cmd, "rerank")) rc = cmd_rerank(&c);
         else if (!strcmp(c.cmd, "tokenize")) rc = cmd_tokenize(&c);
         else rc = cmd_info(&c);
     }

@@ -67,7 +67,7 @@ PY
   "Mars, known for its reddish appearance, is often referred to as the Red Planet." >"$T/q.txt" && \
   [ "$(wc -l <"$T/q.txt")" = 2 ] && awk 'NR==1 {a=$1} NR==2 {exit !($1 > a)}' "$T/q.txt" && ok || bad "similarity --query: $(cat "$T/q.txt")"
 expect_error "query + task"   2 "drop --task"        -- "$BIN" similarity -m "$MODEL" --task query --query q a
-expect_error "query on embed" 2 "similarity command" -- "$BIN" embed -m "$MODEL" --query q a
+expect_error "query on embed" 2 "similarity and rerank commands" -- "$BIN" embed -m "$MODEL" --query q a
 "$BIN" similarity -m "$MODEL" "a cat" "a kitten" "tax law" | awk 'NR==1 { exit !($2 > $3) }' && ok || bad "similarity ordering"
 "$BIN" version | grep -q "ggufembed " && ok || bad "version"
 echo "test_cli: $pass passed, $fail failed"
