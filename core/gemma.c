@@ -62,6 +62,7 @@ static int gemma_load(ge_loader *L) {
     ge_hparams *hp = &m->hp;
     int rc;
     int32_t key_len, val_len;
+    const int gemma3 = strcmp(m->arch, "gemma3") == 0;
     if ((rc = ge_hp_int(L, "embedding_length", -1, 1, 1 << 16, &hp->n_embd)) ||
         (rc = ge_hp_int(L, "block_count", -1, 1, 1024, &hp->n_layer)) ||
         (rc = ge_hp_int(L, "feed_forward_length", -1, 1, 1 << 18, &hp->n_ff)) ||
@@ -71,7 +72,8 @@ static int gemma_load(ge_loader *L) {
         (rc = ge_hp_int(L, "attention.value_length", key_len, 2, 1 << 14, &val_len)) ||
         (rc = ge_hp_int(L, "rope.dimension_count", key_len, 2, key_len, &hp->n_rot)) ||
         (rc = ge_hp_int(L, "context_length", -1, 2, 1 << 20, &hp->n_ctx)) ||
-        (rc = ge_hp_int(L, "attention.sliding_window", 0, 0, 1 << 24, &hp->n_swa)) ||
+        /* llama.cpp requires the window of gemma-embedding; Gemma 3 may have none */
+        (rc = ge_hp_int(L, "attention.sliding_window", gemma3 ? 0 : -1, 0, 1 << 24, &hp->n_swa)) ||
         (rc = ge_hp_float(L, "attention.layer_norm_rms_epsilon", -1, 0.0, 1.0, &hp->eps)) ||
         (rc = ge_hp_float(L, "rope.freq_base", 10000.0, 1.0, 1e12, &hp->rope_base)) ||
         (rc = ge_hp_float(L, "rope.freq_base_swa", 10000.0, 1.0, 1e12, &hp->rope_base_swa)) ||
@@ -87,8 +89,11 @@ static int gemma_load(ge_loader *L) {
         return GGUFEMBED_ERR_UNSUPPORTED;
     }
     hp->head_dim = key_len;
-    hp->mask = GE_MASK_ALL;
-    hp->attn_scale = 1.0f / sqrtf((float)key_len);
+    /* gemma-embedding: bidirectional, symmetric windows; Gemma 3: causal, windows behind */
+    hp->mask = gemma3 ? GE_MASK_CAUSAL : GE_MASK_ALL;
+    hp->mask_local = gemma3 ? GE_MASK_CAUSAL_WINDOW : GE_MASK_WINDOW;
+    /* llama.cpp (gemma3.cpp): Gemma 3 27B (62 layers) scales by 1/sqrt(n_embd / n_head) */
+    hp->attn_scale = 1.0f / sqrtf((float)(gemma3 && hp->n_layer == 62 ? hp->n_embd / hp->n_head : key_len));
     hp->embd_scale = sqrtf((float)hp->n_embd);
 
     const int64_t E = hp->n_embd, F = hp->n_ff, HD = (int64_t)hp->n_head * key_len,
@@ -187,7 +192,7 @@ static int gemma_forward(ggufembed_context *ctx, const int32_t *tokens, const si
         /* attention block */
         ge_linear_n(ctx, s->xn, T, &ly->wq, s->q, &ly->wk, s->k, &ly->wv, s->v);
         ge_qk_norm_rope(ctx, ly, T);
-        ge_attention(ctx, ly->is_local ? GE_MASK_WINDOW : hp->mask, T);
+        ge_attention(ctx, ly->is_local ? hp->mask_local : hp->mask, T);
         ge_prepare_input(ctx, s->att, T, HD);
         ge_linear(ctx, &ly->wo, s->att, s->xn, T);
         const ge_residual_step after_attn = {.delta = RMS(ly->post_attn_norm), .add = 1, .next = RMS(ly->ffn_norm)};
@@ -223,6 +228,13 @@ static int gemma_forward(ggufembed_context *ctx, const int32_t *tokens, const si
 
 const ge_arch ge_arch_gemma_embedding = {
     .name = "gemma-embedding",
+    .load = gemma_load,
+    .forward = gemma_forward,
+};
+
+/* Gemma 3 text models: the same blocks, causal (llama.cpp's gemma3.cpp) */
+const ge_arch ge_arch_gemma3 = {
+    .name = "gemma3",
     .load = gemma_load,
     .forward = gemma_forward,
 };

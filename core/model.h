@@ -60,7 +60,8 @@ typedef enum ge_pooling { GE_POOL_NONE = 0, GE_POOL_MEAN = 1, GE_POOL_CLS = 2, G
 typedef enum ge_mask {
     GE_MASK_ALL = 0,    /* bidirectional                                            */
     GE_MASK_WINDOW = 1, /* bidirectional within |i - j| <= n_swa/2 (Gemma's local layers) */
-    GE_MASK_CAUSAL = 2  /* j <= i                                                   */
+    GE_MASK_CAUSAL = 2, /* j <= i                                                   */
+    GE_MASK_CAUSAL_WINDOW = 3 /* i - n_swa < j <= i (Gemma 3's local layers, llama.cpp's standard SWA) */
 } ge_mask;
 
 typedef enum ge_act { GE_ACT_GELU = 0, GE_ACT_SILU = 1 } ge_act;
@@ -81,7 +82,8 @@ typedef struct ge_hparams {
     float attn_scale;     /* 1/sqrt(head_dim)                                   */
     float embd_scale;     /* applied to gathered embeddings (Gemma: sqrt(n_embd); 1 otherwise) */
     ge_pooling pooling;
-    ge_mask mask;         /* the global layers' mask (local ones: GE_MASK_WINDOW) */
+    ge_mask mask;         /* the global layers' mask                            */
+    ge_mask mask_local;   /* the sliding-window layers' mask                    */
     int32_t n_out;        /* output dimension (n_embd, or a projection's rows)  */
 } ge_hparams;
 

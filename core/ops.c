@@ -316,13 +316,15 @@ static void attn_task(void *arg, int ith, int nth) {
         const int64_t t0 = s->qblk[b];
         const int32_t start = s->seq_start[t0], len = s->seq_len[t0];
         const int64_t m = len - s->pos[t0] < QBLK ? len - s->pos[t0] : QBLK;
-        /* window of query p: [p - w, p + w] inside the text; the block's union */
+        /* keys [lo, hi) of query p inside the text: all; [p - w, p + w]; [0, p]; or
+         * (p - n_swa, p]. The block's union is [lo of the first, hi of the last). */
         int32_t lo[QBLK], hi[QBLK];
         for (int64_t i = 0; i < m; i++) {
             const int32_t p = s->pos[t0 + i];
             lo[i] = half_window == INT32_MAX || p - half_window < 0 ? 0 : p - half_window;
             hi[i] = half_window == INT32_MAX || p + half_window + 1 > len ? len : p + half_window + 1;
-            if (j->mask == GE_MASK_CAUSAL) hi[i] = p + 1;
+            if (j->mask == GE_MASK_CAUSAL || j->mask == GE_MASK_CAUSAL_WINDOW) hi[i] = p + 1;
+            if (j->mask == GE_MASK_CAUSAL_WINDOW && p - hp->n_swa + 1 > 0) lo[i] = p - hp->n_swa + 1;
         }
         const int32_t ulo = lo[0], uhi = hi[m - 1], n = uhi - ulo;
         const float *K = s->k + ((int64_t)(start + ulo) * KV + kvh) * D;
@@ -427,7 +429,7 @@ void ge_pool_seq(ggufembed_context *ctx, int64_t a, int64_t b, float *out) {
         }
         return;
     }
-    const int last = hp->pooling == GE_POOL_LAST || (hp->pooling == GE_POOL_RANK && hp->mask == GE_MASK_CAUSAL);
+    const int last = hp->pooling == GE_POOL_LAST || (hp->pooling == GE_POOL_RANK && hp->mask != GE_MASK_ALL);
     if (hp->pooling != GE_POOL_RANK) {
         memcpy(out, x + (last ? b - 1 : a) * E, sizeof(float) * (size_t)E);
         return;
