@@ -5,7 +5,7 @@
 
 #include <string.h>
 
-static const ge_arch *const k_archs[] = {&ge_arch_gemma_embedding, &ge_arch_bert, &ge_arch_nomic_bert, &ge_arch_qwen3, &ge_arch_gemma3};
+static const ge_arch *const k_archs[] = {&ge_arch_gemma_embedding, &ge_arch_bert, &ge_arch_nomic_bert, &ge_arch_qwen3, &ge_arch_gemma3, &ge_arch_jina_bert_v2};
 
 const ge_arch *ge_arch_find(const char *name, size_t len) {
     for (size_t i = 0; i < sizeof k_archs / sizeof k_archs[0]; i++)
@@ -13,7 +13,7 @@ const ge_arch *ge_arch_find(const char *name, size_t len) {
     return NULL;
 }
 
-const char *ge_arch_names(void) { return "gemma-embedding, gemma3, bert, nomic-bert, qwen3"; }
+const char *ge_arch_names(void) { return "gemma-embedding, gemma3, bert, nomic-bert, jina-bert-v2, qwen3"; }
 
 int ge_load_pooling(ge_loader *L, ge_pooling dflt, int allow_rank) {
     int32_t pooling;
@@ -34,15 +34,17 @@ int ge_load_rank_head(ge_loader *L) {
     if (m->hp.pooling != GE_POOL_RANK) return 0;
     const int64_t E = m->hp.n_embd;
     int rc;
-    if ((rc = ge_get_matrix(L, "cls.weight", E, E, 0, &m->cls)) || (rc = ge_get_bias(L, "cls.weight", &m->cls)) ||
-        (rc = ge_get_matrix(L, "cls.output.weight", E, 0, 0, &m->cls_out)) ||
+    /* cls: [E x E] before cls.output (RoBERTa's head), or the only layer: [1 x E]
+     * (jina-reranker-v1, whose score is tanh(cls x + b)) */
+    if ((rc = ge_get_matrix(L, "cls.weight", E, 0, 0, &m->cls)) || (rc = ge_get_bias(L, "cls.weight", &m->cls))) return rc;
+    if ((rc = ge_get_matrix(L, "cls.output.weight", m->cls.data ? m->cls.n_out : E, 0, 0, &m->cls_out)) ||
         (rc = ge_get_bias(L, "cls.output.weight", &m->cls_out)))
         return rc;
     if (!m->cls.data && !m->cls_out.data) {
         ge_errorf(L->err, L->es, "a rank-pooling (reranker) model needs cls.weight or cls.output.weight");
         return GGUFEMBED_ERR_FORMAT;
     }
-    m->hp.n_out = m->cls_out.data ? (int32_t)m->cls_out.n_out : m->hp.n_embd;
+    m->hp.n_out = (int32_t)(m->cls_out.data ? m->cls_out.n_out : m->cls.n_out);
     const gguf_kv *labels = gguf_find_kv(&m->gguf, ge_arch_key(L, "classifier.output_labels"));
     if (labels && (labels->type != GGUF_TYPE_ARRAY || labels->arr_n != (uint64_t)m->hp.n_out)) {
         ge_errorf(L->err, L->es, "%s must list one label per classifier output (%d)", L->key, m->hp.n_out);

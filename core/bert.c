@@ -17,6 +17,11 @@
  * llama.cpp (it reuses bert's): no position embeddings but NEOX RoPE on q and k, a
  * fused attn_qkv, and a SwiGLU FFN (silu(x Wgate) * x Wup) Wdown with no biases
  * (llama.cpp ignores FFN biases there even when a file has them).
+ *
+ * jina-bert-v2 (jina-embeddings-v2, jina-reranker-v1) too: no positions at all but
+ * ALiBi (score + slope_h * -|i - j|, max bias 8), optional LayerNorms of the whole q and
+ * k rows, and a GEGLU FFN: gelu(x Wgate) * (x Wup + b), the gate being either its own
+ * ffn_gate or the first n_ff rows of an ffn_up of 2 n_ff rows.
  */
 #include "alloc.h"
 #include "arch.h"
@@ -28,16 +33,76 @@
 #include <string.h>
 
 /* How an architecture of the bert family differs from bert itself */
+typedef enum bert_ffn {
+    FFN_GELU,   /* gelu(x Wup + b) Wdown + b                                     */
+    FFN_SWIGLU, /* (silu(x Wgate) * x Wup) Wdown, biases ignored (llama.cpp)       */
+    FFN_GEGLU   /* (gelu(x Wgate) * (x Wup + b)) Wdown + b                         */
+} bert_ffn;
+
 typedef struct bert_variant {
-    int learned_pos; /* position_embd rows added to the embeddings (else RoPE)  */
-    int swiglu;      /* FFN silu(gate) * up, no biases (else gelu(up + b), biased) */
+    const char *arch;
+    int learned_pos; /* position_embd rows added to the embeddings              */
+    int rope;        /* NEOX RoPE on q and k                                     */
+    int alibi;       /* ALiBi biases on the attention scores (max bias 8)        */
+    bert_ffn ffn;
 } bert_variant;
 
-static const bert_variant k_bert = {.learned_pos = 1, .swiglu = 0};
-static const bert_variant k_nomic_bert = {.learned_pos = 0, .swiglu = 1};
+static const bert_variant k_variants[] = {
+    {.arch = "bert", .learned_pos = 1, .ffn = FFN_GELU},
+    {.arch = "nomic-bert", .rope = 1, .ffn = FFN_SWIGLU},
+    {.arch = "jina-bert-v2", .alibi = 1, .ffn = FFN_GEGLU},
+};
 
 static const bert_variant *variant_of(const ggufembed_model *m) {
-    return strcmp(m->arch, "nomic-bert") == 0 ? &k_nomic_bert : &k_bert;
+    for (size_t i = 0; i < sizeof k_variants / sizeof k_variants[0]; i++)
+        if (!strcmp(m->arch, k_variants[i].arch)) return &k_variants[i];
+    return &k_variants[0];
+}
+
+/* ALiBi slopes per head as ggml's soft_max computes them (m0^(h+1), then m1^(2(h-n)+1)),
+ * the powers in double and rounded once: the same bits with any libm */
+static int alibi_slopes(ge_loader *L, float max_bias) {
+    ggufembed_model *m = L->m;
+    const int32_t H = m->hp.n_head;
+    ge_owned *o = ge_malloc(sizeof(ge_owned) + sizeof(float) * (size_t)H);
+    if (!o) {
+        ge_errorf(L->err, L->es, "out of memory");
+        return GGUFEMBED_ERR_OUT_OF_MEMORY;
+    }
+    o->next = m->owned;
+    m->owned = o;
+    uint32_t n_log2 = 1;
+    while (n_log2 * 2 <= (uint32_t)H) n_log2 *= 2;
+    const float m0 = (float)pow(2.0, (double)(-max_bias / (float)n_log2));
+    const float m1 = (float)pow(2.0, (double)(-(max_bias / 2.0f) / (float)n_log2));
+    for (int32_t h = 0; h < H; h++)
+        o->data[h] = (uint32_t)h < n_log2 ? (float)pow((double)m0, (double)(h + 1))
+                                          : (float)pow((double)m1, (double)(2 * (h - (int32_t)n_log2) + 1));
+    m->alibi_slopes = o->data;
+    return 0;
+}
+
+/* GEGLU's gate and up: a separate ffn_gate, or the two halves of an ffn_up of 2 n_ff
+ * rows (ggml_geglu gates the first half) */
+static int load_geglu(ge_loader *L, int il, int64_t E, int64_t F, ge_layer *ly) {
+    char up[128], gate[128];
+    int rc;
+    snprintf(up, sizeof up, "blk.%d.ffn_up.weight", il);
+    snprintf(gate, sizeof gate, "blk.%d.ffn_gate.weight", il);
+    if (gguf_find_tensor(&L->m->gguf, gate)) {
+        if ((rc = ge_get_matrix(L, gate, E, F, 1, &ly->gate)) || (rc = ge_get_matrix(L, up, E, F, 1, &ly->up)) ||
+            (rc = ge_get_bias(L, up, &ly->up)))
+            return rc;
+        return 0;
+    }
+    ge_matrix both;
+    if ((rc = ge_get_matrix(L, up, E, 2 * F, 1, &both)) || (rc = ge_get_bias(L, up, &both))) return rc;
+    ly->gate = ly->up = both;
+    ly->gate.n_out = ly->up.n_out = F;
+    ly->up.data = (const uint8_t *)both.data + ge_matrix_row_bytes(&both) * (size_t)F;
+    ly->gate.bias = NULL; /* llama.cpp adds the bias of the fused rows before the split */
+    if (both.bias) ly->gate.bias = both.bias, ly->up.bias = both.bias + F;
+    return 0;
 }
 
 /* q, k, v: separate matrices, or views of the rows of a fused attn_qkv (the same
@@ -95,7 +160,8 @@ static int bert_load(ge_loader *L) {
     }
     hp->head_dim = key_len;
     hp->n_rot = 0;
-    if (!var->learned_pos && (rc = ge_hp_int(L, "rope.dimension_count", key_len, 2, key_len, &hp->n_rot))) return rc;
+    if (var->rope && (rc = ge_hp_int(L, "rope.dimension_count", key_len, 2, key_len, &hp->n_rot))) return rc;
+    if (var->alibi && (rc = alibi_slopes(L, 8.0f))) return rc; /* llama.cpp: f_max_alibi_bias = 8 */
     if (hp->n_rot % 2) {
         ge_errorf(L->err, L->es, "rope.dimension_count %d is odd", hp->n_rot);
         return GGUFEMBED_ERR_UNSUPPORTED;
@@ -109,7 +175,7 @@ static int bert_load(ge_loader *L) {
 
     const int64_t E = hp->n_embd, F = hp->n_ff, KVD = (int64_t)hp->n_kv_head * key_len;
     if ((rc = ge_get_matrix(L, "token_embd.weight", E, m->vocab.n_tokens, 1, &m->tok_embd)) ||
-        (rc = ge_get_matrix(L, "token_types.weight", E, 0, 0, &m->type_embd)) ||
+        (rc = ge_get_matrix(L, "token_types.weight", E, 0, var->alibi, &m->type_embd)) ||
         (rc = ge_get_matrix(L, "position_embd.weight", E, 0, var->learned_pos, &m->pos_embd)) ||
         (rc = ge_get_vector(L, "token_embd_norm.weight", E, 1, &m->embd_norm)) ||
         (rc = ge_get_vector(L, "token_embd_norm.bias", E, 1, &m->embd_norm_b)))
@@ -128,24 +194,33 @@ static int bert_load(ge_loader *L) {
     for (int il = 0; il < hp->n_layer; il++) {
         ge_layer *ly = &m->layers[il];
         if ((rc = load_qkv(L, il, E, E, KVD, ly))) return rc;
-        struct {
-            const char *name;
-            int64_t n_in, n_out;
-            ge_matrix *w;
-            int bias; /* the bias is used (when the file has one) */
-        } mats[] = {
-            {"blk.%d.attn_output.weight", E, E, &ly->wo, 1},
-            {"blk.%d.ffn_up.weight", E, F, &ly->up, !var->swiglu},
-            {"blk.%d.ffn_gate.weight", E, F, &ly->gate, 0},
-            {"blk.%d.ffn_down.weight", F, E, &ly->down, !var->swiglu},
-        };
-        for (size_t i = 0; i < sizeof mats / sizeof mats[0]; i++) {
-            if (mats[i].w == &ly->gate && !var->swiglu) continue;
-            char name[128];
-            snprintf(name, sizeof name, mats[i].name, il);
-            if ((rc = ge_get_matrix(L, name, mats[i].n_in, mats[i].n_out, 1, mats[i].w)) ||
-                (mats[i].bias && (rc = ge_get_bias(L, name, mats[i].w))))
+        char name[128];
+        snprintf(name, sizeof name, "blk.%d.attn_output.weight", il);
+        if ((rc = ge_get_matrix(L, name, E, E, 1, &ly->wo)) || (rc = ge_get_bias(L, name, &ly->wo))) return rc;
+        snprintf(name, sizeof name, "blk.%d.ffn_down.weight", il);
+        if ((rc = ge_get_matrix(L, name, F, E, 1, &ly->down)) ||
+            (var->ffn != FFN_SWIGLU && (rc = ge_get_bias(L, name, &ly->down))))
+            return rc;
+        if (var->ffn == FFN_GEGLU) {
+            if ((rc = load_geglu(L, il, E, F, ly))) return rc;
+        } else {
+            snprintf(name, sizeof name, "blk.%d.ffn_up.weight", il);
+            if ((rc = ge_get_matrix(L, name, E, F, 1, &ly->up)) ||
+                (var->ffn == FFN_GELU && (rc = ge_get_bias(L, name, &ly->up))))
                 return rc;
+            snprintf(name, sizeof name, "blk.%d.ffn_gate.weight", il);
+            if (var->ffn == FFN_SWIGLU && (rc = ge_get_matrix(L, name, E, F, 1, &ly->gate))) return rc;
+        }
+        /* jina-bert-v2: LayerNorms of the whole q and k rows (optional) */
+        if (var->alibi &&
+            ((rc = ge_get_vector(L, ge_tn(L, "blk.%d.attn_q_norm.weight", il), E, 0, &ly->q_ln)) ||
+             (rc = ge_get_vector(L, ge_tn(L, "blk.%d.attn_q_norm.bias", il), E, 0, &ly->q_ln_b)) ||
+             (rc = ge_get_vector(L, ge_tn(L, "blk.%d.attn_k_norm.weight", il), KVD, 0, &ly->k_ln)) ||
+             (rc = ge_get_vector(L, ge_tn(L, "blk.%d.attn_k_norm.bias", il), KVD, 0, &ly->k_ln_b))))
+            return rc;
+        if (gguf_find_tensor(&m->gguf, ge_tn(L, "blk.%d.attn_norm_2.weight", il))) {
+            ge_errorf(L->err, L->es, "tensor '%s' (a second attention norm) is not supported", L->name);
+            return GGUFEMBED_ERR_UNSUPPORTED;
         }
         if ((rc = ge_get_vector(L, ge_tn(L, "blk.%d.attn_output_norm.weight", il), E, 1, &ly->attn_out_norm)) ||
             (rc = ge_get_vector(L, ge_tn(L, "blk.%d.attn_output_norm.bias", il), E, 1, &ly->attn_out_norm_b)) ||
@@ -189,6 +264,8 @@ static int bert_forward(ggufembed_context *ctx, const int32_t *tokens, const siz
     for (int il = 0; il < hp->n_layer; il++) {
         const ge_layer *ly = &m->layers[il];
         ge_linear_n(ctx, s->x, T, &ly->wq, s->q, &ly->wk, s->k, &ly->wv, s->v);
+        if (ly->q_ln) ge_norm_rows_tokens(ctx, &(ge_norm)LN(ly->q_ln, ly->q_ln_b), s->q, T, E);
+        if (ly->k_ln) ge_norm_rows_tokens(ctx, &(ge_norm)LN(ly->k_ln, ly->k_ln_b), s->k, T, ly->wk.n_out);
         ge_qk_norm_rope(ctx, ly, T);
         ge_attention(ctx, hp->mask, T);
         ge_prepare_input(ctx, s->att, T, E);
@@ -196,9 +273,9 @@ static int bert_forward(ggufembed_context *ctx, const int32_t *tokens, const siz
         const ge_residual_step after_attn = {.add = 1, .res = LN(ly->attn_out_norm, ly->attn_out_norm_b), .quantize_x = 1};
         ge_residual(ctx, &after_attn, T);
 
-        if (ly->gate.data) { /* SwiGLU */
+        if (ly->gate.data) { /* SwiGLU / GEGLU */
             ge_linear_n(ctx, s->x, T, &ly->gate, s->g, &ly->up, s->u, NULL, NULL);
-            ge_ffn_act(ctx, GE_ACT_SILU, 1, T);
+            ge_ffn_act(ctx, variant_of(m)->ffn == FFN_SWIGLU ? GE_ACT_SILU : GE_ACT_GELU, 1, T);
         } else {
             ge_linear(ctx, &ly->up, s->x, s->g, T);
             ge_ffn_act(ctx, GE_ACT_GELU, 0, T);
@@ -223,6 +300,12 @@ const ge_arch ge_arch_bert = {
 
 const ge_arch ge_arch_nomic_bert = {
     .name = "nomic-bert",
+    .load = bert_load,
+    .forward = bert_forward,
+};
+
+const ge_arch ge_arch_jina_bert_v2 = {
+    .name = "jina-bert-v2",
     .load = bert_load,
     .forward = bert_forward,
 };

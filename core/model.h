@@ -42,6 +42,8 @@ typedef struct ge_layer {
     ge_matrix wqkv;              /* fused [(n_head + 2 n_kv_head)*head_dim x n_embd] (nomic)  */
     const float *q_norm;         /* [head_dim] per-head RMSNorm of q                          */
     const float *k_norm;         /* [head_dim] per-head RMSNorm of k                          */
+    const float *q_ln, *q_ln_b;  /* jina-bert-v2: LayerNorm of the whole q row [n_head*head_dim] */
+    const float *k_ln, *k_ln_b;  /* ... and of the k row [n_kv_head*head_dim]                  */
     ge_matrix wo;                /* [n_embd x n_head*head_dim]                                */
     const float *post_attn_norm; /* Gemma: RMSNorm of the attention output                    */
     const float *attn_out_norm, *attn_out_norm_b; /* BERT: LayerNorm(x + attention)           */
@@ -115,6 +117,7 @@ struct ggufembed_model {
     ge_matrix type_embd;     /* BERT: [n_token_types x n_embd], row 0 added      */
     ge_matrix pos_embd;      /* BERT: [n_ctx x n_embd] learned absolute positions */
     const float *embd_norm, *embd_norm_b; /* BERT: LayerNorm of the summed embeddings */
+    const float *alibi_slopes; /* jina-bert-v2: [n_head] ALiBi slope per head, or NULL */
     ge_layer *layers;        /* [n_layer]                                        */
     const float *output_norm;/* [n_embd] final norm (Gemma), or NULL             */
     ge_matrix cls;           /* rank pooling: [n_embd x n_embd] head, then tanh  */

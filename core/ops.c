@@ -65,6 +65,25 @@ void ge_norm_rows(const ge_norm *nm, const float *x, float *y, int64_t n, int64_
     }
 }
 
+typedef struct norm_job {
+    ggufembed_context *ctx;
+    const ge_norm *nm;
+    float *x;
+    int64_t T, d;
+} norm_job;
+
+static void norm_task(void *arg, int ith, int nth) {
+    const norm_job *j = arg;
+    int64_t t0, t1;
+    token_range(j->T, ith, nth, &t0, &t1);
+    if (t0 < t1) ge_norm_rows(j->nm, j->x + t0 * j->d, j->x + t0 * j->d, t1 - t0, j->d, j->ctx->model->hp.eps);
+}
+
+void ge_norm_rows_tokens(ggufembed_context *ctx, const ge_norm *nm, float *x, int64_t T, int64_t d) {
+    norm_job j = {ctx, nm, x, T, d};
+    ge_parallel(ctx, norm_task, &j);
+}
+
 typedef struct residual_job {
     ggufembed_context *ctx;
     const ge_residual_step *st;
@@ -330,6 +349,16 @@ static void attn_task(void *arg, int ith, int nth) {
         const float *K = s->k + ((int64_t)(start + ulo) * KV + kvh) * D;
         const float *V = s->v + ((int64_t)(start + ulo) * KV + kvh) * D;
         k->scores_f32(m, n, D, s->q + t0 * HD + (int64_t)h * D, HD, K, KVD, hp->attn_scale, sc, n_ctx);
+        if (ctx->model->alibi_slopes) { /* + slope * -|i - j|, the distance as ggml's fp16 mask holds it */
+            const float slope = ctx->model->alibi_slopes[h];
+            for (int64_t i = 0; i < m; i++) {
+                const int32_t p = s->pos[t0 + i];
+                for (int32_t jj = 0; jj < n; jj++) {
+                    const int32_t dist = p > ulo + jj ? p - (ulo + jj) : ulo + jj - p;
+                    sc[i * n_ctx + jj] += slope * ge_fp16_to_fp32(ge_fp32_to_fp16(-(float)dist));
+                }
+            }
+        }
         for (int64_t i = 0; i < m; i++) {
             float *row = sc + i * n_ctx;
             const int32_t a = lo[i] - ulo, e = hi[i] - ulo;
@@ -437,16 +466,18 @@ void ge_pool_seq(ggufembed_context *ctx, int64_t a, int64_t b, float *out) {
     /* the reranker's head on one token: h = tanh(cls x + b); scores = cls.output h + b */
     float *h = ctx->s.pooled, *h2 = ctx->s.pooled + E;
     memcpy(h, x + (last ? b - 1 : a) * E, sizeof(float) * (size_t)E);
+    int64_t n = E;
     if (m->cls.data) {
         ge_prepare_input(ctx, h, 1, E);
         ge_linear(ctx, &m->cls, h, h2, 1);
-        for (int64_t i = 0; i < E; i++) h[i] = (float)tanh((double)h2[i]); /* same bits with any libm */
+        n = m->cls.n_out;
+        for (int64_t i = 0; i < n; i++) h[i] = (float)tanh((double)h2[i]); /* same bits with any libm */
     }
     if (m->cls_out.data) {
-        ge_prepare_input(ctx, h, 1, E);
+        ge_prepare_input(ctx, h, 1, n);
         ge_linear(ctx, &m->cls_out, h, out, 1);
     } else {
-        memcpy(out, h, sizeof(float) * (size_t)E);
+        memcpy(out, h, sizeof(float) * (size_t)n);
     }
     if (m->rank_softmax) {
         float mx = -INFINITY;

@@ -28,6 +28,9 @@ typedef struct ge_norm {
  * 8 partial sums combined in a fixed order. */
 void ge_norm_rows(const ge_norm *nm, const float *x, float *y, int64_t n, int64_t d, float eps);
 
+/* ge_norm_rows over T token rows of width d, split over the workers */
+void ge_norm_rows_tokens(ggufembed_context *ctx, const ge_norm *nm, float *x, int64_t T, int64_t d);
+
 /* The steps between a sub-block's products and the next one's, fused into one
  * dispatch over tokens. Per token row, in this order:
  *   delta.w:  xn = norm(xn)           (Gemma: the post-attention / post-FFN norms)
