@@ -658,7 +658,7 @@ ggufembed_status ggufembed_tokenize(ggufembed_context *ctx, const char *text, si
         return fail(ctx, GGUFEMBED_ERR_OUT_OF_MEMORY, "out of memory tokenizing");
     size_t n = ctx->tok.n_ids;
     if (n_tokens) *n_tokens = n;
-    if (out) memcpy(out, ctx->tok.ids, (n < cap ? n : cap) * sizeof(int32_t));
+    if (out && n) memcpy(out, ctx->tok.ids, (n < cap ? n : cap) * sizeof(int32_t)); /* ids is NULL before the first token */
     if (cap < n)
         return fail(ctx, GGUFEMBED_ERR_BUFFER_TOO_SMALL, "the text has %zu tokens but the buffer holds %zu", n, cap);
     return GGUFEMBED_OK;

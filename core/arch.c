@@ -5,7 +5,7 @@
 
 #include <string.h>
 
-static const ge_arch *const k_archs[] = {&ge_arch_gemma_embedding, &ge_arch_bert, &ge_arch_nomic_bert, &ge_arch_qwen3, &ge_arch_gemma3, &ge_arch_jina_bert_v2};
+static const ge_arch *const k_archs[] = {&ge_arch_gemma_embedding, &ge_arch_bert, &ge_arch_nomic_bert, &ge_arch_qwen3, &ge_arch_gemma3, &ge_arch_jina_bert_v2, &ge_arch_nomic_bert_moe};
 
 const ge_arch *ge_arch_find(const char *name, size_t len) {
     for (size_t i = 0; i < sizeof k_archs / sizeof k_archs[0]; i++)
@@ -13,7 +13,7 @@ const ge_arch *ge_arch_find(const char *name, size_t len) {
     return NULL;
 }
 
-const char *ge_arch_names(void) { return "gemma-embedding, gemma3, bert, nomic-bert, jina-bert-v2, qwen3"; }
+const char *ge_arch_names(void) { return "gemma-embedding, gemma3, bert, nomic-bert, nomic-bert-moe, jina-bert-v2, qwen3"; }
 
 int ge_load_pooling(ge_loader *L, ge_pooling dflt, int allow_rank) {
     int32_t pooling;

@@ -18,7 +18,7 @@ typedef struct ge_arch {
     int (*forward)(ggufembed_context *ctx, const int32_t *tokens, const size_t *seq_off, int n_seq, float *out);
 } ge_arch;
 
-extern const ge_arch ge_arch_gemma_embedding, ge_arch_bert, ge_arch_nomic_bert, ge_arch_qwen3, ge_arch_gemma3, ge_arch_jina_bert_v2;
+extern const ge_arch ge_arch_gemma_embedding, ge_arch_bert, ge_arch_nomic_bert, ge_arch_qwen3, ge_arch_gemma3, ge_arch_jina_bert_v2, ge_arch_nomic_bert_moe;
 
 /* the entry for an architecture name, or NULL */
 const ge_arch *ge_arch_find(const char *name, size_t len);

@@ -22,9 +22,14 @@
  * ALiBi (score + slope_h * -|i - j|, max bias 8), optional LayerNorms of the whole q and
  * k rows, and a GEGLU FFN: gelu(x Wgate) * (x Wup + b), the gate being either its own
  * ffn_gate or the first n_ff rows of an ffn_up of 2 n_ff rows.
+ *
+ * nomic-bert-moe (nomic-embed-text-v2-moe): nomic-bert's attention (RoPE, fused qkv with
+ * bias) with bert's GELU FFN, and every moe_every_n_layers-th layer (il % n == 1) a
+ * mixture of experts instead (moe.c).
  */
 #include "alloc.h"
 #include "arch.h"
+#include "moe.h"
 #include "ops.h"
 #include "util.h"
 
@@ -44,6 +49,7 @@ typedef struct bert_variant {
     int learned_pos; /* position_embd rows added to the embeddings              */
     int rope;        /* NEOX RoPE on q and k                                     */
     int alibi;       /* ALiBi biases on the attention scores (max bias 8)        */
+    int moe;         /* mixture-of-experts FFN every moe_every_n_layers layers   */
     bert_ffn ffn;
 } bert_variant;
 
@@ -51,6 +57,7 @@ static const bert_variant k_variants[] = {
     {.arch = "bert", .learned_pos = 1, .ffn = FFN_GELU},
     {.arch = "nomic-bert", .rope = 1, .ffn = FFN_SWIGLU},
     {.arch = "jina-bert-v2", .alibi = 1, .ffn = FFN_GEGLU},
+    {.arch = "nomic-bert-moe", .rope = 1, .moe = 1, .ffn = FFN_GELU},
 };
 
 static const bert_variant *variant_of(const ggufembed_model *m) {
@@ -162,6 +169,16 @@ static int bert_load(ge_loader *L) {
     hp->n_rot = 0;
     if (var->rope && (rc = ge_hp_int(L, "rope.dimension_count", key_len, 2, key_len, &hp->n_rot))) return rc;
     if (var->alibi && (rc = alibi_slopes(L, 8.0f))) return rc; /* llama.cpp: f_max_alibi_bias = 8 */
+    int32_t moe_every = 0;
+    if (var->moe && ((rc = ge_hp_int(L, "moe_every_n_layers", 0, 0, 1 << 10, &moe_every)) ||
+                     (rc = ge_hp_int(L, "expert_count", moe_every ? -1 : 0, 0, 1 << 10, &hp->n_expert)) ||
+                     (rc = ge_hp_int(L, "expert_used_count", moe_every ? -1 : 0, 0, hp->n_expert, &hp->n_expert_used))))
+        return rc;
+    if (moe_every && (hp->n_expert_used < 1 || (int64_t)hp->n_expert_used * hp->n_embd > hp->n_ff || hp->n_expert > hp->n_ff)) {
+        ge_errorf(L->err, L->es, "unsupported mixture of experts: %d of %d experts, n_embd %d, n_ff %d", hp->n_expert_used,
+                  hp->n_expert, hp->n_embd, hp->n_ff);
+        return GGUFEMBED_ERR_UNSUPPORTED;
+    }
     if (hp->n_rot % 2) {
         ge_errorf(L->err, L->es, "rope.dimension_count %d is odd", hp->n_rot);
         return GGUFEMBED_ERR_UNSUPPORTED;
@@ -198,10 +215,13 @@ static int bert_load(ge_loader *L) {
         snprintf(name, sizeof name, "blk.%d.attn_output.weight", il);
         if ((rc = ge_get_matrix(L, name, E, E, 1, &ly->wo)) || (rc = ge_get_bias(L, name, &ly->wo))) return rc;
         snprintf(name, sizeof name, "blk.%d.ffn_down.weight", il);
-        if ((rc = ge_get_matrix(L, name, F, E, 1, &ly->down)) ||
-            (var->ffn != FFN_SWIGLU && (rc = ge_get_bias(L, name, &ly->down))))
+        const int moe_layer = moe_every && il % moe_every == 1;
+        if (!moe_layer && ((rc = ge_get_matrix(L, name, F, E, 1, &ly->down)) ||
+                           (var->ffn != FFN_SWIGLU && (rc = ge_get_bias(L, name, &ly->down)))))
             return rc;
-        if (var->ffn == FFN_GEGLU) {
+        if (moe_every && il % moe_every == 1) { /* llama.cpp's rule for which layers are MoE */
+            if ((rc = ge_load_moe(L, il, ly))) return rc;
+        } else if (var->ffn == FFN_GEGLU) {
             if ((rc = load_geglu(L, il, E, F, ly))) return rc;
         } else {
             snprintf(name, sizeof name, "blk.%d.ffn_up.weight", il);
@@ -273,14 +293,16 @@ static int bert_forward(ggufembed_context *ctx, const int32_t *tokens, const siz
         const ge_residual_step after_attn = {.add = 1, .res = LN(ly->attn_out_norm, ly->attn_out_norm_b), .quantize_x = 1};
         ge_residual(ctx, &after_attn, T);
 
-        if (ly->gate.data) { /* SwiGLU / GEGLU */
+        if (ly->router.data) {
+            if ((rc = ge_moe_ffn(ctx, ly, T))) return rc;
+        } else if (ly->gate.data) { /* SwiGLU / GEGLU */
             ge_linear_n(ctx, s->x, T, &ly->gate, s->g, &ly->up, s->u, NULL, NULL);
             ge_ffn_act(ctx, variant_of(m)->ffn == FFN_SWIGLU ? GE_ACT_SILU : GE_ACT_GELU, 1, T);
         } else {
             ge_linear(ctx, &ly->up, s->x, s->g, T);
             ge_ffn_act(ctx, GE_ACT_GELU, 0, T);
         }
-        ge_linear(ctx, &ly->down, s->g, s->xn, T);
+        if (!ly->router.data) ge_linear(ctx, &ly->down, s->g, s->xn, T);
         const ge_residual_step after_ffn = {.add = 1, .res = LN(ly->out_norm, ly->out_norm_b), .quantize_x = 1};
         ge_residual(ctx, &after_ffn, T);
     }
@@ -300,6 +322,12 @@ const ge_arch ge_arch_bert = {
 
 const ge_arch ge_arch_nomic_bert = {
     .name = "nomic-bert",
+    .load = bert_load,
+    .forward = bert_forward,
+};
+
+const ge_arch ge_arch_nomic_bert_moe = {
+    .name = "nomic-bert-moe",
     .load = bert_load,
     .forward = bert_forward,
 };

@@ -113,6 +113,40 @@ int ge_get_matrix(ge_loader *L, const char *name, int64_t n_in, int64_t n_out, i
     return 0;
 }
 
+int ge_get_matrices(ge_loader *L, const char *name, int64_t n_in, int64_t n_out, int64_t n_mat, ge_matrix **out) {
+    *out = NULL;
+    const gguf_tensor *t = find_tensor(L, name, 1);
+    if (!t) return GGUFEMBED_ERR_FORMAT;
+    if (t->ne[0] != (uint64_t)n_in || t->ne[1] != (uint64_t)n_out || t->ne[2] != (uint64_t)n_mat || t->ne[3] != 1) {
+        ge_errorf(L->err, L->es, "tensor '%s' has shape [%llu, %llu, %llu, %llu], expected [%lld, %lld, %lld]", name,
+                  (unsigned long long)t->ne[0], (unsigned long long)t->ne[1], (unsigned long long)t->ne[2],
+                  (unsigned long long)t->ne[3], (long long)n_in, (long long)n_out, (long long)n_mat);
+        return GGUFEMBED_ERR_FORMAT;
+    }
+    if (!is_matrix_type(t->type) || (t->type == GGML_TYPE_Q8_0 && n_in % QK8_0)) {
+        ge_errorf(L->err, L->es, "tensor '%s' has type %s, which ggufembed does not support here", name,
+                  ggml_type_name(t->type));
+        return GGUFEMBED_ERR_UNSUPPORTED;
+    }
+    ge_owned *o = ge_malloc(sizeof(ge_owned) + sizeof(ge_matrix) * (size_t)n_mat);
+    if (!o) {
+        ge_errorf(L->err, L->es, "out of memory");
+        return GGUFEMBED_ERR_OUT_OF_MEMORY;
+    }
+    o->next = L->m->owned;
+    L->m->owned = o;
+    ge_matrix *ms = (ge_matrix *)(void *)o->data;
+    for (int64_t e = 0; e < n_mat; e++) {
+        memset(&ms[e], 0, sizeof ms[e]);
+        ms[e].type = t->type;
+        ms[e].n_in = n_in;
+        ms[e].n_out = n_out;
+        ms[e].data = (const uint8_t *)t->data + ge_matrix_row_bytes(&ms[e]) * (size_t)(n_out * e);
+    }
+    *out = ms;
+    return 0;
+}
+
 int ge_get_vector(ge_loader *L, const char *name, int64_t n, int required, const float **out) {
     *out = NULL;
     const gguf_tensor *t = find_tensor(L, name, required);

@@ -32,6 +32,9 @@ const char *ge_tn(ge_loader *L, const char *pattern, int layer);
 /* A weight matrix [n_out x n_in] (ggml shape {n_in, n_out}); n_out <= 0 accepts any.
  * Absent and not required: out->data stays NULL. */
 int ge_get_matrix(ge_loader *L, const char *name, int64_t n_in, int64_t n_out, int required, ge_matrix *out);
+/* n_mat stacked matrices [n_out x n_in] (ggml shape {n_in, n_out, n_mat}, MoE experts)
+ * as n_mat views; *out is allocated (owned by the model). */
+int ge_get_matrices(ge_loader *L, const char *name, int64_t n_in, int64_t n_out, int64_t n_mat, ge_matrix **out);
 /* A vector of n floats (norm weights, biases): in place when F32, converted once when
  * F16/BF16. Absent and not required: *out = NULL. */
 int ge_get_vector(ge_loader *L, const char *name, int64_t n, int required, const float **out);

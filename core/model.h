@@ -53,6 +53,9 @@ typedef struct ge_layer {
     ge_matrix down;              /* [n_embd x n_ff]                                           */
     const float *post_ffn_norm;  /* Gemma: RMSNorm of the FFN output                          */
     const float *out_norm, *out_norm_b; /* BERT: LayerNorm(x + FFN) ("layer_output_norm")     */
+    ge_matrix router;            /* MoE layers: [n_expert x n_embd] (ffn_gate_inp); else absent */
+    ge_matrix *up_exps;          /* MoE: [n_expert] views [n_ff x n_embd] of ffn_up_exps      */
+    ge_matrix *down_exps;        /* MoE: [n_expert] views [n_embd x n_ff] of ffn_down_exps    */
     int is_local;                /* sliding-window layer (symmetric window, local RoPE base)  */
 } ge_layer;
 
@@ -86,6 +89,7 @@ typedef struct ge_hparams {
     ge_pooling pooling;
     ge_mask mask;         /* the global layers' mask                            */
     ge_mask mask_local;   /* the sliding-window layers' mask                    */
+    int32_t n_expert, n_expert_used; /* MoE FFN layers (nomic-bert-moe); 0 = none */
     int32_t n_out;        /* output dimension (n_embd, or a projection's rows)  */
 } ge_hparams;
 
@@ -160,6 +164,9 @@ typedef struct ge_scratch {
     float *rowbuf;   /* [n_threads x max_in] dequantized weight rows (non-Q8_0) */
     float *pooled;   /* [max(n_embd, dense dims)] x 2: pooled, dense work      */
     float *rope_cos[2], *rope_sin[2]; /* [rope_cap x n_rot/2], 0 local 1 global */
+    int32_t *moe_sel, *moe_idx; /* MoE: [T x n_expert_used] expert per slot; slots per expert */
+    float *moe_w;               /* MoE: [T x n_expert_used] weight per slot                  */
+    size_t moe_cap;
     int64_t rope_cap;
 } ge_scratch;
 

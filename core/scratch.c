@@ -24,6 +24,9 @@ void ge_scratch_free(ge_scratch *s) {
     ge_free(s->seq_start);
     ge_free(s->seq_len);
     ge_free(s->qblk);
+    ge_free(s->moe_sel);
+    ge_free(s->moe_idx);
+    ge_free(s->moe_w);
     memset(s, 0, sizeof *s);
 }
 
