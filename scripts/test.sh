@@ -10,23 +10,30 @@ bash scripts/install-deps.sh
 F32_NAME=embeddinggemma-300m-dense-F32.gguf
 MODEL=$(GGUFEMBED_CONVERT_NAMES=$F32_NAME bash scripts/fetch-model.sh)
 MODEL_F32=$(bash scripts/fetch-model.sh --name $F32_NAME)
-export GGUFEMBED_MODEL_PATH="$MODEL" GGUFEMBED_MODEL_F32_PATH="$MODEL_F32"
+# all-MiniLM-L6-v2 (bert + WordPiece) in three weight types, converted from one download
+MINILM_Q8=$(GGUFEMBED_CONVERT_NAMES="all-minilm-l6-v2-F32.gguf all-minilm-l6-v2-F16.gguf" \
+  bash scripts/fetch-model.sh --name all-minilm-l6-v2-Q8_0.gguf)
+for t in F32 F16; do bash scripts/fetch-model.sh --name all-minilm-l6-v2-$t.gguf >/dev/null; done
+MINILM_DIR=$(dirname "$MINILM_Q8")
+# llama.cpp's vocabulary-only GGUFs (the tokenizer tests)
+bash scripts/fetch-vocabs.sh >/dev/null
+export GGUFEMBED_MODEL_PATH="$MODEL" GGUFEMBED_MODEL_F32_PATH="$MODEL_F32" GGUFEMBED_MINILM_DIR="$MINILM_DIR"
 jobs=$(nproc)
 
 echo "== native Release build + tests" >&2
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DGGUFEMBED_MODEL_PATH="$MODEL" \
-  -DGGUFEMBED_MODEL_F32_PATH="$MODEL_F32" >/dev/null
+  -DGGUFEMBED_MODEL_F32_PATH="$MODEL_F32" -DGGUFEMBED_MINILM_DIR="$MINILM_DIR" >/dev/null
 cmake --build build -j"$jobs" >/dev/null
 ctest --test-dir build --output-on-failure -E "^(golden|reference_f32)$"
 
 echo "== ASan + UBSan build + tests" >&2
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGGUFEMBED_SANITIZE=ON -DGGUFEMBED_MODEL_PATH="$MODEL" \
-  -DGGUFEMBED_MODEL_F32_PATH="$MODEL_F32" >/dev/null
+  -DGGUFEMBED_MODEL_F32_PATH="$MODEL_F32" -DGGUFEMBED_MINILM_DIR="$MINILM_DIR" >/dev/null
 cmake --build build-asan -j"$jobs" >/dev/null
 # the CLI test runs in the Release build only (the same code paths, 20x the time under ASan);
 # the reference test on every 23rd text of each section up to 3000 bytes (every code path;
 # the numbers are the Release run's)
-ASAN_OPTIONS=detect_leaks=1 GGUFEMBED_REFERENCE_STRIDE=23 GGUFEMBED_REFERENCE_MAX_BYTES=3000 ctest --test-dir build-asan --output-on-failure \
+ASAN_OPTIONS=detect_leaks=1 GGUFEMBED_REFERENCE_STRIDE=23 GGUFEMBED_REFERENCE_MAX_BYTES=3000 GGUFEMBED_MODEL_STRIDE=7 ctest --test-dir build-asan --output-on-failure \
   -E "^(cli|golden|reference_f32)$"
 
 echo "== WebAssembly builds, npm package, Node and headless-Chromium tests" >&2
