@@ -180,6 +180,29 @@ GE_EXPORT(ge_js_info) const char *ge_js_info(ge_js *h) {
     sb_int(&b, "fileSize", (long long)in.file_size);
     sb_int(&b, "bosId", in.bos_id);
     sb_int(&b, "eosId", in.eos_id);
+    sb_str(&b, ",\"tokenizer\":");
+    sb_json_string(&b, in.tokenizer ? in.tokenizer : "");
+    sb_str(&b, in.vocab_only ? ",\"vocabOnly\":true" : ",\"vocabOnly\":false");
+    sb_str(&b, in.reranker ? ",\"reranker\":true" : ",\"reranker\":false");
+    sb_str(&b, ",\"pooling\":");
+    sb_json_string(&b, in.pooling ? in.pooling : "");
+    sb_str(&b, ",\"prompts\":");
+    sb_json_string(&b, in.prompts ? in.prompts : "");
+    sb_str(&b, ",\"tasks\":");
+    sb_json_string(&b, in.tasks ? in.tasks : "");
+    /* the task names embed() takes on this model: asked of the core itself (an empty
+     * batch checks the options, task included, and embeds nothing); none for a
+     * vocabulary or a reranker, which do not embed */
+    sb_str(&b, ",\"taskNames\":[");
+    for (int t = 0, k = 0; t < GGUFEMBED_TASK_COUNT_; t++) {
+        ggufembed_embed_options o;
+        ggufembed_embed_options_init(&o);
+        o.task = (ggufembed_task)t;
+        if (ggufembed_embed_batch(h->ctx, NULL, NULL, 0, &o, NULL, 0) != GGUFEMBED_OK) continue;
+        if (k++) sb_str(&b, ",");
+        sb_json_string(&b, ggufembed_task_name((ggufembed_task)t));
+    }
+    sb_str(&b, "]");
     sb_str(&b, ",\"kernels\":");
     sb_json_string(&b, ge_kernels_active()->name);
     sb_int(&b, "threads", h->threads);
@@ -194,21 +217,24 @@ GE_EXPORT(ge_js_info) const char *ge_js_info(ge_js *h) {
     return h->info_json;
 }
 
-/* Task id for a name ("query", "document", ...), or -1. */
-GE_EXPORT(ge_js_task) int ge_js_task(const char *name) {
-    ggufembed_task t;
-    return ggufembed_task_from_name(name, &t) == GGUFEMBED_OK ? (int)t : -1;
-}
-
-static int make_opts(ge_js *h, int task, const char *title, int dims, int normalize, int truncate, int keep_ws,
-                     ggufembed_embed_options *o) {
+/* Options from the JavaScript arguments. task: a task name (NULL = none), resolved by
+ * the core; an unknown name is an error listing the model's tasks. Whether the model
+ * defines the task, and how title / prefix / instruction go with it, the core decides
+ * in the embed call itself (check_options). */
+static int make_opts(ge_js *h, const char *task, const char *title, const char *prefix, const char *instruction,
+                     int dims, int normalize, int truncate, int keep_ws, ggufembed_embed_options *o) {
     ggufembed_embed_options_init(o);
-    if (task < 0 || task >= GGUFEMBED_TASK_COUNT_) {
-        snprintf(h->err, sizeof h->err, "unknown task %d", task);
+    ggufembed_task t = GGUFEMBED_TASK_NONE;
+    if (task && ggufembed_task_from_name(task, &t) != GGUFEMBED_OK) {
+        ggufembed_model_info in;
+        ggufembed_model_get_info(h->model, &in);
+        snprintf(h->err, sizeof h->err, "unknown task '%.100s'; this model's tasks: %s", task, in.tasks);
         return GGUFEMBED_ERR_INVALID_ARGUMENT;
     }
-    o->task = (ggufembed_task)task;
+    o->task = t;
     o->title = title;
+    o->prefix = prefix;
+    o->instruction = instruction;
     o->dimensions = dims;
     o->normalize = normalize;
     o->truncation = truncate ? GGUFEMBED_TRUNCATE_END : GGUFEMBED_TRUNCATE_ERROR;
@@ -216,11 +242,14 @@ static int make_opts(ge_js *h, int task, const char *title, int dims, int normal
     return 0;
 }
 
-/* Output dimension for these options, or -1 (message in ge_js_error) when dims is out of range. */
+/* Output dimension for these options, or -1 (message in ge_js_error) when dims is out
+ * of range. 0 for a vocabulary or a reranker: the embed call then fails with the
+ * core's own message. */
 GE_EXPORT(ge_js_dimension) int ge_js_dimension(ge_js *h, int dims) {
     if (!h) return -1;
     ggufembed_model_info in;
     ggufembed_model_get_info(h->model, &in);
+    if (in.vocab_only || in.reranker) return 0;
     if (dims < 0 || dims > in.dimension) {
         snprintf(h->err, sizeof h->err, "dimensions must be between 1 and %d, got %d", in.dimension, dims);
         return -1;
@@ -231,15 +260,29 @@ GE_EXPORT(ge_js_dimension) int ge_js_dimension(ge_js *h, int dims) {
     return ggufembed_output_dimension(h->model, &o);
 }
 
+/* Embeds n texts (n may be 0: the options are still checked). task, title, prefix and
+ * instruction are NUL-terminated or NULL. */
 GE_EXPORT(ge_js_embed)
-int ge_js_embed(ge_js *h, const char *const *texts, const size_t *lens, size_t n, int task, const char *title, int dims,
-                int normalize, int truncate, int keep_whitespace, float *out, size_t out_len) {
+int ge_js_embed(ge_js *h, const char *const *texts, const size_t *lens, size_t n, const char *task, const char *title,
+                const char *prefix, const char *instruction, int dims, int normalize, int truncate,
+                int keep_whitespace, float *out, size_t out_len) {
     if (!h) return GGUFEMBED_ERR_INVALID_ARGUMENT;
     h->err[0] = 0;
     ggufembed_embed_options o;
-    int rc = make_opts(h, task, title, dims, normalize, truncate, keep_whitespace, &o);
+    int rc = make_opts(h, task, title, prefix, instruction, dims, normalize, truncate, keep_whitespace, &o);
     if (rc) return rc;
     ggufembed_status s = ggufembed_embed_batch(h->ctx, texts, lens, n, &o, out, out_len);
+    return s == GGUFEMBED_OK ? 0 : fail(h, s);
+}
+
+/* scores[i] for document i against the query (rerankers only; n may be 0: the model
+ * is still checked). */
+GE_EXPORT(ge_js_rerank)
+int ge_js_rerank(ge_js *h, const char *query, size_t query_len, const char *const *docs, const size_t *doc_lens,
+                 size_t n, float *scores) {
+    if (!h) return GGUFEMBED_ERR_INVALID_ARGUMENT;
+    h->err[0] = 0;
+    ggufembed_status s = ggufembed_rerank(h->ctx, query, query_len, docs, doc_lens, n, scores);
     return s == GGUFEMBED_OK ? 0 : fail(h, s);
 }
 

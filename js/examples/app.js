@@ -25,7 +25,13 @@ async function load(source) {
     setStatus(`Loaded ${i.name || i.architecture} (${(i.fileSize / 1e6).toFixed(0)} MB, ${i.dimension} dims, ` +
       `${i.variant}, ${i.kernels}, ${i.threads} thread${i.threads > 1 ? 's' : ''}) in ${((performance.now() - t0) / 1000).toFixed(1)} s.` +
       (i.warning ? ` Warning: ${i.warning}` : ''));
-    $('embed').disabled = false;
+    // the tasks this model defines (EmbeddingGemma: all of them; most others: 'none')
+    const keep = $('task').value;
+    const names = i.taskNames?.length ? i.taskNames : ['none'];
+    $('task').replaceChildren(...names.map((n) => new Option(n, n, false, n === keep)));
+    if (!names.includes(keep)) $('task').value = names.includes('sentence-similarity') ? 'sentence-similarity' : names[0];
+    $('embed').disabled = i.vocabOnly || i.reranker;
+    if (i.vocabOnly || i.reranker) setStatus(`${$('status').textContent} This file ${i.vocabOnly ? 'is a vocabulary only' : 'is a reranker'}: it does not embed.`);
     document.body.dataset.state = 'loaded';
   } catch (e) {
     setStatus(`Error: ${e.message}`);
@@ -37,7 +43,14 @@ async function compare() {
   const texts = $('texts').value.split('\n').map((s) => s.trim()).filter(Boolean);
   if (!embedder || texts.length === 0) return;
   const t0 = performance.now();
-  const vs = await embedder.embed(texts, { task: $('task').value });
+  let vs;
+  try {
+    vs = await embedder.embed(texts, { task: $('task').value });
+  } catch (e) {
+    setStatus(`Error: ${e.message}`);
+    document.body.dataset.state = 'error';
+    return;
+  }
   const ms = performance.now() - t0;
   const table = document.createElement('table');
   const head = table.insertRow();

@@ -5,37 +5,20 @@
 import { Backend, chooseVariant } from './backend.js';
 import { AbortError, GgufembedError, codeOf, throwIfAborted } from './errors.js';
 
-// Task names resolve in the core (ge_js_task): the model card's tasks and the
-// sentence-transformers prompt names (STS, Retrieval-document, ...); these are listed in
-// the error message for an unknown one.
-const TASK_NAMES = ['none', 'query', 'document', 'question-answering', 'fact-checking', 'classification',
-  'clustering', 'sentence-similarity', 'code-retrieval', 'summarization'];
-const TASK_DOCUMENT = 2;
 const TOKENIZE_ADD_SPECIAL = 1, TOKENIZE_PARSE_SPECIAL = 2;
-// A long batch is embedded in chunks (the core packs each chunk's texts into
-// forward passes), checking the AbortSignal and dispose() in between.
+// A long batch is embedded (or reranked) in chunks (the core packs each chunk's texts
+// into forward passes), checking the AbortSignal and dispose() in between.
 const CHUNK_TEXTS = 16, CHUNK_BYTES = 16384;
 
 const yieldToEventLoop = () => new Promise((r) => setTimeout(r, 0));
 
-function taskId(backend, task) {
-  if (task === undefined || task === null) return 0;
-  const name = Backend.bytes(String(task));
-  const p = backend.alloc(name.length + 1);
-  let id;
-  try {
-    const u8 = backend.u8();
-    u8.set(name, p);
-    u8[p + name.length] = 0;
-    id = backend.call('ge_js_task', p);
-  } finally {
-    backend.free(p);
-  }
-  if (id < 0) {
-    throw new GgufembedError(`unknown task '${task}' (one of ${TASK_NAMES.join(', ')}, or a sentence-transformers prompt name such as STS)`,
-      { code: 'INVALID_ARGUMENT' });
-  }
-  return id;
+// An optional string option as UTF-8 bytes (NUL-terminated later), or null.
+function optionalString(options, key) {
+  const v = options[key];
+  if (v === undefined || v === null) return null;
+  if (typeof v !== 'string') throw new GgufembedError(`${key} must be a string, got ${typeof v}`, { code: 'INVALID_ARGUMENT' });
+  if (v.includes('\0')) throw new GgufembedError(`${key} must not contain NUL characters`, { code: 'INVALID_ARGUMENT' });
+  return Backend.bytes(v);
 }
 
 function whitespaceFlag(ws) {
@@ -105,6 +88,18 @@ async function streamIntoWasm(backend, reader, { onProgress, signal }) {
   }
   await reader.close?.();
   return { ptr, size: loaded };
+}
+
+// The texts from index i on that go into one call: [UTF-8 bytes[], total bytes, next index].
+function takeChunk(texts, i) {
+  const chunk = [];
+  let bytes = 0;
+  while (i < texts.length && chunk.length < CHUNK_TEXTS && (chunk.length === 0 || bytes < CHUNK_BYTES)) {
+    const e = Backend.bytes(texts[i++]);
+    chunk.push(e);
+    bytes += e.length;
+  }
+  return [chunk, bytes, i];
 }
 
 export function makeEmbedderClass(platform) {
@@ -185,8 +180,13 @@ export function makeEmbedderClass(platform) {
 
     /**
      * Embeds one text (-> Float32Array) or an array of texts (-> Float32Array[]).
-     * options: task, title, dimensions, normalize (default true), truncate (default false),
-     * whitespace ('strip' (default, as sentence-transformers) or 'keep' (as llama.cpp)), signal.
+     * options: task (a name the model defines, see info.taskNames; the core resolves it),
+     * title (EmbeddingGemma documents; implies task 'document'), instruction (Qwen3
+     * queries; implies task 'query'), prefix (free text before each text instead of a
+     * task prompt; task must be 'none'), dimensions, normalize (default true), truncate
+     * (default false), whitespace ('strip' (default, as sentence-transformers) or 'keep'
+     * (as llama.cpp)), signal. Whether the options fit the model is the core's decision,
+     * and its message is the error's.
      */
     embed(input, options = {}) {
       const single = !Array.isArray(input);
@@ -197,18 +197,24 @@ export function makeEmbedderClass(platform) {
       return this.#enqueue(async () => {
         const { signal } = options;
         throwIfAborted(signal);
-        const task = taskId(this.#backend, options.task ?? (options.title !== undefined ? 'document' : 'none'));
         const keepWs = whitespaceFlag(options.whitespace);
-        if (options.title !== undefined && task !== TASK_DOCUMENT) throw new GgufembedError('title goes with task "document"', { code: 'INVALID_ARGUMENT' });
+        // as the CLI: a title implies task 'document', an instruction 'query'; the core resolves the name
+        const task = options.task ?? (options.title != null ? 'document' : options.instruction != null ? 'query' : null);
+        const strs = {
+          task: optionalString({ task: task === null ? null : String(task) }, 'task'),
+          title: optionalString(options, 'title'),
+          prefix: optionalString(options, 'prefix'),
+          instruction: optionalString(options, 'instruction'),
+        };
         const dims = options.dimensions ?? 0;
         if (!Number.isInteger(dims)) throw new GgufembedError(`dimensions must be an integer, got ${dims}`, { code: 'INVALID_ARGUMENT' });
         const b = this.#backend;
         const dim = b.call('ge_js_dimension', this.#h, dims);
         if (dim < 0) throw new GgufembedError(b.str(b.call('ge_js_error', this.#h)), { code: 'INVALID_ARGUMENT' });
-        const normalize = options.normalize === false ? 0 : 1;
-        const truncate = options.truncate ? 1 : 0;
-        const title = options.title !== undefined ? Backend.bytes(String(options.title)) : null;
+        const opts = { strs, dims, normalize: options.normalize === false ? 0 : 1, truncate: options.truncate ? 1 : 0, keepWs, dim };
         const out = [];
+        // an empty batch still has its options checked by the core
+        if (texts.length === 0) this.#embedChunk([], 0, opts, out);
         let i = 0;
         while (i < texts.length) {
           if (i > 0) {
@@ -216,24 +222,23 @@ export function makeEmbedderClass(platform) {
             if (this.#disposed) throw new GgufembedError('this Embedder was disposed during embed()', { code: 'INVALID_ARGUMENT' });
           }
           throwIfAborted(signal);
-          const chunk = [];
-          let bytes = 0;
-          while (i < texts.length && chunk.length < CHUNK_TEXTS && (chunk.length === 0 || bytes < CHUNK_BYTES)) {
-            const e = Backend.bytes(texts[i++]);
-            chunk.push(e);
-            bytes += e.length;
-          }
-          this.#embedChunk(chunk, bytes, title, task, dims, normalize, truncate, keepWs, dim, out);
+          const [chunk, bytes, next] = takeChunk(texts, i);
+          i = next;
+          this.#embedChunk(chunk, bytes, opts, out);
         }
         return single ? out[0] : out;
       });
     }
 
-    #embedChunk(chunk, bytes, title, task, dims, normalize, truncate, keepWs, dim, out) {
+    #embedChunk(chunk, bytes, { strs, dims, normalize, truncate, keepWs, dim }, out) {
       const b = this.#backend, n = chunk.length;
-      const titleLen = title ? title.length + 1 : 0;
-      const outOff = 8 * n, textOff = outOff + 4 * n * dim, titleOff = textOff + bytes;
-      const base = b.alloc(titleOff + titleLen + 1);
+      const outOff = 8 * n, textOff = outOff + 4 * n * dim;
+      let strOff = textOff + bytes;
+      const placed = {};
+      for (const [k, v] of Object.entries(strs)) {
+        if (v) { placed[k] = strOff; strOff += v.length + 1; }
+      }
+      const base = b.alloc(strOff + 1);
       try {
         let u8 = b.u8();
         const dv = new DataView(u8.buffer);
@@ -244,8 +249,14 @@ export function makeEmbedderClass(platform) {
           dv.setUint32(base + 4 * n + 4 * k, chunk[k].length, true);
           p += chunk[k].length;
         }
-        if (title) { u8.set(title, base + titleOff); u8[base + titleOff + title.length] = 0; }
-        const st = b.call('ge_js_embed', this.#h, base, base + 4 * n, n, task, title ? base + titleOff : 0,
+        const ptr = {};
+        for (const [k, v] of Object.entries(strs)) {
+          if (!v) { ptr[k] = 0; continue; }
+          u8.set(v, base + placed[k]);
+          u8[base + placed[k] + v.length] = 0;
+          ptr[k] = base + placed[k];
+        }
+        const st = b.call('ge_js_embed', this.#h, base, base + 4 * n, n, ptr.task, ptr.title, ptr.prefix, ptr.instruction,
           dims, normalize, truncate, keepWs, base + outOff, n * dim);
         if (st !== 0) throw new GgufembedError(b.str(b.call('ge_js_error', this.#h)), { status: st, code: codeOf(st) });
         u8 = b.u8();
@@ -253,6 +264,63 @@ export function makeEmbedderClass(platform) {
           const start = base + outOff + 4 * k * dim;
           out.push(new Float32Array(u8.slice(start, start + 4 * dim).buffer));
         }
+      } finally {
+        b.free(base);
+      }
+    }
+
+    /**
+     * Scores each document against the query with a reranker (info.reranker: pooling
+     * type rank, e.g. bge-reranker): a Float32Array, one score per document in order,
+     * higher = more relevant (the classifier's raw logit, or Qwen3's probability of
+     * "yes"). options: signal (checked between chunks of documents).
+     */
+    rerank(query, documents, options = {}) {
+      if (typeof query !== 'string') return Promise.reject(new GgufembedError('rerank() takes a query string', { code: 'INVALID_ARGUMENT' }));
+      if (!Array.isArray(documents) || documents.some((d) => typeof d !== 'string')) {
+        return Promise.reject(new GgufembedError('rerank() takes an array of document strings', { code: 'INVALID_ARGUMENT' }));
+      }
+      return this.#enqueue(async () => {
+        const { signal } = options;
+        throwIfAborted(signal);
+        const q = Backend.bytes(query);
+        const scores = new Float32Array(documents.length);
+        // an empty list still asks the core whether the model is a reranker
+        if (documents.length === 0) this.#rerankChunk(q, [], 0, scores, 0);
+        let i = 0;
+        while (i < documents.length) {
+          if (i > 0) {
+            await yieldToEventLoop();
+            if (this.#disposed) throw new GgufembedError('this Embedder was disposed during rerank()', { code: 'INVALID_ARGUMENT' });
+          }
+          throwIfAborted(signal);
+          const [chunk, bytes, next] = takeChunk(documents, i);
+          this.#rerankChunk(q, chunk, bytes, scores, i);
+          i = next;
+        }
+        return scores;
+      });
+    }
+
+    #rerankChunk(q, chunk, bytes, scores, at) {
+      const b = this.#backend, n = chunk.length;
+      const scoreOff = 8 * n, qOff = scoreOff + 4 * n, docOff = qOff + q.length;
+      const base = b.alloc(docOff + bytes + 1);
+      try {
+        let u8 = b.u8();
+        const dv = new DataView(u8.buffer);
+        u8.set(q, base + qOff);
+        let p = base + docOff;
+        for (let k = 0; k < n; k++) {
+          u8.set(chunk[k], p);
+          dv.setUint32(base + 4 * k, p, true);
+          dv.setUint32(base + 4 * n + 4 * k, chunk[k].length, true);
+          p += chunk[k].length;
+        }
+        const st = b.call('ge_js_rerank', this.#h, base + qOff, q.length, base, base + 4 * n, n, base + scoreOff);
+        if (st !== 0) throw new GgufembedError(b.str(b.call('ge_js_error', this.#h)), { status: st, code: codeOf(st) });
+        u8 = b.u8();
+        scores.set(new Float32Array(u8.slice(base + scoreOff, base + scoreOff + 4 * n).buffer), at);
       } finally {
         b.free(base);
       }

@@ -22,6 +22,10 @@ export interface LoadOptions {
   variant?: Variant;
 }
 
+/** Task names the core knows. Each model family defines some of them (info.taskNames;
+ * EmbeddingGemma all, nomic none/query/document/clustering/classification, e5, bge and
+ * Qwen3 none/query/document, other models only 'none'); a task the model does not
+ * define rejects with the core's message, which lists the model's tasks. */
 export type Task =
   | 'none' | 'query' | 'document' | 'question-answering' | 'fact-checking'
   | 'classification' | 'clustering' | 'sentence-similarity' | 'code-retrieval' | 'summarization'
@@ -31,11 +35,18 @@ export type Task =
   | 'Summarization';
 
 export interface EmbedOptions {
-  /** Prompt template from the EmbeddingGemma model card / its sentence-transformers
-   * prompts (default 'none': the text as given). */
+  /** Prompt template of the model's family (info.prompts; EmbeddingGemma: its model card /
+   * sentence-transformers prompts). Default 'none' (the text as given), or 'document' with
+   * a title, 'query' with an instruction. */
   task?: Task;
-  /** Title for task 'document' (implies it); default "none". */
+  /** Title for EmbeddingGemma's task 'document' (implies it); default "none". */
   title?: string;
+  /** Qwen3-Embedding queries: the task instruction (implies task 'query'); default the
+   * model card's web-search instruction. Other models reject it. */
+  instruction?: string;
+  /** Free text put before each text instead of a task prompt (any model; task must be
+   * 'none'), e.g. 'search_query: ' or 'query: '. */
+  prefix?: string;
   /** Matryoshka truncation: keep the first N values (768, 512, 256, 128 were trained). */
   dimensions?: number;
   /** L2-normalize (after truncation). Default true. */
@@ -46,6 +57,11 @@ export interface EmbedOptions {
    * tokenizing, as sentence-transformers does; 'keep': the text as given, as llama.cpp. */
   whitespace?: 'strip' | 'keep';
   /** Cancels a batch between chunks of texts; rejects with an AbortError. */
+  signal?: AbortSignal;
+}
+
+export interface RerankOptions {
+  /** Cancels between chunks of documents; rejects with an AbortError. */
   signal?: AbortSignal;
 }
 
@@ -81,6 +97,21 @@ export interface ModelInfo {
   fileSize: number;
   bosId: number;
   eosId: number;
+  /** tokenizer.ggml.model: 'llama' (SentencePiece), 'bert' (WordPiece), 'gpt2' (BPE), 't5' (Unigram) */
+  tokenizer: string;
+  /** the file holds a vocabulary only (no tensors): tokenize() works, embed() rejects */
+  vocabOnly: boolean;
+  /** pooling type rank: rerank() scores pairs, embed() rejects; dimension is the classifier's outputs */
+  reranker: boolean;
+  /** 'mean', 'cls', 'last', 'rank' ('' for a vocabulary) */
+  pooling: string;
+  /** task prompt family: 'embeddinggemma', 'nomic', 'e5', 'bge', 'qwen3' or 'none' */
+  prompts: string;
+  /** the core's description of the model's tasks, e.g. 'none, query, document' */
+  tasks: string;
+  /** the task names embed() accepts on this model (asked of the core; [] for a
+   * vocabulary or a reranker, which do not embed) */
+  taskNames: string[];
   /** kernel table in use: 'wasm-simd128' or 'wasm-relaxed-simd' */
   kernels: string;
   threads: number;
@@ -94,6 +125,8 @@ export declare class Embedder {
   static load(source: ModelSource, options?: LoadOptions): Promise<Embedder>;
   embed(text: string, options?: EmbedOptions): Promise<Float32Array>;
   embed(texts: string[], options?: EmbedOptions): Promise<Float32Array[]>;
+  /** Rerankers (info.reranker): one score per document, in order; higher = more relevant. */
+  rerank(query: string, documents: string[], options?: RerankOptions): Promise<Float32Array>;
   tokenize(text: string, options?: TokenizeOptions): Promise<Int32Array>;
   readonly info: ModelInfo;
   readonly disposed: boolean;

@@ -59,6 +59,11 @@ export function makeWorkerEmbedder(spawn) {
       return this.#request({ op: 'embed', input, options: rest }, { signal });
     }
 
+    rerank(query, documents, options = {}) {
+      const { signal, ...rest } = options;
+      return this.#request({ op: 'rerank', query, documents, options: rest }, { signal });
+    }
+
     tokenize(text, options = {}) { return this.#request({ op: 'tokenize', text, options }); }
 
     /** Terminates the worker, which frees the model. */

@@ -26,6 +26,8 @@ export function serve(Embedder, post, onMessage) {
         throw new GgufembedError('no model loaded', { code: 'INVALID_ARGUMENT' });
       } else if (op === 'embed') {
         result = await embedder.embed(msg.input, { ...msg.options, signal: ac.signal });
+      } else if (op === 'rerank') {
+        result = await embedder.rerank(msg.query, msg.documents, { ...msg.options, signal: ac.signal });
       } else if (op === 'tokenize') {
         result = await embedder.tokenize(msg.text, msg.options);
       } else {

@@ -1,4 +1,4 @@
-import type { EmbedOptions, LoadOptions, ModelInfo, ModelSource, TokenizeOptions } from './index.js';
+import type { EmbedOptions, LoadOptions, ModelInfo, ModelSource, RerankOptions, TokenizeOptions } from './index.js';
 export { GgufembedError, AbortError } from './index.js';
 
 /** The Embedder API with the model in a Web Worker (browsers) or worker_threads Worker (Node). */
@@ -8,6 +8,7 @@ export declare class WorkerEmbedder {
   static load(source: Exclude<ModelSource, Response>, options?: LoadOptions): Promise<WorkerEmbedder>;
   embed(text: string, options?: EmbedOptions): Promise<Float32Array>;
   embed(texts: string[], options?: EmbedOptions): Promise<Float32Array[]>;
+  rerank(query: string, documents: string[], options?: RerankOptions): Promise<Float32Array>;
   tokenize(text: string, options?: TokenizeOptions): Promise<Int32Array>;
   readonly info: ModelInfo;
   /** Terminates the worker (which frees the model). */

@@ -1,6 +1,6 @@
 // Shared test setup: the model path, the golden corpus, and reference vectors from
 // the native CLI (computed once per run and cached in js/test/.cache/, gitignored).
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -59,19 +59,115 @@ export function nativeCli() {
 }
 
 /** Native vectors for texts (default options), cached by content hash. */
-export function nativeEmbeddings(texts, extraArgs = []) {
+export function nativeEmbeddings(texts, extraArgs = [], model = modelPath()) {
+  return nativeEmbedLines(texts, extraArgs, model).map((l) => JSON.parse(l));
+}
+
+/** The native CLI's ndjson lines (one vector per text, %.8g numbers) for texts, cached by content hash. */
+export function nativeEmbedLines(texts, extraArgs = [], model = modelPath()) {
   const cli = nativeCli();
-  const key = createHash('sha256').update(JSON.stringify([texts, extraArgs, readFileSync(cli).length, modelPath(), statSync(modelPath()).size])).digest('hex').slice(0, 16);
+  const st = statSync(cli);
+  const key = createHash('sha256').update(JSON.stringify([texts, extraArgs, st.size, st.mtimeMs, model, statSync(model).size])).digest('hex').slice(0, 16);
   const dir = join(JS, 'test', '.cache');
-  const file = join(dir, `native-${key}.json`);
+  const file = join(dir, `native-lines-${key}.json`);
   if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8'));
-  const out = execFileSync(cli, ['embed', '-m', modelPath(), '--format', 'ndjson', ...extraArgs, '--', ...texts],
+  const out = execFileSync(cli, ['embed', '-m', model, '--format', 'ndjson', ...extraArgs, '--', ...texts],
     { encoding: 'utf8', maxBuffer: 1 << 30 });
-  const vecs = out.trim().split('\n').map((l) => JSON.parse(l));
-  if (vecs.length !== texts.length) throw new Error(`native CLI gave ${vecs.length} vectors for ${texts.length} texts`);
+  const lines = out.trim().split('\n');
+  if (lines.length !== texts.length) throw new Error(`native CLI gave ${lines.length} vectors for ${texts.length} texts`);
   mkdirSync(dir, { recursive: true });
-  writeFileSync(file, JSON.stringify(vecs));
-  return vecs;
+  writeFileSync(file, JSON.stringify(lines));
+  return lines;
+}
+
+/** Runs the native CLI; never throws for a non-zero exit: { code, stdout, stderr }. */
+export function nativeRun(args) {
+  const r = spawnSync(nativeCli(), args, { encoding: 'utf8', maxBuffer: 1 << 30 });
+  if (r.error) throw r.error;
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** The one-line message of a failing native CLI call, without the "ggufembed: " prefix. */
+export function nativeError(args) {
+  const r = nativeRun(args);
+  if (r.code === 0) throw new Error(`native CLI succeeded where an error was expected: ${args.join(' ')}`);
+  return r.stderr.trim().replace(/^ggufembed: /, '');
+}
+
+/** A model file of scripts/fetch-model.sh by name (fetched once, then verified from its cache). */
+export function fetchedModel(name) {
+  const out = execFileSync('bash', [join(ROOT, 'scripts', 'fetch-model.sh'), '--name', name],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const p = out.trim().split('\n').at(-1);
+  if (!existsSync(p)) throw new Error(`fetch-model.sh --name ${name} printed ${p}, which does not exist`);
+  return p;
+}
+
+/** The directory of llama.cpp's ggml-vocab-*.gguf files (GGUFEMBED_VOCAB_DIR, scripts/fetch-vocabs.sh, or the unpacked llama.cpp sources). */
+export function vocabDir() {
+  if (process.env.GGUFEMBED_VOCAB_DIR) return process.env.GGUFEMBED_VOCAB_DIR;
+  const script = join(ROOT, 'scripts', 'fetch-vocabs.sh');
+  if (existsSync(script)) {
+    return execFileSync('bash', [script], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim().split('\n').at(-1);
+  }
+  const d = join(process.env.HOME, '.cache', 'ggufembed', 'llama.cpp-0.3.36', 'src', 'vendor', 'llama.cpp', 'models');
+  if (!existsSync(d)) throw new Error('no vocabulary files: set GGUFEMBED_VOCAB_DIR or add scripts/fetch-vocabs.sh');
+  return d;
+}
+
+/**
+ * x (a float32) formatted exactly as C's printf("%.<p>g", (double)x) does: the exact
+ * binary value rounded half-to-even to p significant digits (glibc and wasi-libc both
+ * print exactly). The native CLI prints vectors with %.8g; comparing these strings
+ * compares the vectors at the CLI's precision (8 digits tell apart almost every float32;
+ * the very few neighbours 8 digits cannot separate are the ones the cosine check sees).
+ */
+export function formatG(x, p = 8) {
+  if (Number.isNaN(x)) return 'nan';
+  if (!Number.isFinite(x)) return x > 0 ? 'inf' : '-inf';
+  const neg = x < 0 || Object.is(x, -0);
+  const sign = neg ? '-' : '';
+  x = Math.abs(x);
+  if (x === 0) return sign + '0';
+  // x = m * 2^e exactly (from the double's bits)
+  const dv = new DataView(new ArrayBuffer(8));
+  dv.setFloat64(0, x);
+  const hi = dv.getUint32(0), lo = dv.getUint32(4);
+  const bexp = (hi >>> 20) & 0x7ff;
+  let m = (BigInt(hi & 0xfffff) << 32n) | BigInt(lo);
+  let e;
+  if (bexp === 0) e = -1074; else { m |= 1n << 52n; e = bexp - 1075; }
+  // the exact decimal digits D and exponent k: x = D * 10^-k
+  let D, k;
+  if (e >= 0) { D = m << BigInt(e); k = 0; } else { D = m * 5n ** BigInt(-e); k = -e; }
+  let digits = D.toString();
+  let X = digits.length - 1 - k; // decimal exponent of the leading digit
+  if (digits.length > p) {
+    const head = BigInt(digits.slice(0, p));
+    const rest = digits.slice(p);
+    const half = '5' + '0'.repeat(rest.length - 1);
+    // rest and half have the same length: string order is numeric order
+    const up = rest > half || (rest === half && (head & 1n) === 1n);
+    const r = up ? head + 1n : head;
+    digits = r.toString();
+    if (digits.length > p) { digits = digits.slice(0, p); X += 1; }
+  }
+  digits = digits.padEnd(p, '0');
+  const strip = (s) => (s.includes('.') ? s.replace(/0+$/, '').replace(/\.$/, '') : s);
+  if (X < -4 || X >= p) {
+    const mant = strip(digits[0] + '.' + digits.slice(1));
+    const ex = Math.abs(X);
+    return `${sign}${mant}e${X < 0 ? '-' : '+'}${ex < 10 ? '0' : ''}${ex}`;
+  }
+  let s;
+  if (X >= 0) s = digits.slice(0, X + 1) + '.' + digits.slice(X + 1);
+  else s = '0.' + '0'.repeat(-X - 1) + digits;
+  return sign + strip(s);
+}
+
+/** A vector as the native CLI prints it (ndjson line). */
+export function formatVector(v) {
+  return '[' + Array.from(v, (x) => formatG(x, 8)).join(',') + ']';
 }
 
 export function cosine(a, b) {

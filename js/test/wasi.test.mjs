@@ -2,9 +2,12 @@
 // @bjorn3/browser_wasi_shim, and the kernel tests compiled for WASI.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runWasi } from './wasi-run.mjs';
-import { JS, NATIVE_MIN, ROOT, cosine, modelPath, nativeEmbeddings } from './helpers.mjs';
+import { makeBertReranker } from './gguf-edit.mjs';
+import { JS, NATIVE_MIN, ROOT, cosine, fetchedModel, modelPath, nativeEmbeddings, nativeRun, vocabDir } from './helpers.mjs';
 
 const CLI = join(JS, 'dist', 'wasm', 'ggufembed.wasm');
 const MODEL = modelPath();
@@ -40,4 +43,45 @@ test('WASI CLI: embed agrees with native, tokenize, info, errors', async () => {
   const missing = await runWasi(CLI, ['info', '-m', '/nonexistent/model.gguf']);
   assert.equal(missing.code, 1);
   assert.match(missing.stderr, /cannot open/);
+});
+
+test('WASI CLI: all-MiniLM-L6-v2, vocabularies and a reranker print exactly what the native CLI prints', async () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'ggufembed-wasi-'));
+  try {
+    const texts = ['The quick brown fox jumps over the lazy dog.', 'Ünïcödé façade, naïve café — déjà vu!',
+      '東京は日本の首都です。', 'Emoji 🚀🔥 ©®™ ∞', '  padded\t'];
+    const same = async (model, args, files = [model]) => {
+      const n = nativeRun(args);
+      assert.equal(n.code, 0, n.stderr);
+      const w = await runWasi(CLI, args, { files });
+      assert.equal(w.code, 0, w.stderr);
+      assert.equal(w.stdout, n.stdout, args.join(' '));
+    };
+    for (const q of ['Q8_0', 'F16', 'F32']) {
+      const m = fetchedModel(`all-minilm-l6-v2-${q}.gguf`);
+      await same(m, ['embed', '-m', m, '--format', 'ndjson', ...texts]);
+      if (q === 'Q8_0') {
+        await same(m, ['embed', '-m', m, '--format', 'ndjson', '--prefix', 'query: ', '--keep-whitespace', ...texts]);
+        // errors: the same one line
+        for (const args of [['embed', '-m', m, '--task', 'query', 'x'], ['rerank', '-m', m, '--query', 'q', 'd']]) {
+          const n = nativeRun(args), w = await runWasi(CLI, args, { files: [m] });
+          assert.equal(w.code, n.code);
+          assert.equal(w.stderr.trim(), n.stderr.trim());
+        }
+        const r = join(tmp, 'reranker.gguf');
+        makeBertReranker(m, r);
+        await same(r, ['rerank', '-m', r, '--query', 'What is the capital of France?', 'Paris is the capital of France.', 'Bananas are yellow.', '']);
+      }
+    }
+    const dir = vocabDir();
+    const f = join(tmp, 'text.txt');
+    writeFileSync(f, texts.join('\n'));
+    for (const name of ['bert-bge', 'llama-spm', 'qwen2', 'nomic-bert-moe']) {
+      const v = join(dir, `ggml-vocab-${name}.gguf`);
+      if (!existsSync(v)) continue;
+      await same(v, ['tokenize', '-m', v, '--file', f], [v, f]);
+    }
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
 });
