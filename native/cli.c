@@ -248,7 +248,7 @@ static int read_lines(cli *c, char **buf_out) {
 
 static void print_vector(const float *v, int dim) {
     putchar('[');
-    for (int i = 0; i < dim; i++) printf(i ? ",%.8g" : "%.8g", (double)v[i]);
+    for (int i = 0; i < dim; i++) printf(i ? ",%.9g" : "%.9g", (double)v[i]);
     putchar(']');
 }
 

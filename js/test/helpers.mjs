@@ -63,7 +63,7 @@ export function nativeEmbeddings(texts, extraArgs = [], model = modelPath()) {
   return nativeEmbedLines(texts, extraArgs, model).map((l) => JSON.parse(l));
 }
 
-/** The native CLI's ndjson lines (one vector per text, %.8g numbers) for texts, cached by content hash. */
+/** The native CLI's ndjson lines (one vector per text, %.9g numbers: float32 exactly) for texts, cached by content hash. */
 export function nativeEmbedLines(texts, extraArgs = [], model = modelPath()) {
   const cli = nativeCli();
   const st = statSync(cli);
@@ -118,9 +118,8 @@ export function vocabDir() {
 /**
  * x (a float32) formatted exactly as C's printf("%.<p>g", (double)x) does: the exact
  * binary value rounded half-to-even to p significant digits (glibc and wasi-libc both
- * print exactly). The native CLI prints vectors with %.8g; comparing these strings
- * compares the vectors at the CLI's precision (8 digits tell apart almost every float32;
- * the very few neighbours 8 digits cannot separate are the ones the cosine check sees).
+ * print exactly). The native CLI prints vectors with %.9g, which tells every float32
+ * apart, so comparing these strings compares the vectors bit for bit.
  */
 export function formatG(x, p = 8) {
   if (Number.isNaN(x)) return 'nan';
@@ -167,7 +166,7 @@ export function formatG(x, p = 8) {
 
 /** A vector as the native CLI prints it (ndjson line). */
 export function formatVector(v) {
-  return '[' + Array.from(v, (x) => formatG(x, 8)).join(',') + ']';
+  return '[' + Array.from(v, (x) => formatG(x, 9)).join(',') + ']';
 }
 
 export function cosine(a, b) {

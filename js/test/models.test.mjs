@@ -2,7 +2,7 @@
 // from the same tree:
 //   - all-MiniLM-L6-v2 (bert, WordPiece, mean pooling) in Q8_0, F16 and F32: every
 //     vector of every wasm build the package ships (simd, threads, relaxed) printed as
-//     the CLI prints it (%.8g) equals the CLI's ndjson line, for default, prefix,
+//     the CLI prints it (%.9g: float32 exactly) equals the CLI's ndjson line, for default, prefix,
 //     keep-whitespace and raw (unnormalized) embeddings;
 //   - llama.cpp's vocabulary-only GGUFs (WordPiece, SentencePiece, BPE, Unigram): tokenize()
 //     gives the CLI's ids (tokenize --file) for every text, in every build; embed() rejects;
