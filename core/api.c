@@ -568,7 +568,8 @@ static int prompt_put(ggufembed_context *ctx, size_t *n, const char *p, size_t l
 /* The text llama.cpp's llama-embedding feeds a reranker for one pair (then tokenized
  * with special tokens added and parsed): the rerank template of the file
  * (tokenizer.chat_template.rerank, {query} and {document} replaced), or
- * query + EOS text (when the tokenizer adds EOS) + SEP text (when it adds SEP) + document. */
+ * query + EOS text (when the tokenizer adds EOS) + SEP text (when the vocabulary's add_sep
+ * flag is set: ge_vocab.add_sep_flag) + document. */
 static int rerank_text(ggufembed_context *ctx, const char *q, size_t ql, const char *d, size_t dl, size_t *n) {
     const ggufembed_model *m = ctx->model;
     const ge_vocab *v = &m->vocab;
@@ -593,7 +594,7 @@ static int rerank_text(ggufembed_context *ctx, const char *q, size_t ql, const c
     const char *t;
     if (!prompt_put(ctx, n, q, ql)) return 0;
     if (v->add_eos && (t = ge_vocab_piece(v, v->eos, &len)) && !prompt_put(ctx, n, t, len)) return 0;
-    if (v->add_sep && (t = ge_vocab_piece(v, v->sep, &len)) && !prompt_put(ctx, n, t, len)) return 0;
+    if (v->add_sep_flag && (t = ge_vocab_piece(v, v->sep, &len)) && !prompt_put(ctx, n, t, len)) return 0;
     return prompt_put(ctx, n, d, dl);
 }
 

@@ -238,8 +238,12 @@ static int bert_load(ge_loader *L) {
              (rc = ge_get_vector(L, ge_tn(L, "blk.%d.attn_k_norm.weight", il), KVD, 0, &ly->k_ln)) ||
              (rc = ge_get_vector(L, ge_tn(L, "blk.%d.attn_k_norm.bias", il), KVD, 0, &ly->k_ln_b))))
             return rc;
-        if (gguf_find_tensor(&m->gguf, ge_tn(L, "blk.%d.attn_norm_2.weight", il))) {
-            ge_errorf(L->err, L->es, "tensor '%s' (a second attention norm) is not supported", L->name);
+        /* jina-bert-v2 (code models): a second LayerNorm that re-adds the layer input */
+        if ((rc = ge_get_vector(L, ge_tn(L, "blk.%d.attn_norm_2.weight", il), E, 0, &ly->attn_norm2)) ||
+            (ly->attn_norm2 && (rc = ge_get_vector(L, ge_tn(L, "blk.%d.attn_norm_2.bias", il), E, 1, &ly->attn_norm2_b))))
+            return rc;
+        if (ly->attn_norm2 && F < E) {
+            ge_errorf(L->err, L->es, "attn_norm_2 needs feed_forward_length >= embedding_length");
             return GGUFEMBED_ERR_UNSUPPORTED;
         }
         if ((rc = ge_get_vector(L, ge_tn(L, "blk.%d.attn_output_norm.weight", il), E, 1, &ly->attn_out_norm)) ||
@@ -283,6 +287,7 @@ static int bert_forward(ggufembed_context *ctx, const int32_t *tokens, const siz
     /* 2. the layers: each sub-block reads x (already quantized) and ends in x = LN(x + out) */
     for (int il = 0; il < hp->n_layer; il++) {
         const ge_layer *ly = &m->layers[il];
+        if (ly->attn_norm2) memcpy(s->u, s->x, sizeof(float) * (size_t)(T * E)); /* the layer input, kept */
         ge_linear_n(ctx, s->x, T, &ly->wq, s->q, &ly->wk, s->k, &ly->wv, s->v);
         if (ly->q_ln) ge_norm_rows_tokens(ctx, &(ge_norm)LN(ly->q_ln, ly->q_ln_b), s->q, T, E);
         if (ly->k_ln) ge_norm_rows_tokens(ctx, &(ge_norm)LN(ly->k_ln, ly->k_ln_b), s->k, T, ly->wk.n_out);
@@ -290,8 +295,14 @@ static int bert_forward(ggufembed_context *ctx, const int32_t *tokens, const siz
         ge_attention(ctx, hp->mask, T);
         ge_prepare_input(ctx, s->att, T, E);
         ge_linear(ctx, &ly->wo, s->att, s->xn, T);
-        const ge_residual_step after_attn = {.add = 1, .res = LN(ly->attn_out_norm, ly->attn_out_norm_b), .quantize_x = 1};
+        const ge_residual_step after_attn = {.add = 1, .res = LN(ly->attn_out_norm, ly->attn_out_norm_b),
+                                             .quantize_x = !ly->attn_norm2};
         ge_residual(ctx, &after_attn, T);
+        if (ly->attn_norm2) { /* x = LN2(x + layer input) */
+            memcpy(s->xn, s->u, sizeof(float) * (size_t)(T * E));
+            const ge_residual_step again = {.add = 1, .res = LN(ly->attn_norm2, ly->attn_norm2_b), .quantize_x = 1};
+            ge_residual(ctx, &again, T);
+        }
 
         if (ly->router.data) {
             if ((rc = ge_moe_ffn(ctx, ly, T))) return rc;

@@ -47,6 +47,7 @@ typedef struct ge_layer {
     ge_matrix wo;                /* [n_embd x n_head*head_dim]                                */
     const float *post_attn_norm; /* Gemma: RMSNorm of the attention output                    */
     const float *attn_out_norm, *attn_out_norm_b; /* BERT: LayerNorm(x + attention)           */
+    const float *attn_norm2, *attn_norm2_b; /* jina-bert-v2: LayerNorm(that + x) again     */
     const float *ffn_norm;       /* pre-FFN norm                                              */
     ge_matrix gate;              /* [n_ff x n_embd]                                           */
     ge_matrix up;                /* [n_ff x n_embd]                                           */

@@ -56,6 +56,9 @@ typedef struct ge_vocab {
     int32_t byte_token[256]; /* <0xXX> ids, -1 when missing                               */
     int32_t bos, eos, unk, sep, pad, cls, mask; /* -1 when absent                         */
     int add_bos, add_eos, add_sep;   /* what GGUFEMBED_TOKENIZE_ADD_SPECIAL adds           */
+    int add_sep_flag;                /* llama.cpp's add_sep (its default or the metadata), which
+                                        llama-embedding reads to join reranker pairs; only
+                                        WordPiece's tokenize appends SEP (add_sep above) */
     int add_space_prefix;            /* tokenizer.ggml.add_space_prefix (SPM, UGM)         */
     int remove_extra_whitespaces;    /* tokenizer.ggml.remove_extra_whitespaces (UGM)      */
     int32_t max_piece_len;

@@ -274,6 +274,7 @@ int ge_vocab_load(ge_vocab *v, const gguf_file *f, char *err, size_t es) {
     read_flag(f, "tokenizer.ggml.add_sep_token", &v->add_sep);
     read_flag(f, "tokenizer.ggml.add_space_prefix", &v->add_space_prefix);
     read_flag(f, "tokenizer.ggml.remove_extra_whitespaces", &v->remove_extra_whitespaces);
+    v->add_sep_flag = v->add_sep && v->sep >= 0;
     if ((rc = v->tk->init(v, f, err, es))) {
         ge_vocab_free(v);
         return rc;
