@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """Write tests/synth/golden/<variant>.json with llama.cpp's own tools (stdlib only).
 
-    generate.py --bin LLAMA_BIN_DIR [--out DIR] [--threads N]
+    generate.py --bin LLAMA_BIN_DIR [--out DIR] [--threads N] [--only GLOBS]
 
-Builds the synthetic models (make_models.py, via synthlib) into a temporary directory, then for
-every variant and text:
+Builds the synthetic models (make_models.py and families.py, via synthlib) into a temporary
+directory (only the variants matching --only, e.g. "bert_*,qwen3_last", if given), then for
+every embedding variant and text:
   * llama-tokenize -m MODEL --file T --no-escape --ids --log-disable
       (BOS/EOS added per the metadata, special tokens parsed: the tool's defaults)
   * llama-embedding -m MODEL -bf T --no-escape --embd-separator SEP --embd-output-format raw
@@ -13,6 +14,19 @@ every variant and text:
        from the model's pooling_type; the ids it printed must equal llama-tokenize's)
 and records tokens, the L2-normalized embedding (llama.cpp prints 7 decimals) and the sha256 of
 the model file. The models themselves are deleted; they are never committed.
+
+For the families.py variants the recorded tokens are the ids llama-embedding fed the model
+(its --verbose-prompt listing). llama-tokenize passes add_special = add_bos, so for a
+vocabulary with add_bos false and add_eos true (Qwen3-Embedding) it leaves out the EOS that
+llama-embedding appends; that one difference is allowed (and logged), any other is an error.
+
+Rerankers (pooling_type 4) get query/document pairs instead of texts, one pair per run:
+  * llama-embedding -m MODEL -bf P --pooling rank --embd-normalize -1 (same other flags), where
+    P is "query<TAB>document" (--cls-separator default); llama-embedding fills the model's
+    tokenizer.chat_template.rerank or joins query + EOS/SEP texts + document (embedding.cpp)
+and records the prompt string that gives (rerank_format from families.py; llama-tokenize of it
+must reproduce the fed ids), the fed ids, and the raw scores: n_cls_out values, softmax'ed for
+qwen3 ([yes, no]); "score" is the first.
 
 llama-embedding b11312 sometimes exits before its asynchronous logger has written the result
 (common/log.cpp leaks the logger on purpose, "logs may be lost"); a run is only accepted when
@@ -79,11 +93,41 @@ def check_verbose_tokens(out, tokens):
     return rest
 
 
-def embed(bin_dir, model, path, tokens, dim, threads):
+_TOKEN_HEAD = re.compile(rb" *(-?\d+) -> '")
+_NEXT_TOKEN = re.compile(rb"'\n *-?\d+ -> '")
+
+
+def parse_verbose_tokens(out, n):
+    """The n ids of a --verbose-prompt listing (no prior knowledge of them); returns (ids, rest)."""
+    pos, ids = 0, []
+    for i in range(n):
+        m = _TOKEN_HEAD.match(out, pos)
+        if not m:
+            raise RuntimeError("token %d: no '<id> -> ' at byte %d: %r" % (i, pos, out[pos:pos + 40]))
+        ids.append(int(m.group(1)))
+        pos = m.end()
+        if i + 1 < n:
+            e = _NEXT_TOKEN.search(out, pos)
+            nxt = e.start() if e else -1
+        else:
+            nxt = out.find(b"'\n\n\n", pos)
+        if nxt < 0:
+            raise RuntimeError("token %d (id %d): cannot find the end of its piece" % (i, ids[-1]))
+        pos = nxt + 2
+    rest = out[pos:]
+    if re.search(rb"^ *\d+ -> '", rest, re.M):
+        raise RuntimeError("llama-embedding listed more tokens than it said")
+    return ids, rest
+
+
+def embed(bin_dir, model, path, tokens, dim, threads, rank=False):
+    """tokens: the expected ids (checked), or None to take them from --verbose-prompt.
+    Returns (values, ids)."""
     cmd = [os.path.join(bin_dir, "llama-embedding"), "-m", model, "-bf", path, "--no-escape",
-           "--embd-separator", SEP, "--embd-output-format", "raw", "--embd-normalize", "2",
+           "--embd-separator", SEP, "--embd-output-format", "raw",
            "--verbose-prompt", "-c", str(N_CTX), "-b", str(N_CTX), "-ub", str(N_CTX),
            "-t", str(threads), "--no-warmup", "-lv", "4"]
+    cmd += ["--pooling", "rank", "--embd-normalize", "-1"] if rank else ["--embd-normalize", "2"]
     last = ""
     for attempt in range(RETRIES):
         rc, out, err = run(cmd)
@@ -94,17 +138,20 @@ def embed(bin_dir, model, path, tokens, dim, threads):
             last = "output lost (attempt %d)" % (attempt + 1)
             continue
         ntok = re.search(r"number of tokens in prompt = (\d+)", errs)
-        if ntok is None or int(ntok.group(1)) != len(tokens):
+        if ntok is None or (tokens is not None and int(ntok.group(1)) != len(tokens)):
             raise RuntimeError("token count: llama-embedding %s, llama-tokenize %d"
                                % (ntok and ntok.group(1), len(tokens)))
-        rest = check_verbose_tokens(out, tokens)
+        if tokens is not None:
+            rest, ids = check_verbose_tokens(out, tokens), tokens
+        else:
+            ids, rest = parse_verbose_tokens(out, int(ntok.group(1)))
         lines = [l for l in rest.split(b"\n") if l.strip()]
         if len(lines) != 1:
             raise RuntimeError("expected one embedding line, got %d" % len(lines))
         vals = [float(x) for x in lines[0].split()]
         if len(vals) != dim:
             raise RuntimeError("expected %d values, got %d" % (dim, len(vals)))
-        return vals
+        return vals, ids
     raise RuntimeError("llama-embedding: %s after %d attempts" % (last, RETRIES))
 
 
@@ -113,50 +160,129 @@ def version(bin_dir):
     return (out + err).decode("utf-8", "replace").strip().splitlines()[0] if rc == 0 else "?"
 
 
+def write_text(tmp, name, k, text):
+    p = os.path.join(tmp, "%s-%02d.txt" % (name, k))
+    with open(p, "wb") as f:
+        f.write(text.encode("utf-8"))
+    return p
+
+
+def check_len(name, k, toks, cfg):
+    if len(toks) >= cfg["n_ctx"] or len(toks) > N_CTX:
+        raise SystemExit("%s input %d: %d tokens, context %d" % (name, k, len(toks), cfg["n_ctx"]))
+
+
+def embedding_items(a, tmp, name, m, texts):
+    cfg, items, notes = m["config"], [], []
+    family = "arch" in cfg   # families.py variant (make_models.py's gemma-embedding ones have none)
+    for k, text in enumerate(texts):
+        p = write_text(tmp, name, k, text)
+        toks = tokenize(a.bin, m["path"], p)
+        check_len(name, k, toks, cfg)
+        if not family:
+            emb, fed = embed(a.bin, m["path"], p, toks, cfg["n_embd"], a.threads)
+        else:
+            emb, fed = embed(a.bin, m["path"], p, None, cfg["n_embd"], a.threads)
+            if fed != toks:
+                if fed[:-1] == toks and cfg.get("tok") == "qwen3-embedding":
+                    notes.append(k)   # llama-tokenize: add_special = add_bos (false) -> no EOS
+                else:
+                    raise RuntimeError("%s text %d: llama-embedding fed %s, llama-tokenize gives %s"
+                                       % (name, k, fed, toks))
+            check_len(name, k, fed, cfg)
+        it = {"text": text, "tokens": fed, "embedding": emb}
+        if fed != toks:
+            it["llama_tokenize"] = toks
+        items.append(it)
+    if notes:
+        log("%s: llama-tokenize omits the appended EOS on texts %s (add_bos false, add_eos true); "
+            "the goldens keep llama-embedding's ids" % (name, notes))
+    # random weights must still separate the texts
+    worst = max((synthlib.cosine(x["embedding"], y["embedding"]), i, j)
+                for i, x in enumerate(items) for j, y in enumerate(items) if i < j and x["tokens"] != y["tokens"])
+    log("%s: highest cosine between two different texts %.4f (texts %d, %d)" % ((name,) + worst))
+    if family and worst[0] > 0.99:
+        raise RuntimeError("%s: texts %d and %d give nearly the same embedding (%.4f)" % (name, worst[1], worst[2], worst[0]))
+    tool = ("llama-embedding --embd-normalize 2 (one text per run; tokens = its --verbose-prompt ids, "
+            "checked against llama-tokenize)" if family else
+            "llama-tokenize / llama-embedding --embd-normalize 2 (one text per run)")
+    return items, tool
+
+
+def rerank_items(a, tmp, name, m, pairs):
+    cfg, items = m["config"], []
+    fmt = cfg["rerank_format"]
+    n_out = len(cfg.get("labels") or [None])
+    for k, pr in enumerate(pairs):
+        q, d = pr["query"], pr["document"]
+        if "\t" in q + d or SEP in q + d:
+            raise SystemExit("%s pair %d: no TAB or separator allowed" % (name, k))
+        if "template" in fmt:
+            prompt = fmt["template"].replace("{query}", q).replace("{document}", d)
+        else:
+            prompt = q + fmt["join"] + d
+        pp = write_text(tmp, name + "-prompt", k, prompt)
+        toks = tokenize(a.bin, m["path"], pp)
+        p = write_text(tmp, name, k, q + "\t" + d)
+        scores, fed = embed(a.bin, m["path"], p, None, n_out, a.threads, rank=True)
+        if fed != toks:
+            raise RuntimeError("%s pair %d: llama-embedding fed %s, llama-tokenize of the prompt %r gives %s"
+                               % (name, k, fed, prompt, toks))
+        check_len(name, k, fed, cfg)
+        items.append({"query": q, "document": d, "prompt": prompt, "tokens": fed,
+                      "score": scores[0], "scores": scores})
+    sc = [it["score"] for it in items]
+    log("%s: scores %s" % (name, " ".join("%.4f" % x for x in sc)))
+    if max(sc) - min(sc) < 0.05:
+        raise RuntimeError("%s: the scores hardly differ (%s)" % (name, sc))
+    return items, ("llama-embedding --pooling rank --embd-normalize -1 (one query<TAB>document pair per "
+                   "run; tokens = its --verbose-prompt ids = llama-tokenize of prompt)")
+
+
+def write_golden(path, rec):
+    items = rec["items"]
+    with open(path, "w", encoding="utf-8", newline="\n") as f:
+        # one item per line keeps diffs readable
+        head = {k: v for k, v in rec.items() if k != "items"}
+        s = json.dumps(head, ensure_ascii=False, sort_keys=True)
+        f.write(s[:-1] + ',\n "items": [\n')
+        f.write(",\n".join("  " + json.dumps(it, ensure_ascii=False, separators=(",", ":")) for it in items))
+        f.write("\n ]}\n")
+    json.load(open(path, encoding="utf-8"))  # must parse back
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bin", required=True, help="directory with llama-tokenize and llama-embedding")
     ap.add_argument("--out", default=synthlib.GOLDEN_DIR)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--only", default=os.environ.get("GGUFEMBED_SYNTH_ONLY", ""),
+                    help="comma-separated variant globs (default: all; env GGUFEMBED_SYNTH_ONLY)")
     a = ap.parse_args()
 
     tmp = tempfile.mkdtemp(prefix="ggufembed-synth-gen-")
     try:
-        models, texts, info = synthlib.build_models(tmp, log)
+        models, texts, info = synthlib.build_models(tmp, log, synthlib.variant_selector(a.only))
+        if not models:
+            raise SystemExit("no variant matches --only %r" % a.only)
         ver = version(a.bin)
         os.makedirs(a.out, exist_ok=True)
         for name, m in models.items():
-            cfg = m["config"]
-            dim = cfg["n_embd"]
-            items = []
-            for k, text in enumerate(texts[name]):
-                p = os.path.join(tmp, "%s-%02d.txt" % (name, k))
-                with open(p, "wb") as f:
-                    f.write(text.encode("utf-8"))
-                toks = tokenize(a.bin, m["path"], p)
-                if len(toks) >= cfg["n_ctx"] or len(toks) > N_CTX:
-                    raise SystemExit("%s text %d: %d tokens, context %d" % (name, k, len(toks), cfg["n_ctx"]))
-                emb = embed(a.bin, m["path"], p, toks, dim, a.threads)
-                items.append({"text": text, "tokens": toks, "embedding": emb})
+            if m["config"].get("pooling") == 4:
+                items, tool = rerank_items(a, tmp, name, m, texts[name])
+            else:
+                items, tool = embedding_items(a, tmp, name, m, texts[name])
             rec = {
                 "variant": name,
-                "model": {"sha256": m["sha256"], "bytes": m["bytes"], "config": cfg,
+                "model": {"sha256": m["sha256"], "bytes": m["bytes"], "config": m["config"],
                           "made_with": {"numpy": info["numpy"], "gguf_py": info["gguf_py_label"]}},
-                "reference": {"tool": "llama-tokenize / llama-embedding --embd-normalize 2 (one text per run)",
-                              "version": ver},
+                "reference": {"tool": tool, "version": ver},
                 "items": items,
             }
             path = os.path.join(a.out, name + ".json")
-            with open(path, "w", encoding="utf-8", newline="\n") as f:
-                # one item per line keeps diffs readable
-                head = {k: v for k, v in rec.items() if k != "items"}
-                s = json.dumps(head, ensure_ascii=False, sort_keys=True)
-                f.write(s[:-1] + ',\n "items": [\n')
-                f.write(",\n".join("  " + json.dumps(it, ensure_ascii=False, separators=(",", ":")) for it in items))
-                f.write("\n ]}\n")
-            json.load(open(path, encoding="utf-8"))  # must parse back
+            write_golden(path, rec)
             ntok = sum(len(it["tokens"]) for it in items)
-            log("%s: %d texts, %d tokens, sha256 %s -> %s" % (name, len(items), ntok, m["sha256"][:16], path))
+            log("%s: %d inputs, %d tokens, sha256 %s -> %s" % (name, len(items), ntok, m["sha256"][:16], path))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return 0

@@ -1,6 +1,7 @@
 """Shared helpers for the synthetic-model comparison (python3 standard library only).
 
-Finds a Python with numpy and llama.cpp's gguf-py, runs make_models.py with it, hashes files.
+Finds a Python with numpy and llama.cpp's gguf-py, runs make_models.py and families.py with it,
+hashes files. families.py also needs the vocabulary files (see its find_vocab).
 
 Python with numpy, first that works:
   $GGUFEMBED_SYNTH_PYTHON, $GGUFEMBED_CACHE/venv/bin/python (made by scripts/fetch-model.sh),
@@ -23,6 +24,8 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 MAKE_MODELS = os.path.join(HERE, "make_models.py")
+FAMILIES = os.path.join(HERE, "families.py")
+GENERATORS = (MAKE_MODELS, FAMILIES)
 GOLDEN_DIR = os.path.join(HERE, "golden")
 
 GGUF_PYPI_VERSION = "0.19.0"
@@ -112,23 +115,44 @@ def find_gguf_py(python, log=None):
     return target
 
 
-def build_models(out_dir, log=None):
-    """Runs make_models.py into out_dir; returns {variant: {path, config, sha256, bytes}} and info."""
+def variant_selector(patterns):
+    """None (every variant) or a predicate for a comma/space-separated list of fnmatch globs
+    ("bert_*,qwen3_last"), e.g. from test_synth.py --only or $GGUFEMBED_SYNTH_ONLY."""
+    import fnmatch
+    pats = [p for p in (patterns or "").replace(",", " ").split() if p]
+    if not pats:
+        return None
+    return lambda name: any(fnmatch.fnmatchcase(name, p) for p in pats)
+
+
+def build_models(out_dir, log=None, select=None):
+    """Runs make_models.py (gemma-embedding) and families.py (the other families) into out_dir,
+    for the variants select(name) accepts (all if None). Returns
+    ({variant: {path, config, sha256, bytes}}, {variant: inputs}, info)."""
     py = find_python(log)
     gp = find_gguf_py(py, log)
-    rc, out, err = _run([py, MAKE_MODELS, out_dir], env=_env_with_path(gp))
-    if rc != 0:
-        raise SetupError("make_models.py failed: %s" % err.decode("utf-8", "replace")[-2000:])
-    man = json.loads(out)
-    for name, m in man["models"].items():
-        m["sha256"] = sha256_file(m["path"])
-        m["bytes"] = os.path.getsize(m["path"])
-    rc, out, err = _run([py, MAKE_MODELS, "--texts"], env=_env_with_path(gp))
-    if rc != 0:
-        raise SetupError("make_models.py --texts failed: %s" % err.decode("utf-8", "replace")[-2000:])
-    texts = json.loads(out.decode("utf-8"))
-    info = {"python": py, "numpy": man["numpy"], "gguf_py": gp, "gguf_py_label": gguf_py_label(gp)}
-    return man["models"], texts, info
+    env = _env_with_path(gp)
+    models, texts, numpy_version = {}, {}, None
+    for script in GENERATORS:
+        rc, out, err = _run([py, script, "--texts"], env=env)
+        if rc != 0:
+            raise SetupError("%s --texts failed: %s" % (os.path.basename(script), err.decode("utf-8", "replace")[-2000:]))
+        inputs = json.loads(out.decode("utf-8"))
+        names = [n for n in inputs if select is None or select(n)]
+        if not names:
+            continue
+        rc, out, err = _run([py, script, out_dir] + names, env=env, timeout=1800)
+        if rc != 0:
+            raise SetupError("%s failed: %s" % (os.path.basename(script), err.decode("utf-8", "replace")[-2000:]))
+        man = json.loads(out)
+        numpy_version = man["numpy"]
+        for name, m in man["models"].items():
+            m["sha256"] = sha256_file(m["path"])
+            m["bytes"] = os.path.getsize(m["path"])
+            models[name] = m
+            texts[name] = inputs[name]
+    info = {"python": py, "numpy": numpy_version, "gguf_py": gp, "gguf_py_label": gguf_py_label(gp)}
+    return models, texts, info
 
 
 def gguf_py_label(path):
