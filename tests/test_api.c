@@ -153,6 +153,35 @@ int main(int argc, char **argv) {
     embed_text(ctx, "Which planet is the largest?", &o, a);
     embed_text(ctx, "task: summarization | query: Which planet is the largest?", NULL, b);
     CHECK(memcmp(a, b, sizeof a) == 0, "summarization template");
+    /* ---- a free-text prefix is the same as writing it before the text; the options
+     * that do not fit the model are refused with a message */
+    {
+        ggufembed_embed_options p;
+        ggufembed_embed_options_init(&p);
+        p.prefix = "task: summarization | query: ";
+        embed_text(ctx, "Which planet is the largest?", &p, b);
+        CHECK(memcmp(a, b, sizeof a) == 0, "prefix = the summarization template");
+        p.task = GGUFEMBED_TASK_QUERY;
+        CHECK(ggufembed_embed(ctx, "x", 1, &p, b, 768) == GGUFEMBED_ERR_INVALID_ARGUMENT &&
+                  strstr(ggufembed_context_last_error(ctx), "prefix"),
+              "prefix with a task: %s", ggufembed_context_last_error(ctx));
+        ggufembed_embed_options_init(&p);
+        p.task = GGUFEMBED_TASK_QUERY;
+        p.instruction = "Find passages";
+        CHECK(ggufembed_embed(ctx, "x", 1, &p, b, 768) == GGUFEMBED_ERR_INVALID_ARGUMENT &&
+                  strstr(ggufembed_context_last_error(ctx), "instruction"),
+              "instruction on EmbeddingGemma: %s", ggufembed_context_last_error(ctx));
+        float score;
+        const char *doc = "Mars is red.";
+        CHECK(ggufembed_rerank(ctx, "q", 1, &doc, NULL, 1, &score) == GGUFEMBED_ERR_UNSUPPORTED &&
+                  strstr(ggufembed_context_last_error(ctx), "not a reranker"),
+              "rerank on an embedding model: %s", ggufembed_context_last_error(ctx));
+        ggufembed_model_info mi;
+        ggufembed_model_get_info(g_m, &mi);
+        CHECK(!strcmp(mi.prompts, "embeddinggemma") && strstr(mi.tasks, "summarization") && !strcmp(mi.pooling, "mean") &&
+                  !mi.reranker && !mi.vocab_only && !strcmp(mi.tokenizer, "llama"),
+              "info: prompts %s, pooling %s, tokenizer %s", mi.prompts, mi.pooling, mi.tokenizer);
+    }
     /* the sentence-transformers prompt names resolve to the task with the same prompt */
     const struct {
         const char *name;
