@@ -302,8 +302,9 @@ void ge_vocab_free(ge_vocab *v) {
 
 int ge_tok_grow(void **p, size_t *cap, size_t need, size_t elem) {
     if (need <= *cap) return 1;
+    if (elem == 0 || need > SIZE_MAX / elem) return 0; /* a size this address space cannot hold (wasm32) */
     size_t nc = *cap ? *cap : 64;
-    while (nc < need) nc *= 2;
+    while (nc < need) nc = nc > SIZE_MAX / 2 / elem ? need : nc * 2;
     void *np = ge_malloc(nc * elem);
     if (!np) return 0;
     if (*p) memcpy(np, *p, *cap * elem);
