@@ -11,6 +11,8 @@
  *
  *   test_vocab VOCAB_DIR GOLDEN_DIR CORPUS.jsonl NAME...
  * GOLDEN_DIR holds <name>.jsonl (uncompressed: tests/test_vocab.sh unpacks the .gz).
+ * A NAME written !NAME is a vocabulary ggufembed does not support: opening it must fail
+ * with GGUFEMBED_ERR_UNSUPPORTED and a message naming its tokenizer or pre-tokenizer.
  * A vocabulary file or golden that is missing FAILS: nothing is skipped.
  */
 #include "check.h"
@@ -151,9 +153,19 @@ int main(int argc, char **argv) {
     char **cl;
     const size_t n_texts = split_lines(corpus, &cl);
     for (int a = 4; a < argc; a++) {
-        const char *name = argv[a];
+        const int refused = argv[a][0] == '!';
+        const char *name = argv[a] + refused;
         char path[1024], golden[1024], inp[1100], out[1100], err[512] = {0};
         snprintf(path, sizeof path, "%s/ggml-vocab-%s.gguf", argv[1], name);
+        if (refused) {
+            ggufembed_model *m = NULL;
+            const ggufembed_status st = ggufembed_model_open_file(path, &m, err, sizeof err);
+            CHECK(st == GGUFEMBED_ERR_UNSUPPORTED && m == NULL && strstr(err, "not supported"),
+                  "%s: expected a refusal, got status %d: %s", name, (int)st, err);
+            printf("%s: refused: %s\n", name, err);
+            ggufembed_model_free(m);
+            continue;
+        }
         snprintf(golden, sizeof golden, "%s/%s.jsonl", argv[2], name);
         ggufembed_model *m = NULL;
         ggufembed_context *ctx = NULL;
