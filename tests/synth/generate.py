@@ -26,7 +26,12 @@ Rerankers (pooling_type 4) get query/document pairs instead of texts, one pair p
     tokenizer.chat_template.rerank or joins query + EOS/SEP texts + document (embedding.cpp)
 and records the prompt string that gives (rerank_format from families.py; llama-tokenize of it
 must reproduce the fed ids), the fed ids, and the raw scores: n_cls_out values, softmax'ed for
-qwen3 ([yes, no]); "score" is the first.
+qwen3 ([yes, no]); "score" is the first. Each pair is run twice: with the default flags
+("score"/"scores"; llama.cpp resolves -fa auto to flash attention on CPU, which rounds K, V and
+Q to fp16) and with -fa off added ("score_fa_off"/"scores_fa_off"; f32 attention, same ids).
+The mode of every run is checked against llama.cpp's log and recorded in reference.flash_attn,
+with the KV cache types it logged ("kv_cache": "none" for the bert reranker; "K f16, V f16" for
+qwen3, a causal model whose K/V go through llama.cpp's f16 KV cache even with -fa off).
 
 llama-embedding b11312 sometimes exits before its asynchronous logger has written the result
 (common/log.cpp leaks the logger on purpose, "logs may be lost"); a run is only accepted when
@@ -48,6 +53,12 @@ import synthlib  # noqa: E402
 N_CTX = 512
 SEP = "<<ggufembed:no-split:7d1f0c>>"
 RETRIES = 8
+FA_OFF = ("-fa", "off")
+# which attention path each reranker reading used (checked against llama.cpp's log per run);
+# "kv_cache" is added per variant from the log: "none", or the K/V types of the KV cache that a
+# causal model's K and V pass through in both readings (f16 by default: -fa off does not change it)
+RERANK_FLASH_ATTN = {"score": "on (default flags: -fa auto, resolved to enabled on CPU)",
+                     "score_fa_off": "off (-fa off: attention computed in f32)"}
 
 
 def log(msg):
@@ -120,14 +131,36 @@ def parse_verbose_tokens(out, n):
     return ids, rest
 
 
-def embed(bin_dir, model, path, tokens, dim, threads, rank=False):
+def flash_attn_mode(errs):
+    """The attention path llama.cpp resolved, from its log: "on" or "off" (None if not logged).
+    llama_context prints flash_attn = auto|enabled|disabled; for auto, resolve_fused_ops then
+    logs "Flash Attention enabled" (or leaves it off)."""
+    m = re.search(r"llama_context: flash_attn\s*=\s*(\w+)", errs)
+    if m is None:
+        return None
+    if m.group(1) == "auto":
+        return "on" if "Flash Attention enabled" in errs else "off"
+    return {"enabled": "on", "disabled": "off"}.get(m.group(1))
+
+
+def kv_cache_types(errs):
+    """"K f16, V f16" from llama_kv_cache's size line, or "none" (non-causal models have no
+    KV cache; causal ones keep K/V in it, f16 by default, whatever -fa says)."""
+    m = re.search(r"llama_kv_cache: size = .*K \((\w+)\).*V \((\w+)\)", errs)
+    return "K %s, V %s" % m.groups() if m else "none"
+
+
+def embed(bin_dir, model, path, tokens, dim, threads, rank=False, extra=(), want_fa=None, info=None):
     """tokens: the expected ids (checked), or None to take them from --verbose-prompt.
-    Returns (values, ids)."""
+    extra: more llama-embedding flags (e.g. -fa off); want_fa: the flash-attention mode
+    ("on"/"off") llama.cpp must have logged for the run, or None for no check; info: a dict
+    that gets the run's KV cache types ("kv_cache"). Returns (values, ids)."""
     cmd = [os.path.join(bin_dir, "llama-embedding"), "-m", model, "-bf", path, "--no-escape",
            "--embd-separator", SEP, "--embd-output-format", "raw",
            "--verbose-prompt", "-c", str(N_CTX), "-b", str(N_CTX), "-ub", str(N_CTX),
            "-t", str(threads), "--no-warmup", "-lv", "4"]
     cmd += ["--pooling", "rank", "--embd-normalize", "-1"] if rank else ["--embd-normalize", "2"]
+    cmd += list(extra)
     last = ""
     for attempt in range(RETRIES):
         rc, out, err = run(cmd)
@@ -137,6 +170,11 @@ def embed(bin_dir, model, path, tokens, dim, threads, rank=False):
         if "llama_perf_context_print:    graphs reused" not in errs:
             last = "output lost (attempt %d)" % (attempt + 1)
             continue
+        if want_fa is not None and flash_attn_mode(errs) != want_fa:
+            raise RuntimeError("llama-embedding %s: flash attention %s, expected %s"
+                               % (" ".join(extra) or "(default flags)", flash_attn_mode(errs), want_fa))
+        if info is not None:
+            info["kv_cache"] = kv_cache_types(errs)
         ntok = re.search(r"number of tokens in prompt = (\d+)", errs)
         if ntok is None or (tokens is not None and int(ntok.group(1)) != len(tokens)):
             raise RuntimeError("token count: llama-embedding %s, llama-tokenize %d"
@@ -213,6 +251,7 @@ def rerank_items(a, tmp, name, m, pairs):
     cfg, items = m["config"], []
     fmt = cfg["rerank_format"]
     n_out = len(cfg.get("labels") or [None])
+    kv = set()
     for k, pr in enumerate(pairs):
         q, d = pr["query"], pr["document"]
         if "\t" in q + d or SEP in q + d:
@@ -224,19 +263,33 @@ def rerank_items(a, tmp, name, m, pairs):
         pp = write_text(tmp, name + "-prompt", k, prompt)
         toks = tokenize(a.bin, m["path"], pp)
         p = write_text(tmp, name, k, q + "\t" + d)
-        scores, fed = embed(a.bin, m["path"], p, None, n_out, a.threads, rank=True)
+        # llama.cpp's default here is flash attention (K/V/Q rounded to fp16 on CPU); the same
+        # run with -fa off computes attention in f32. Both readings are kept.
+        i_on, i_off = {}, {}
+        scores, fed = embed(a.bin, m["path"], p, None, n_out, a.threads, rank=True, want_fa="on", info=i_on)
+        scores_off, _ = embed(a.bin, m["path"], p, fed, n_out, a.threads, rank=True,
+                              extra=FA_OFF, want_fa="off", info=i_off)
+        kv.add(i_on["kv_cache"])
+        kv.add(i_off["kv_cache"])
         if fed != toks:
             raise RuntimeError("%s pair %d: llama-embedding fed %s, llama-tokenize of the prompt %r gives %s"
                                % (name, k, fed, prompt, toks))
         check_len(name, k, fed, cfg)
         items.append({"query": q, "document": d, "prompt": prompt, "tokens": fed,
-                      "score": scores[0], "scores": scores})
+                      "score": scores[0], "scores": scores,
+                      "score_fa_off": scores_off[0], "scores_fa_off": scores_off})
     sc = [it["score"] for it in items]
     log("%s: scores %s" % (name, " ".join("%.4f" % x for x in sc)))
+    log("%s: max relative difference flash attention on vs off %.2e" % (name, max(
+        abs(it["score"] - it["score_fa_off"]) / max(abs(it["score_fa_off"]), 1e-30) for it in items)))
     if max(sc) - min(sc) < 0.05:
         raise RuntimeError("%s: the scores hardly differ (%s)" % (name, sc))
-    return items, ("llama-embedding --pooling rank --embd-normalize -1 (one query<TAB>document pair per "
-                   "run; tokens = its --verbose-prompt ids = llama-tokenize of prompt)")
+    if len(kv) != 1:
+        raise RuntimeError("%s: KV cache types differ between runs: %s" % (name, sorted(kv)))
+    fa = dict(RERANK_FLASH_ATTN, kv_cache=kv.pop())
+    return items, fa, ("llama-embedding --pooling rank --embd-normalize -1 (one query<TAB>document pair per "
+                   "run; tokens = its --verbose-prompt ids = llama-tokenize of prompt); score/scores with "
+                   "the default flags, score_fa_off/scores_fa_off with -fa off (see flash_attn)")
 
 
 def write_golden(path, rec):
@@ -268,8 +321,9 @@ def main():
         ver = version(a.bin)
         os.makedirs(a.out, exist_ok=True)
         for name, m in models.items():
+            fa = None
             if m["config"].get("pooling") == 4:
-                items, tool = rerank_items(a, tmp, name, m, texts[name])
+                items, fa, tool = rerank_items(a, tmp, name, m, texts[name])
             else:
                 items, tool = embedding_items(a, tmp, name, m, texts[name])
             rec = {
@@ -279,6 +333,8 @@ def main():
                 "reference": {"tool": tool, "version": ver},
                 "items": items,
             }
+            if fa is not None:
+                rec["reference"]["flash_attn"] = fa
             path = os.path.join(a.out, name + ".json")
             write_golden(path, rec)
             ntok = sum(len(it["tokens"]) for it in items)
