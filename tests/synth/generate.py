@@ -26,12 +26,14 @@ Rerankers (pooling_type 4) get query/document pairs instead of texts, one pair p
     tokenizer.chat_template.rerank or joins query + EOS/SEP texts + document (embedding.cpp)
 and records the prompt string that gives (rerank_format from families.py; llama-tokenize of it
 must reproduce the fed ids), the fed ids, and the raw scores: n_cls_out values, softmax'ed for
-qwen3 ([yes, no]); "score" is the first. Each pair is run twice: with the default flags
+qwen3 ([yes, no]); "score" is the first. Each pair is run three times: with the default flags
 ("score"/"scores"; llama.cpp resolves -fa auto to flash attention on CPU, which rounds K, V and
-Q to fp16) and with -fa off added ("score_fa_off"/"scores_fa_off"; f32 attention, same ids).
+Q to fp16), with -fa off added ("score_fa_off"/"scores_fa_off"; f32 attention, but a causal
+model's K/V still go through llama.cpp's f16 KV cache), and with -fa off -ctk f32 -ctv f32 added
+("score_f32kv"/"scores_f32kv"; f32 attention and an f32 KV cache), all with the same ids.
 The mode of every run is checked against llama.cpp's log and recorded in reference.flash_attn,
-with the KV cache types it logged ("kv_cache": "none" for the bert reranker; "K f16, V f16" for
-qwen3, a causal model whose K/V go through llama.cpp's f16 KV cache even with -fa off).
+with the KV cache types each reading logged ("kv_cache": {reading: types}; "none" for the bert
+reranker, which has no KV cache; "K f16, V f16" / "K f32, V f32" for qwen3).
 
 llama-embedding b11312 sometimes exits before its asynchronous logger has written the result
 (common/log.cpp leaks the logger on purpose, "logs may be lost"); a run is only accepted when
@@ -53,12 +55,20 @@ import synthlib  # noqa: E402
 N_CTX = 512
 SEP = "<<ggufembed:no-split:7d1f0c>>"
 RETRIES = 8
-FA_OFF = ("-fa", "off")
+# the reranker readings: golden key, extra llama-embedding flags, the flash-attention mode
+# llama.cpp must log, the KV cache types it may log ("none" = no KV cache, non-causal models)
+RERANK_READINGS = (
+    ("score", (), "on", ("none", "K f16, V f16")),
+    ("score_fa_off", ("-fa", "off"), "off", ("none", "K f16, V f16")),
+    ("score_f32kv", ("-fa", "off", "-ctk", "f32", "-ctv", "f32"), "off", ("none", "K f32, V f32")),
+)
 # which attention path each reranker reading used (checked against llama.cpp's log per run);
-# "kv_cache" is added per variant from the log: "none", or the K/V types of the KV cache that a
-# causal model's K and V pass through in both readings (f16 by default: -fa off does not change it)
+# "kv_cache" is added per variant from the log: per reading "none", or the K/V types of the KV
+# cache that a causal model's K and V pass through (f16 by default: -fa off does not change it)
 RERANK_FLASH_ATTN = {"score": "on (default flags: -fa auto, resolved to enabled on CPU)",
-                     "score_fa_off": "off (-fa off: attention computed in f32)"}
+                     "score_fa_off": "off (-fa off: attention computed in f32)",
+                     "score_f32kv": "off (-fa off -ctk f32 -ctv f32: attention computed in f32, "
+                                    "f32 KV cache)"}
 
 
 def log(msg):
@@ -251,7 +261,7 @@ def rerank_items(a, tmp, name, m, pairs):
     cfg, items = m["config"], []
     fmt = cfg["rerank_format"]
     n_out = len(cfg.get("labels") or [None])
-    kv = set()
+    kv = {key: set() for key, _, _, _ in RERANK_READINGS}
     for k, pr in enumerate(pairs):
         q, d = pr["query"], pr["document"]
         if "\t" in q + d or SEP in q + d:
@@ -264,32 +274,43 @@ def rerank_items(a, tmp, name, m, pairs):
         toks = tokenize(a.bin, m["path"], pp)
         p = write_text(tmp, name, k, q + "\t" + d)
         # llama.cpp's default here is flash attention (K/V/Q rounded to fp16 on CPU); the same
-        # run with -fa off computes attention in f32. Both readings are kept.
-        i_on, i_off = {}, {}
-        scores, fed = embed(a.bin, m["path"], p, None, n_out, a.threads, rank=True, want_fa="on", info=i_on)
-        scores_off, _ = embed(a.bin, m["path"], p, fed, n_out, a.threads, rank=True,
-                              extra=FA_OFF, want_fa="off", info=i_off)
-        kv.add(i_on["kv_cache"])
-        kv.add(i_off["kv_cache"])
+        # run with -fa off computes attention in f32 (K/V of a causal model still in an f16 KV
+        # cache), and with -fa off -ctk f32 -ctv f32 also the KV cache is f32. All are kept.
+        fed, reading = None, {}
+        for key, extra, want_fa, kv_ok in RERANK_READINGS:
+            i = {}
+            vals, ids = embed(a.bin, m["path"], p, fed, n_out, a.threads, rank=True,
+                              extra=extra, want_fa=want_fa, info=i)
+            if i["kv_cache"] not in kv_ok:
+                raise RuntimeError("%s pair %d, %s: KV cache %s, expected one of %s"
+                                   % (name, k, " ".join(extra) or "(default flags)", i["kv_cache"], kv_ok))
+            kv[key].add(i["kv_cache"])
+            fed = ids if fed is None else fed
+            reading[key] = vals
         if fed != toks:
             raise RuntimeError("%s pair %d: llama-embedding fed %s, llama-tokenize of the prompt %r gives %s"
                                % (name, k, fed, prompt, toks))
         check_len(name, k, fed, cfg)
-        items.append({"query": q, "document": d, "prompt": prompt, "tokens": fed,
-                      "score": scores[0], "scores": scores,
-                      "score_fa_off": scores_off[0], "scores_fa_off": scores_off})
+        it = {"query": q, "document": d, "prompt": prompt, "tokens": fed}
+        for key, _, _, _ in RERANK_READINGS:
+            it[key] = reading[key][0]
+            it["scores" + key[len("score"):]] = reading[key]
+        items.append(it)
     sc = [it["score"] for it in items]
     log("%s: scores %s" % (name, " ".join("%.4f" % x for x in sc)))
-    log("%s: max relative difference flash attention on vs off %.2e" % (name, max(
-        abs(it["score"] - it["score_fa_off"]) / max(abs(it["score_fa_off"]), 1e-30) for it in items)))
+    for key, extra, _, _ in RERANK_READINGS[1:]:
+        log("%s: max relative difference default flags vs %s %.2e" % (name, " ".join(extra), max(
+            abs(it["score"] - it[key]) / max(abs(it[key]), 1e-30) for it in items)))
     if max(sc) - min(sc) < 0.05:
         raise RuntimeError("%s: the scores hardly differ (%s)" % (name, sc))
-    if len(kv) != 1:
-        raise RuntimeError("%s: KV cache types differ between runs: %s" % (name, sorted(kv)))
-    fa = dict(RERANK_FLASH_ATTN, kv_cache=kv.pop())
+    for key, types in kv.items():
+        if len(types) != 1:
+            raise RuntimeError("%s: KV cache types differ between %s runs: %s" % (name, key, sorted(types)))
+    fa = dict(RERANK_FLASH_ATTN, kv_cache={key: types.pop() for key, types in kv.items()})
     return items, fa, ("llama-embedding --pooling rank --embd-normalize -1 (one query<TAB>document pair per "
                    "run; tokens = its --verbose-prompt ids = llama-tokenize of prompt); score/scores with "
-                   "the default flags, score_fa_off/scores_fa_off with -fa off (see flash_attn)")
+                   "the default flags, score_fa_off/scores_fa_off with -fa off, score_f32kv/scores_f32kv "
+                   "with -fa off -ctk f32 -ctv f32 (see flash_attn)")
 
 
 def write_golden(path, rec):

@@ -17,8 +17,10 @@ longer apply), then for every golden input:
   * for rerankers, `ggufembed tokenize` of the pair's prompt string must give the fed ids and
     `ggufembed rerank -m MODEL --query Q DOC...` (one call per query, one score per line) must
     be within 1e-3 relative (|ours - ref| <= 1e-3 |ref|; 1e-6 absolute where |ref| < 1e-3) of
-    EITHER of llama-embedding's scores (`--pooling rank`, the first output): the one with its
-    default flash attention ("score", fp16 K/V/Q) or the one with -fa off ("score_fa_off").
+    ANY of llama-embedding's three scores (`--pooling rank`, the first output): the one with its
+    default flash attention ("score", fp16 K/V/Q), the one with -fa off ("score_fa_off"; a
+    causal model's K/V still in an f16 KV cache) or the one with -fa off -ctk f32 -ctv f32
+    ("score_f32kv").
 A check = one model file or one input. Per variant one line `PASS|FAIL <variant> ...` with the
 token agreement, the first token mismatch and the min cosine (or the max relative score error
 to each llama.cpp reading). Missing
@@ -38,10 +40,11 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import synthlib  # noqa: E402
 
 MIN_COSINE = 0.999
-# a reranker score must be within SCORE_REL relative of one of llama.cpp's two readings (flash
-# attention, its default, or -fa off); only for |ref| < SCORE_TINY the tolerance is SCORE_FLOOR
+# a reranker score must be within SCORE_REL relative of one of llama.cpp's three readings (flash
+# attention, its default; -fa off; -fa off -ctk f32 -ctv f32); only for |ref| < SCORE_TINY the
+# tolerance is SCORE_FLOOR
 SCORE_REL, SCORE_TINY, SCORE_FLOOR = 1e-3, 1e-3, 1e-6
-READINGS = (("score", "flash attn"), ("score_fa_off", "-fa off"))
+READINGS = (("score", "flash attn"), ("score_fa_off", "-fa off"), ("score_f32kv", "-fa off -ctk f32 -ctv f32"))
 MAX_TEXT_LINES = 4   # per variant, FAIL lines for single texts beyond these are counted only
 
 passed = 0
