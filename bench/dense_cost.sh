@@ -28,7 +28,7 @@ if [ ! -x "$DRV" ]; then
     cmake --build "$BUILD" -j "$(nproc)" --target ggufembed_static >/dev/null
     mkdir -p "$BUILD/bench"
     "${CC:-cc}" -O2 -std=c11 -I"$ROOT/core" -I"$HERE" "$HERE/bench_ggufembed.c" "$BUILD/lib/libggufembed.a" \
-        -pthread -lm -o "$DRV"
+        $(pkg-config --libs libutf8proc) -pthread -lm -o "$DRV"
 fi
 WITH=$(bash "$ROOT/scripts/fetch-model.sh" 2>/dev/null)
 WITHOUT=$(bash "$ROOT/scripts/fetch-model.sh" --name embeddinggemma-300m-Q8_0.gguf 2>/dev/null)

@@ -64,7 +64,7 @@ cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DGGUFEMBED_TESTS=OFF >/
 cmake --build "$BUILD" -j "$JOBS" --target ggufembed_static >/dev/null
 mkdir -p "$BUILD/bench"
 "$CC" -O2 -std=c11 -Wall -Wextra -I"$ROOT/core" -I"$HERE" "$HERE/bench_ggufembed.c" \
-    "$BUILD/lib/libggufembed.a" -pthread -lm -o "$BUILD/bench/bench_ggufembed"
+    "$BUILD/lib/libggufembed.a" $(pkg-config --libs libutf8proc) -pthread -lm -o "$BUILD/bench/bench_ggufembed"
 "$CC" -O2 -std=c11 -Wall -Wextra "$HERE/limits.c" -pthread -o "$BUILD/bench/limits"
 
 # 3. the llama.cpp peer
