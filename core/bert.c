@@ -259,14 +259,10 @@ static int bert_forward(ggufembed_context *ctx, const int32_t *tokens, const siz
     const ggufembed_model *m = ctx->model;
     const ge_hparams *hp = &m->hp;
     const int64_t T = (int64_t)seq_off[n_seq];
-    int64_t max_len = 0;
-    for (int i = 0; i < n_seq; i++)
-        if ((int64_t)(seq_off[i + 1] - seq_off[i]) > max_len) max_len = (int64_t)(seq_off[i + 1] - seq_off[i]);
-    int rc = ge_scratch_reserve(ctx, T, max_len);
+    int rc = ge_batch_begin(ctx, seq_off, n_seq);
     if (rc) return rc;
     ge_scratch *s = &ctx->s;
     const int64_t E = hp->n_embd;
-    ge_batch_layout(ctx, seq_off, n_seq);
 
     /* 1. token + type-0 + position embeddings (in llama.cpp's order of additions), LayerNorm */
     float *type0 = s->pooled, *pos = s->pooled + E; /* two rows of work space */

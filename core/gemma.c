@@ -166,14 +166,10 @@ static int gemma_forward(ggufembed_context *ctx, const int32_t *tokens, const si
     const ggufembed_model *m = ctx->model;
     const ge_hparams *hp = &m->hp;
     const int64_t T = (int64_t)seq_off[n_seq];
-    int64_t max_len = 0;
-    for (int i = 0; i < n_seq; i++)
-        if ((int64_t)(seq_off[i + 1] - seq_off[i]) > max_len) max_len = (int64_t)(seq_off[i + 1] - seq_off[i]);
-    int rc = ge_scratch_reserve(ctx, T, max_len);
+    int rc = ge_batch_begin(ctx, seq_off, n_seq);
     if (rc) return rc;
     ge_scratch *s = &ctx->s;
     const int64_t E = hp->n_embd, HD = (int64_t)hp->n_head * hp->head_dim;
-    ge_batch_layout(ctx, seq_off, n_seq);
 
     /* 1. gather and scale the token embeddings */
     for (int64_t t = 0; t < T; t++) {

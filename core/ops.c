@@ -247,7 +247,12 @@ void ge_gather_row(const ge_matrix *w, int64_t row, float *x) {
     }
 }
 
-void ge_batch_layout(ggufembed_context *ctx, const size_t *seq_off, int n_seq) {
+int ge_batch_begin(ggufembed_context *ctx, const size_t *seq_off, int n_seq) {
+    int64_t max_len = 0;
+    for (int i = 0; i < n_seq; i++)
+        if ((int64_t)(seq_off[i + 1] - seq_off[i]) > max_len) max_len = (int64_t)(seq_off[i + 1] - seq_off[i]);
+    const int rc = ge_scratch_reserve(ctx, (int64_t)seq_off[n_seq], max_len);
+    if (rc) return rc;
     ge_scratch *s = &ctx->s;
     s->n_qblk = 0;
     for (int i = 0; i < n_seq; i++)
@@ -257,6 +262,7 @@ void ge_batch_layout(ggufembed_context *ctx, const size_t *seq_off, int n_seq) {
             s->seq_len[t] = (int32_t)(seq_off[i + 1] - seq_off[i]);
             if (s->pos[t] % QBLK == 0) s->qblk[s->n_qblk++] = (int32_t)t;
         }
+    return 0;
 }
 
 /* ------------------------------------------------------------ attention */

@@ -61,8 +61,10 @@ void ge_linear_n(ggufembed_context *ctx, const float *x, int64_t T, const ge_mat
 /* ---- embeddings */
 /* out[0 .. w->n_in) = row `row` of w, widened to float */
 void ge_gather_row(const ge_matrix *w, int64_t row, float *out);
-/* Packs the batch: positions, sequence starts/lengths and query blocks in the scratch. */
-void ge_batch_layout(ggufembed_context *ctx, const size_t *seq_off, int n_seq);
+/* Starts a forward pass over n_seq packed sequences (tokens seq_off[i] .. seq_off[i+1]):
+ * makes room in the scratch (ge_scratch_reserve) and fills positions, sequence
+ * starts/lengths and query blocks. Returns 0 or GGUFEMBED_ERR_OUT_OF_MEMORY. */
+int ge_batch_begin(ggufembed_context *ctx, const size_t *seq_off, int n_seq);
 
 /* ---- attention */
 /* Per-head RMSNorm of q and k (when q_norm/k_norm are set) and NEOX RoPE (when
