@@ -77,8 +77,21 @@ const char *ge_tn(ge_loader *L, const char *pattern, int layer) {
     return L->name;
 }
 
-static int is_matrix_type(uint32_t t) {
-    return t == GGML_TYPE_Q8_0 || t == GGML_TYPE_F16 || t == GGML_TYPE_BF16 || t == GGML_TYPE_F32;
+/* A weight type ggufembed multiplies with (quant.h), rows of n_in values a whole number
+ * of its blocks; records the activation format its products read. */
+static int check_matrix_type(ge_loader *L, const char *name, uint32_t type, int64_t n_in) {
+    const ge_type_traits *tt = ge_type_traits_of(type);
+    if (!tt) {
+        ge_errorf(L->err, L->es, "tensor '%s' has type %s, which ggufembed does not support (supported: %s)", name,
+                  ggml_type_name(type), ge_type_names());
+        return GGUFEMBED_ERR_UNSUPPORTED;
+    }
+    if (n_in % tt->blck) {
+        ge_errorf(L->err, L->es, "tensor '%s' is %s but its rows (%lld) are not a multiple of its block (%d)", name,
+                  tt->name, (long long)n_in, tt->blck);
+        return GGUFEMBED_ERR_FORMAT;
+    }
+    return ge_need_for_type(type, &L->m->act_need);
 }
 
 static const gguf_tensor *find_tensor(ge_loader *L, const char *name, int required) {
@@ -97,15 +110,8 @@ int ge_get_matrix(ge_loader *L, const char *name, int64_t n_in, int64_t n_out, i
                   (unsigned long long)t->ne[3], (long long)n_in, (long long)n_out);
         return GGUFEMBED_ERR_FORMAT;
     }
-    if (!is_matrix_type(t->type)) {
-        ge_errorf(L->err, L->es, "tensor '%s' has type %s, which ggufembed does not support (supported: Q8_0, F16, BF16, F32)",
-                  name, ggml_type_name(t->type));
-        return GGUFEMBED_ERR_UNSUPPORTED;
-    }
-    if (t->type == GGML_TYPE_Q8_0 && n_in % QK8_0) {
-        ge_errorf(L->err, L->es, "tensor '%s' is Q8_0 but its rows (%lld) are not a multiple of 32", name, (long long)n_in);
-        return GGUFEMBED_ERR_FORMAT;
-    }
+    int rc = check_matrix_type(L, name, t->type, n_in);
+    if (rc) return rc;
     out->data = t->data;
     out->type = t->type;
     out->n_in = n_in;
@@ -123,11 +129,8 @@ int ge_get_matrices(ge_loader *L, const char *name, int64_t n_in, int64_t n_out,
                   (unsigned long long)t->ne[3], (long long)n_in, (long long)n_out, (long long)n_mat);
         return GGUFEMBED_ERR_FORMAT;
     }
-    if (!is_matrix_type(t->type) || (t->type == GGML_TYPE_Q8_0 && n_in % QK8_0)) {
-        ge_errorf(L->err, L->es, "tensor '%s' has type %s, which ggufembed does not support here", name,
-                  ggml_type_name(t->type));
-        return GGUFEMBED_ERR_UNSUPPORTED;
-    }
+    int rc = check_matrix_type(L, name, t->type, n_in);
+    if (rc) return rc;
     ge_owned *o = ge_malloc(sizeof(ge_owned) + sizeof(ge_matrix) * (size_t)n_mat);
     if (!o) {
         ge_errorf(L->err, L->es, "out of memory");
@@ -195,13 +198,7 @@ int ge_get_bias(ge_loader *L, const char *weight_name, ge_matrix *w) {
     return ge_get_vector(L, name, w->n_out, 0, &w->bias);
 }
 
-size_t ge_matrix_row_bytes(const ge_matrix *w) {
-    switch (w->type) {
-    case GGML_TYPE_Q8_0: return (size_t)(w->n_in / QK8_0) * sizeof(block_q8_0);
-    case GGML_TYPE_F32: return (size_t)w->n_in * 4;
-    default: return (size_t)w->n_in * 2; /* F16, BF16 */
-    }
-}
+size_t ge_matrix_row_bytes(const ge_matrix *w) { return ge_row_bytes(w->type, w->n_in); }
 
 void ge_summarize_types(ggufembed_model *m) {
     uint64_t count[GGML_TYPE_MAX_] = {0};

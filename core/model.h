@@ -19,7 +19,7 @@
 /* y = W x (+ b) with W [n_out x n_in], any supported element type */
 typedef struct ge_matrix {
     const void *data;  /* n_out rows; view into the file (or NULL when absent) */
-    uint32_t type;     /* GGML_TYPE_Q8_0, F16, BF16 or F32 */
+    uint32_t type;     /* a ggml type with traits (quant.h) */
     int64_t n_in, n_out;
     const float *bias; /* [n_out] added after the product, or NULL */
     /* GGUFEMBED_OPEN_REPACK: the Q8_0 rows in packed_for's layout (simd/kernels.h),
@@ -139,6 +139,7 @@ struct ggufembed_model {
     char name[128];
     char weight_types[160];
     uint64_t n_params;
+    unsigned act_need; /* GE_NEED_* (ops.h): the activation formats its matrices read */
 };
 
 /* queries handled together in attention (one K/V row load serves all of them) */
@@ -155,14 +156,17 @@ typedef struct ge_scratch {
     float *att;      /* [T x n_head*head_dim] attention output                  */
     float *g;        /* [T x n_ff]     gate, then gelu(gate)*up                 */
     float *u;        /* [T x n_ff]     up                                       */
-    block_q8_0 *aq;  /* [T x max_in/32] quantized activations                   */
+    ge_act_bufs a;   /* [T x max_in] rows of the quantized input in every format the
+                        model's matrices read (quant.h)                               */
+    uint8_t *dec;    /* [n_threads x dec_bytes] one strip of 16 weight rows decoded   */
+    size_t dec_bytes;
     int32_t *pos;    /* [T] position of each token inside its sequence          */
     int32_t *seq_start; /* [T] first token of the token's sequence              */
     int32_t *seq_len;   /* [T] length of that sequence                          */
     float *scores;   /* [n_threads x QBLK x n_ctx] attention scores per thread   */
     int32_t *qblk;   /* [T] first token of each block of <= QBLK queries         */
     int64_t n_qblk;  /* blocks in the current pass (no block spans two texts)    */
-    float *rowbuf;   /* [n_threads x max_in] dequantized weight rows (non-Q8_0) */
+    float *rowbuf;   /* [n_threads x max_in] widened weight rows (float products)     */
     float *pooled;   /* [max(n_embd, dense dims)] x 2: pooled, dense work      */
     float *rope_cos[2], *rope_sin[2]; /* [rope_cap x n_rot/2], 0 local 1 global */
     int32_t *moe_sel, *moe_idx; /* MoE: [T x n_expert_used] expert per slot; slots per expert */

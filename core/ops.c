@@ -94,7 +94,6 @@ static void residual_task(void *arg, int ith, int nth) {
     const residual_job *j = arg;
     ge_scratch *s = &j->ctx->s;
     const ge_hparams *hp = &j->ctx->model->hp;
-    const ge_kernels *k = j->ctx->kern;
     const ge_residual_step *st = j->st;
     const int64_t E = hp->n_embd;
     int64_t t0, t1;
@@ -113,8 +112,8 @@ static void residual_task(void *arg, int ith, int nth) {
     } else if (st->quantize_x) {
         q = x;
     }
-    if (q && E % QK8_0 == 0)
-        for (int64_t t = 0; t < n; t++) k->quantize_q8_0(q + t * E, s->aq + (t0 + t) * (E / QK8_0), E);
+    if (q)
+        for (int64_t t = 0; t < n; t++) ge_quantize_input_row(j->ctx, q + t * E, t0 + t, E);
 }
 
 void ge_residual(ggufembed_context *ctx, const ge_residual_step *step, int64_t T) {
@@ -124,15 +123,18 @@ void ge_residual(ggufembed_context *ctx, const ge_residual_step *step, int64_t T
 
 /* ------------------------------------------------------------ matrix products */
 
+void ge_quantize_input_row(ggufembed_context *ctx, const float *x, int64_t t, int64_t n) {
+    ge_quantize_act_row(ctx->kern, ctx->model->act_need, x, n, &ctx->s.a, t);
+}
+
 /* Up to 3 products of the same input (q/k/v, gate/up) in one dispatch. */
 typedef struct matmul_job {
     ggufembed_context *ctx;
-    const float *x;       /* [T x n_in] f32 input (non-Q8_0 weights)      */
-    const block_q8_0 *a;  /* [T x n_in/32] quantized input (Q8_0 weights) */
+    const float *x;       /* [T x n_in] f32 input (float weights, float_input) */
     int64_t T;
     int n;
     const ge_matrix *w[3];
-    float *y[3];          /* [T x n_out] each                              */
+    float *y[3];          /* [T x n_out] each                                  */
 } matmul_job;
 
 static void matmul_one(const matmul_job *j, const ge_matrix *w, float *y, int ith, int nth);
@@ -142,10 +144,12 @@ static void matmul_task(void *arg, int ith, int nth) {
     for (int i = 0; i < j->n; i++) matmul_one(j, j->w[i], j->y[i], ith, nth);
 }
 
-/* this thread's share of the output rows: multiples of 16 (the kernels' widest strip) */
+/* this thread's share of the output rows: multiples of 16 (the kernels' widest strip,
+ * and the decoded strips below) */
+#define STRIP 16
 static void row_range(int64_t n_out, int ith, int nth, int64_t *r0, int64_t *r1) {
     int64_t per = (n_out + nth - 1) / nth;
-    per = (per + 15) & ~(int64_t)15;
+    per = (per + STRIP - 1) & ~(int64_t)(STRIP - 1);
     *r0 = per * ith;
     *r1 = *r0 + per < n_out ? *r0 + per : n_out;
 }
@@ -165,66 +169,63 @@ static void matmul_one(const matmul_job *j, const ge_matrix *w, float *y, int it
 
 static void matmul_rows(const matmul_job *j, const ge_matrix *w, float *y, int64_t r0, int64_t r1, int ith) {
     const ge_kernels *k = j->ctx->kern;
-    const int64_t nb = w->n_in / QK8_0;
-    if (w->packed && w->packed_for == k && !w->float_input) { /* r0 is on a strip boundary: n_out % pack_rows == 0 */
-        const size_t strip = k->packed_size(k->pack_rows, nb);
-        k->gemm_q8_0_packed(nb, (const uint8_t *)w->packed + (size_t)(r0 / k->pack_rows) * strip, r1 - r0, j->a, j->T,
-                            y + r0, w->n_out);
-        return;
-    }
-    if (w->type == GGML_TYPE_Q8_0 && !w->float_input) {
-        k->gemm_q8_0(nb, (const block_q8_0 *)w->data + r0 * nb, r1 - r0, j->a, j->T, y + r0, w->n_out);
-        return;
-    }
-    /* F32 / F16 / BF16 weights (and float_input Q8_0): widen one row at a time, float dot products */
-    float *row = j->ctx->s.rowbuf + (size_t)ith * (size_t)w->n_in; /* n_threads rows of the widest input */
-    for (int64_t r = r0; r < r1; r++) {
-        const float *wr;
-        if (w->type == GGML_TYPE_F32) {
-            wr = (const float *)w->data + r * w->n_in;
-        } else if (w->type == GGML_TYPE_Q8_0) {
-            const block_q8_0 *b = (const block_q8_0 *)w->data + r * nb;
-            for (int64_t ib = 0; ib < nb; ib++) {
-                const float d = ge_fp16_to_fp32(b[ib].d);
-                for (int i = 0; i < QK8_0; i++) row[ib * QK8_0 + i] = d * (float)b[ib].qs[i];
-            }
-            wr = row;
-        } else {
-            const uint16_t *h = (const uint16_t *)w->data + r * w->n_in;
-            for (int64_t i = 0; i < w->n_in; i++)
-                row[i] = w->type == GGML_TYPE_F16 ? ge_fp16_to_fp32(h[i]) : ge_bf16_to_fp32(h[i]);
-            wr = row;
+    ge_scratch *s = &j->ctx->s;
+    if (!w->float_input) {
+        const int64_t nb = w->n_in / QK8_0;
+        if (w->packed && w->packed_for == k) { /* r0 is on a strip boundary: n_out % pack_rows == 0 */
+            const size_t strip = k->packed_size(k->pack_rows, nb);
+            k->gemm_q8_0_packed(nb, (const uint8_t *)w->packed + (size_t)(r0 / k->pack_rows) * strip, r1 - r0, s->a.q8_0,
+                                j->T, y + r0, w->n_out);
+            return;
         }
+        if (w->type == GGML_TYPE_Q8_0) { /* zero-copy: the file's blocks are the kernel's input */
+            k->gemm_q8_0(nb, (const block_q8_0 *)w->data + r0 * nb, r1 - r0, s->a.q8_0, j->T, y + r0, w->n_out);
+            return;
+        }
+        if (ge_type_traits_of(w->type)->decode) { /* the other quantized types: decoded strips */
+            ge_gemm_quant(k, w->type, (const uint8_t *)w->data + (size_t)r0 * ge_row_bytes(w->type, w->n_in), r1 - r0,
+                          w->n_in, &s->a, j->T, y + r0, w->n_out, s->dec + (size_t)ith * s->dec_bytes);
+            return;
+        }
+    }
+    /* F32 / F16 / BF16 weights (and float_input matrices of any type): widen one row
+     * at a time, float dot products with the f32 input */
+    float *row = s->rowbuf + (size_t)ith * (size_t)w->n_in; /* n_threads rows of the widest input */
+    const size_t row_bytes = ge_row_bytes(w->type, w->n_in);
+    for (int64_t r = r0; r < r1; r++) {
+        const float *wr = row;
+        if (w->type == GGML_TYPE_F32)
+            wr = (const float *)w->data + r * w->n_in;
+        else
+            ge_row_to_float(w->type, (const uint8_t *)w->data + (size_t)r * row_bytes, row, w->n_in);
         for (int64_t t = 0; t < j->T; t++) y[t * w->n_out + r] = k->dot_f32(w->n_in, wr, j->x + t * w->n_in);
     }
 }
 
 typedef struct quant_job {
-    const ge_kernels *k;
+    ggufembed_context *ctx;
     const float *x;
-    block_q8_0 *a;
     int64_t T, n;
 } quant_job;
 
 static void quant_task(void *arg, int ith, int nth) {
     quant_job *j = arg;
-    if (j->n % QK8_0) return; /* no Q8_0 matrix reads rows of this width (loader.c refuses them) */
-    for (int64_t t = ith; t < j->T; t += nth) j->k->quantize_q8_0(j->x + t * j->n, j->a + t * (j->n / QK8_0), j->n);
+    for (int64_t t = ith; t < j->T; t += nth) ge_quantize_input_row(j->ctx, j->x + t * j->n, t, j->n);
 }
 
 void ge_prepare_input(ggufembed_context *ctx, const float *x, int64_t T, int64_t n_in) {
-    quant_job q = {ctx->kern, x, ctx->s.aq, T, n_in};
+    quant_job q = {ctx, x, T, n_in};
     ge_parallel(ctx, quant_task, &q);
 }
 
 void ge_linear(ggufembed_context *ctx, const ge_matrix *w, const float *x, float *y, int64_t T) {
-    matmul_job j = {ctx, x, ctx->s.aq, T, 1, {w, NULL, NULL}, {y, NULL, NULL}};
+    matmul_job j = {ctx, x, T, 1, {w, NULL, NULL}, {y, NULL, NULL}};
     ge_parallel(ctx, matmul_task, &j);
 }
 
 void ge_linear_n(ggufembed_context *ctx, const float *x, int64_t T, const ge_matrix *w1, float *y1,
                      const ge_matrix *w2, float *y2, const ge_matrix *w3, float *y3) {
-    matmul_job j = {ctx, x, ctx->s.aq, T, w3 ? 3 : 2, {w1, w2, w3}, {y1, y2, y3}};
+    matmul_job j = {ctx, x, T, w3 ? 3 : 2, {w1, w2, w3}, {y1, y2, y3}};
     ge_parallel(ctx, matmul_task, &j);
 }
 
@@ -232,19 +233,7 @@ void ge_linear_n(ggufembed_context *ctx, const float *x, int64_t T, const ge_mat
 /* ------------------------------------------------------------ embeddings */
 
 void ge_gather_row(const ge_matrix *w, int64_t row, float *x) {
-    const int64_t E = w->n_in;
-    if (w->type == GGML_TYPE_Q8_0) {
-        const block_q8_0 *b = (const block_q8_0 *)w->data + row * (E / QK8_0);
-        for (int64_t ib = 0; ib < E / QK8_0; ib++) {
-            const float d = ge_fp16_to_fp32(b[ib].d);
-            for (int i = 0; i < QK8_0; i++) x[ib * QK8_0 + i] = d * (float)b[ib].qs[i];
-        }
-    } else if (w->type == GGML_TYPE_F32) {
-        memcpy(x, (const float *)w->data + row * E, sizeof(float) * (size_t)E);
-    } else {
-        const uint16_t *h = (const uint16_t *)w->data + row * E;
-        for (int64_t i = 0; i < E; i++) x[i] = w->type == GGML_TYPE_F16 ? ge_fp16_to_fp32(h[i]) : ge_bf16_to_fp32(h[i]);
-    }
+    ge_row_to_float(w->type, (const uint8_t *)w->data + (size_t)row * ge_row_bytes(w->type, w->n_in), x, w->n_in);
 }
 
 int ge_batch_begin(ggufembed_context *ctx, const size_t *seq_off, int n_seq) {
@@ -441,7 +430,7 @@ static void act_task(void *arg, int ith, int nth) {
         for (int64_t i = 0; i < n; i++) g[i] = j->gated ? silu(g[i]) * u[i] : silu(g[i]);
     }
     if (F % QK8_0 == 0)
-        for (int64_t t = t0; t < t1; t++) k->quantize_q8_0(s->g + t * F, s->aq + t * (F / QK8_0), F);
+        for (int64_t t = t0; t < t1; t++) ge_quantize_input_row(j->ctx, s->g + t * F, t, F);
 }
 
 void ge_ffn_act(ggufembed_context *ctx, ge_act act, int gated, int64_t T) {

@@ -49,7 +49,10 @@ typedef struct ge_residual_step {
 void ge_residual(ggufembed_context *ctx, const ge_residual_step *step, int64_t T);
 
 /* ---- matrix products */
-/* Quantizes x [T x n_in] into the scratch's activation buffer aq, which every Q8_0
+/* Quantizes row t of an input (x = that row, n values) into every activation format
+ * the model reads (scratch aq / ak and the sums), at row t of those buffers. */
+void ge_quantize_input_row(ggufembed_context *ctx, const float *x, int64_t t, int64_t n);
+/* Quantizes x [T x n_in] into the scratch's activation buffers, which every quantized
  * product reads (F32/F16/BF16 and float_input products read x itself). */
 void ge_prepare_input(ggufembed_context *ctx, const float *x, int64_t T, int64_t n_in);
 /* y [T x n_out] = x [T x n_in] W^T (+ bias), the input already prepared */

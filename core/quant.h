@@ -1,24 +1,94 @@
 /*
- * quant.h - ggml's Q8_0 block, bit-compatible with ggml-common.h.
+ * quant.h - the weight types ggufembed reads, one traits entry per ggml type.
  *
- * A Q8_0 row of n values is n/32 blocks; value j of a block is d * qs[j].
- * Weights use it in the file; activations are quantized to it before every
- * Q8_0 matrix product, as llama.cpp does (its vec_dot_type for Q8_0 is Q8_0),
- * so the products are int8 x int8 dot products with one float multiply a block.
+ * Every quantized type is consumed in one of two decoded forms, so the matrix product
+ * (ops.c) needs no per-type code:
+ *   - act Q8_0 / Q8_1 (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, IQ4_NL): a row decodes to Q8_0
+ *     blocks (the type's integer levels as int8, its fp16 scale unchanged), which the
+ *     kernels' gemm_q8_0 multiplies with Q8_0 activations; Q4_1 / Q5_1 add one term per
+ *     block, m_b * s_b (s_b = the activation block's d * sum(q), as ggml's Q8_1 holds);
+ *   - act Q8_K (Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, IQ4_XS): a row decodes to int8 levels with
+ *     one float scale (d * sub-block scale, exact in float) per `sub` values, which the
+ *     kernels' gemm_q8_K multiplies with Q8_K activations; the types with a min
+ *     (Q2_K, Q4_K, Q5_K) add sum_j mn_j * (d_a * bsum_j) per super-block.
+ * F32 / F16 / BF16 rows are widened to float and multiplied with the f32 input.
+ * Decoding is integer work (bit-exact), so it is done once, in portable C, for every
+ * kernel table; the kernels only see the decoded forms.
  */
 #ifndef GE_QUANT_H
 #define GE_QUANT_H
 
-#include <assert.h>
+#include "../formats/blocks.h"
+#include "../simd/kernels.h"
+
+#include <stddef.h>
 #include <stdint.h>
 
-#define QK8_0 32
+typedef enum ge_act_format {
+    GE_AF_F32 = 0, /* float weights: the product reads the f32 input */
+    GE_AF_Q8_0,
+    GE_AF_Q8_1,
+    GE_AF_Q8_K,
+} ge_act_format;
 
-typedef struct block_q8_0 {
-    uint16_t d;        /* scale, IEEE half */
-    int8_t qs[QK8_0];  /* quants */
-} block_q8_0;
+typedef struct ge_type_traits {
+    const char *name; /* ggml's name: "Q4_K" */
+    int blck;         /* values per block */
+    int bytes;        /* bytes per block */
+    ge_act_format act;     /* activation format of its products */
+    int sub;          /* values per scale of the decoded form: 32 or 16 (0: float types) */
+    int has_min;      /* the decoded form has an additive term per sub-block */
+    /* Row of n values (n a multiple of blck) -> q[n] int8 levels, sc[n/sub] scales and,
+     * when has_min, mn[n/sub] offsets: value i = sc[i/sub] * q[i] (+ mn[i/sub]), the same
+     * float operations as ggml's dequantize_row. NULL for float types. */
+    void (*decode)(const void *row, int64_t n, int8_t *q, float *sc, float *mn);
+} ge_type_traits;
 
-static_assert(sizeof(block_q8_0) == 2 + QK8_0, "block_q8_0 must be 34 bytes, packed like ggml's");
+/* One input's rows quantized for the products (row t of n values at t * (n / block)):
+ * every format some matrix of the model reads; the others stay NULL. */
+typedef struct ge_act_bufs {
+    block_q8_0 *q8_0; /* [T x n/32]  Q8_0 (and Q8_1's quants)                        */
+    block_q8_K *q8_K; /* [T x n/256] Q8_K                                            */
+    float *sum_q81;   /* [T x n/32]  Q8_1's s = fp16(d * sum(q)), d = amax/127 unrounded */
+    float *sum_k32;   /* [T x n/32]  Q8_K's d * sum(q) per 32 values (Q4_K, Q5_K mins) */
+    float *sum_k16;   /* [T x n/16]  Q8_K's d * bsum per 16 values (Q2_K mins)        */
+} ge_act_bufs;
+
+/* The activation formats a model's matrices read (ggufembed_model.act_need), set by
+ * the loader from each matrix's type. */
+enum {
+    GE_NEED_Q8_0 = 1,  /* Q8_0 blocks (Q8_0, Q4_0, Q5_0, IQ4_NL, and Q4_1 / Q5_1)      */
+    GE_NEED_Q8_1 = 2,  /* plus Q8_1's block sums (Q4_1, Q5_1)                        */
+    GE_NEED_Q8_K = 4,  /* Q8_K super-blocks (K-quants, IQ4_XS)                        */
+    GE_NEED_K16 = 8,   /* plus d * bsum per 16 (Q2_K)                                 */
+    GE_NEED_K32 = 16,  /* plus d * sum per 32 (Q4_K, Q5_K)                            */
+    GE_NEED_DECODE = 32, /* weights decoded per strip (every quantized type but Q8_0)  */
+};
+/* Marks what a product with weights of this type reads; 0 or GGUFEMBED_ERR_UNSUPPORTED
+ * when ggufembed has no product for the type. */
+int ge_need_for_type(uint32_t type, unsigned *need);
+/* Row t of an input (x, n values) into every format in `need` whose block divides n. */
+void ge_quantize_act_row(const ge_kernels *k, unsigned need, const float *x, int64_t n, const ge_act_bufs *a,
+                         int64_t t);
+
+/* Y[t * ldy + r] = row r of W (n_rows rows of n values of `type`, any quantized type but
+ * Q8_0 whose rows Q8_0's own product reads in place) times input row t, for t < T:
+ * strips of 16 rows decoded into buf (ge_gemm_quant_buf_size(n) bytes, 64-aligned),
+ * multiplied by k's gemm_q8_0 or gemm_q8_K, the min terms added with k's dot_f32. */
+void ge_gemm_quant(const ge_kernels *k, uint32_t type, const void *W, int64_t n_rows, int64_t n, const ge_act_bufs *a,
+                   int64_t T, float *Y, int64_t ldy, void *buf);
+size_t ge_gemm_quant_buf_size(int64_t n);
+
+/* The traits of a ggml type, or NULL when ggufembed cannot multiply with it. */
+const ge_type_traits *ge_type_traits_of(uint32_t type);
+
+/* Row of n values of any supported type -> y[n] floats (ggml's dequantize_row). */
+void ge_row_to_float(uint32_t type, const void *row, float *y, int64_t n);
+
+/* bytes of a row of n values (n a multiple of the type's block size) */
+size_t ge_row_bytes(uint32_t type, int64_t n);
+
+/* The supported weight types, for error messages: "F32, F16, BF16, Q8_0, ..." */
+const char *ge_type_names(void);
 
 #endif

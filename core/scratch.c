@@ -19,7 +19,12 @@ void ge_scratch_free(ge_scratch *s) {
         ge_aligned_free(*fs[i]);
         *fs[i] = NULL;
     }
-    ge_aligned_free(s->aq);
+    ge_aligned_free(s->a.q8_0);
+    ge_aligned_free(s->a.q8_K);
+    ge_aligned_free(s->a.sum_q81);
+    ge_aligned_free(s->a.sum_k32);
+    ge_aligned_free(s->a.sum_k16);
+    ge_aligned_free(s->dec);
     ge_free(s->pos);
     ge_free(s->seq_start);
     ge_free(s->seq_len);
@@ -65,8 +70,21 @@ int ge_scratch_reserve(ggufembed_context *ctx, int64_t T, int64_t max_pos) {
         s->cap_tokens = 0;
         for (size_t i = 0; i < 8; i++)
             if (!grow_floats(fs[i], (size_t)(cap * width[i]))) return GGUFEMBED_ERR_OUT_OF_MEMORY;
-        ge_aligned_free(s->aq);
-        s->aq = ge_aligned_alloc(64, (size_t)(cap * (max_in / QK8_0)) * sizeof(block_q8_0));
+        ge_aligned_free(s->a.q8_0);
+        s->a.q8_0 = ge_aligned_alloc(64, (size_t)(cap * (max_in / QK8_0)) * sizeof(block_q8_0));
+        /* the other activation formats only when some matrix reads them (ops.h GE_NEED_*) */
+        const unsigned need = m->act_need;
+        ge_aligned_free(s->a.q8_K);
+        ge_aligned_free(s->a.sum_q81);
+        ge_aligned_free(s->a.sum_k32);
+        ge_aligned_free(s->a.sum_k16);
+        s->a.q8_K = NULL, s->a.sum_q81 = s->a.sum_k32 = s->a.sum_k16 = NULL;
+        if (((need & GE_NEED_Q8_K) &&
+             !(s->a.q8_K = ge_aligned_alloc(64, (size_t)(cap * (max_in / QK_K) + 1) * sizeof(block_q8_K)))) ||
+            ((need & GE_NEED_Q8_1) && !grow_floats(&s->a.sum_q81, (size_t)(cap * (max_in / 32) + 1))) ||
+            ((need & GE_NEED_K32) && !grow_floats(&s->a.sum_k32, (size_t)(cap * (max_in / 32) + 1))) ||
+            ((need & GE_NEED_K16) && !grow_floats(&s->a.sum_k16, (size_t)(cap * (max_in / 16) + 1))))
+            return GGUFEMBED_ERR_OUT_OF_MEMORY;
         ge_free(s->pos);
         ge_free(s->seq_start);
         ge_free(s->seq_len);
@@ -75,7 +93,7 @@ int ge_scratch_reserve(ggufembed_context *ctx, int64_t T, int64_t max_pos) {
         s->pos = ge_malloc((size_t)cap * sizeof(int32_t));
         s->seq_start = ge_malloc((size_t)cap * sizeof(int32_t));
         s->seq_len = ge_malloc((size_t)cap * sizeof(int32_t));
-        if (!s->aq || !s->pos || !s->seq_start || !s->seq_len || !s->qblk) return GGUFEMBED_ERR_OUT_OF_MEMORY;
+        if (!s->a.q8_0 || !s->pos || !s->seq_start || !s->seq_len || !s->qblk) return GGUFEMBED_ERR_OUT_OF_MEMORY;
         s->cap_tokens = cap;
     }
     if (!s->scores) {
@@ -83,6 +101,11 @@ int ge_scratch_reserve(ggufembed_context *ctx, int64_t T, int64_t max_pos) {
             !grow_floats(&s->rowbuf, (size_t)ctx->n_threads * (size_t)max_in) ||
             !grow_floats(&s->pooled, 2 * (size_t)max_in))
             return GGUFEMBED_ERR_OUT_OF_MEMORY;
+        if (m->act_need & GE_NEED_DECODE) { /* ops.c matmul_decoded's strip of 16 rows */
+            s->dec_bytes = ge_gemm_quant_buf_size(max_in);
+            s->dec = ge_aligned_alloc(64, (size_t)ctx->n_threads * s->dec_bytes);
+            if (!s->dec) return GGUFEMBED_ERR_OUT_OF_MEMORY;
+        }
     }
     if (max_pos > s->rope_cap && hp->n_rot > 0) {
         int64_t cap = s->rope_cap ? s->rope_cap : 64;

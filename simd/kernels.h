@@ -23,14 +23,24 @@
  *     then (dot) the remaining values added one by one.
  *   - pv_f32 and axpy_f32: each output accumulated over j in order, o = o + p*v.
  *   - quantize_q8_0: as ggml's x86 (AVX2) path, which llama.cpp runs here: d = amax/127
- *     stored as fp16, q = round-half-even(x * (127/amax)). The native build
+ *     stored as fp16, q = round-half-even(x * (127/amax)).
+ *   - gemm_q8_K (the K-quants and IQ4_XS, decoded by core/quant.c into int8 values and
+ *     one float scale per sub-block of `sub` = 16 or 32 values): per sub-block j the
+ *     EXACT integer sum isum_j of the sub int8 pairs, s_j = ws_j * d_a (d_a the Q8_K
+ *     scale of the super-block holding j), y = 0; y = y + (float)isum_j * s_j, j in order.
+ *     (ggml sums the sub-blocks' integer products per super-block before one float
+ *     multiply; this order differs from it only in the last bits, as every kernel of
+ *     ggml's does from its scalar code, and keeps one layout for all six types.)
+ *   - quantize_q8_K: ggml's quantize_row_q8_K_ref (llama.cpp runs that on x86):
+ *     max = the value of largest |x| (first one on ties), iscale = -127/max,
+ *     q = min(127, nearest_int(iscale * x)), d = 1/iscale, bsums = sums of 16. The native build
  * picks one at start-up from the CPU's and the OS's support (dispatch_x86.c); the
  * wasm builds are compiled once per variant and JavaScript picks the module.
  */
 #ifndef GE_KERNELS_H
 #define GE_KERNELS_H
 
-#include "../core/quant.h"
+#include "../formats/blocks.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -68,8 +78,19 @@ typedef struct ge_kernels {
      * conversion), 0 for g <= -10 and g itself for g >= 10, as ggml does. */
     void (*gelu_mul_f32)(int64_t n, float *g, const float *u, const float *table);
 
-    /* softmax's exponentials: x[i] = ge_expf(x[i] - m) (core/util.h), same bits */
+    /* softmax's exponentials: x[i] = ge_expf(x[i] - m) (formats/fp.h), same bits */
     void (*exp_sub_f32)(int64_t n, float *x, float m);
+
+    /* x[n] -> y[n/256] (n a multiple of 256), ggml's quantize_row_q8_K_ref */
+    void (*quantize_q8_K)(const float *x, block_q8_K *y, int64_t n);
+
+    /* Matrix product with decoded K-quant weights and Q8_K activations:
+     *   Y[t * ldy + r] = sum_j isum(Wq[r][j], A[t][j]) * (Ws[r][j] * d_a)
+     * Wq: n_rows rows of n int8 (row r at Wq + r*n, any value -128..127); Ws: n_rows rows
+     * of n/sub float scales (row r at Ws + r*(n/sub)); sub = 16 or 32; A: n_tok rows of
+     * n/256 blocks (A + t*(n/256)). n is a multiple of 256. */
+    void (*gemm_q8_K)(int64_t n, int sub, const int8_t *Wq, const float *Ws, int64_t n_rows, const block_q8_K *A,
+                      int64_t n_tok, float *Y, int64_t ldy);
 
     /* Optional packed layout of Q8_0 weights, made once at model load
      * (GGUFEMBED_OPEN_REPACK); 0 / NULL when the table has none.
@@ -98,5 +119,11 @@ int ge_kernels_available(const ge_kernels **out, int max);
 int ge_kernels_select(const char *name);
 
 extern const ge_kernels ge_kernels_scalar;
+
+/* The scalar quantize_q8_K, for tables that have no faster one with the same bits. */
+void ge_scalar_quantize_q8_K(const float *x, block_q8_K *y, int64_t n);
+/* The scalar gemm_q8_K (a table's slot until its own kernel exists). */
+void ge_scalar_gemm_q8_K(int64_t n, int sub, const int8_t *Wq, const float *Ws, int64_t n_rows, const block_q8_K *A,
+                         int64_t n_tok, float *Y, int64_t ldy);
 
 #endif

@@ -9,7 +9,7 @@
  */
 #include "kernels_avx2.h"
 
-#include "../core/util.h"
+#include "../formats/fp.h"
 
 #include <immintrin.h>
 #include <math.h>
@@ -289,7 +289,7 @@ void ge_avx2_gelu_mul_f32(int64_t n, float *g, const float *u, const float *tabl
     }
 }
 
-/* ge_expf (core/util.h) on 8 lanes, step for step: Cody-Waite reduction, the
+/* ge_expf (formats/fp.h) on 8 lanes, step for step: Cody-Waite reduction, the
  * degree-7 polynomial, and the exact two-step scaling by 2^k of ge_scale2. */
 void ge_avx2_exp_sub_f32(int64_t n, float *x, float m) {
     const __m256 vm = _mm256_set1_ps(m);
@@ -326,6 +326,16 @@ void ge_avx2_exp_sub_f32(int64_t n, float *x, float m) {
 }
 
 const ge_kernels ge_kernels_avx2 = {
-    "avx2", ge_avx2_quantize_q8_0, ge_avx2_gemm_q8_0, ge_avx2_scores_f32, ge_avx2_pv_f32, ge_avx2_dot_f32, ge_avx2_axpy_f32,
-    ge_avx2_gelu_mul_f32, ge_avx2_exp_sub_f32, 0, NULL, NULL, NULL, /* no packed layout */
+    .name = "avx2",
+    .quantize_q8_0 = ge_avx2_quantize_q8_0,
+    .gemm_q8_0 = ge_avx2_gemm_q8_0,
+    .scores_f32 = ge_avx2_scores_f32,
+    .pv_f32 = ge_avx2_pv_f32,
+    .dot_f32 = ge_avx2_dot_f32,
+    .axpy_f32 = ge_avx2_axpy_f32,
+    .gelu_mul_f32 = ge_avx2_gelu_mul_f32,
+    .exp_sub_f32 = ge_avx2_exp_sub_f32,
+    .quantize_q8_K = ge_scalar_quantize_q8_K,
+    .gemm_q8_K = ge_scalar_gemm_q8_K,
+    .pack_rows = 0, /* no packed layout */
 };

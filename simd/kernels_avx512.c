@@ -271,6 +271,19 @@ static void pv_f32(int64_t m, int64_t n, int64_t d, const float *P, int64_t ldp,
 }
 
 const ge_kernels ge_kernels_avx512 = {
-    "avx512-vnni", ge_avx2_quantize_q8_0, gemm_q8_0, scores_f32, pv_f32, ge_avx2_dot_f32,
-    ge_avx2_axpy_f32, ge_avx2_gelu_mul_f32, ge_avx2_exp_sub_f32, 16, packed_size, pack_q8_0, gemm_q8_0_packed,
+    .name = "avx512-vnni",
+    .quantize_q8_0 = ge_avx2_quantize_q8_0,
+    .gemm_q8_0 = gemm_q8_0,
+    .scores_f32 = scores_f32,
+    .pv_f32 = pv_f32,
+    .dot_f32 = ge_avx2_dot_f32,
+    .axpy_f32 = ge_avx2_axpy_f32,
+    .gelu_mul_f32 = ge_avx2_gelu_mul_f32,
+    .exp_sub_f32 = ge_avx2_exp_sub_f32,
+    .quantize_q8_K = ge_scalar_quantize_q8_K,
+    .gemm_q8_K = ge_scalar_gemm_q8_K,
+    .pack_rows = 16,
+    .packed_size = packed_size,
+    .pack_q8_0 = pack_q8_0,
+    .gemm_q8_0_packed = gemm_q8_0_packed,
 };

@@ -1,9 +1,10 @@
 /* kernels_scalar.c - the reference kernels: portable C, no intrinsics. */
 #include "kernels.h"
 
-#include "../core/util.h"
+#include "../formats/fp.h"
 
 #include <math.h>
+#include <string.h>
 
 static void quantize_q8_0(const float *x, block_q8_0 *y, int64_t n) {
     for (int64_t b = 0; b < n / QK8_0; b++) {
@@ -41,6 +42,56 @@ static void gemm_q8_0(int64_t nb, const block_q8_0 *W, int64_t n_rows, const blo
             for (int64_t b = 0; b < nb; b++) {
                 const float s = ge_fp16_to_fp32(w[b].d) * ge_fp16_to_fp32(a[b].d);
                 acc = acc + (float)block_isum(w[b].qs, a[b].qs) * s;
+            }
+            Y[t * ldy + r] = acc;
+        }
+}
+
+/* ggml's quantize_row_q8_K_ref, step for step */
+static void quantize_q8_K(const float *x, block_q8_K *y, int64_t n) {
+    for (int64_t b = 0; b < n / QK_K; b++, x += QK_K) {
+        float max = 0.0f, amax = 0.0f;
+        for (int j = 0; j < QK_K; j++) {
+            const float ax = fabsf(x[j]);
+            if (ax > amax) {
+                amax = ax;
+                max = x[j];
+            }
+        }
+        if (amax == 0.0f) {
+            memset(&y[b], 0, sizeof y[b]);
+            continue;
+        }
+        const float iscale = -127.0f / max;
+        for (int j = 0; j < QK_K; j++) {
+            const int v = ge_nearest_int(iscale * x[j]);
+            y[b].qs[j] = (int8_t)(v < 127 ? v : 127);
+        }
+        for (int j = 0; j < QK_K / 16; j++) {
+            int sum = 0;
+            for (int i = 0; i < 16; i++) sum += y[b].qs[j * 16 + i];
+            y[b].bsums[j] = (int16_t)sum;
+        }
+        y[b].d = 1.0f / iscale;
+    }
+}
+
+/* the canonical K-quant product (kernels.h): per sub-block the exact integer sum,
+ * then y = y + (float)isum_j * (ws_j * d_a), sub-blocks in order */
+static void gemm_q8_K(int64_t n, int sub, const int8_t *Wq, const float *Ws, int64_t n_rows, const block_q8_K *A,
+                      int64_t n_tok, float *Y, int64_t ldy) {
+    const int64_t ns = n / sub, nsb = n / QK_K;
+    for (int64_t t = 0; t < n_tok; t++)
+        for (int64_t r = 0; r < n_rows; r++) {
+            const int8_t *w = Wq + r * n;
+            const float *ws = Ws + r * ns;
+            const block_q8_K *a = A + t * nsb;
+            float acc = 0.0f;
+            for (int64_t j = 0; j < ns; j++) {
+                const int8_t *aq = a[j * sub / QK_K].qs + (j * sub) % QK_K;
+                int32_t isum = 0;
+                for (int i = 0; i < sub; i++) isum += (int32_t)w[j * sub + i] * (int32_t)aq[i];
+                acc = acc + (float)isum * (ws[j] * a[j * sub / QK_K].d);
             }
             Y[t * ldy + r] = acc;
         }
@@ -91,7 +142,24 @@ static void exp_sub_f32(int64_t n, float *x, float m) {
     for (int64_t i = 0; i < n; i++) x[i] = ge_expf(x[i] - m);
 }
 
+/* the reference kernels, exported for the SIMD tables' slots they do not replace */
+void ge_scalar_quantize_q8_K(const float *x, block_q8_K *y, int64_t n) { quantize_q8_K(x, y, n); }
+void ge_scalar_gemm_q8_K(int64_t n, int sub, const int8_t *Wq, const float *Ws, int64_t n_rows, const block_q8_K *A,
+                         int64_t n_tok, float *Y, int64_t ldy) {
+    gemm_q8_K(n, sub, Wq, Ws, n_rows, A, n_tok, Y, ldy);
+}
+
 const ge_kernels ge_kernels_scalar = {
-    "scalar", quantize_q8_0, gemm_q8_0, scores_f32, pv_f32, dot_f32, axpy_f32,
-    gelu_mul_f32, exp_sub_f32, 0, NULL, NULL, NULL, /* no packed layout */
+    .name = "scalar",
+    .quantize_q8_0 = quantize_q8_0,
+    .gemm_q8_0 = gemm_q8_0,
+    .scores_f32 = scores_f32,
+    .pv_f32 = pv_f32,
+    .dot_f32 = dot_f32,
+    .axpy_f32 = axpy_f32,
+    .gelu_mul_f32 = gelu_mul_f32,
+    .exp_sub_f32 = exp_sub_f32,
+    .quantize_q8_K = quantize_q8_K,
+    .gemm_q8_K = gemm_q8_K,
+    .pack_rows = 0, /* no packed layout */
 };

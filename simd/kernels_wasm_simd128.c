@@ -8,7 +8,7 @@
  */
 #include "kernels.h"
 
-#include "../core/util.h"
+#include "../formats/fp.h"
 
 #include <math.h>
 #include <wasm_simd128.h>
@@ -388,6 +388,8 @@ const ge_kernels ge_kernels_wasm_simd128 = {
     .axpy_f32 = axpy_f32,
     .gelu_mul_f32 = gelu_mul_f32,
     .exp_sub_f32 = exp_sub_f32,
+    .quantize_q8_K = ge_scalar_quantize_q8_K,
+    .gemm_q8_K = ge_scalar_gemm_q8_K,
 };
 
 #ifdef __wasm_relaxed_simd__
@@ -401,5 +403,7 @@ const ge_kernels ge_kernels_wasm_relaxed = {
     .axpy_f32 = axpy_f32,
     .gelu_mul_f32 = gelu_mul_f32,
     .exp_sub_f32 = exp_sub_f32,
+    .quantize_q8_K = ge_scalar_quantize_q8_K,
+    .gemm_q8_K = ge_scalar_gemm_q8_K,
 };
 #endif

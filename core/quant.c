@@ -1,0 +1,379 @@
+/*
+ * quant.c - the traits table (quant.h) and the decoders of every quantized type.
+ *
+ * A decoder turns one row into int8 levels q, one float scale per `sub` values and,
+ * for the types with a min, one float offset per `sub` values, such that
+ *     value i = sc[i / sub] * q[i] + mn[i / sub]
+ * is computed with the very operations of ggml's dequantize_row_<type> (ggml-quants.c):
+ * a scale is d * (integer scale) in float (exact: 11 x 8 bits), an offset is
+ * -(dmin * integer min) (exact). The block layouts are in formats/blocks.h.
+ */
+#include "quant.h"
+
+#include "gguf.h"
+#include "util.h"
+#include "ggufembed.h"
+
+#include <math.h>
+
+#include <string.h>
+
+/* ------------------------------------------------------------ act Q8_0 / Q8_1 (32 a block) */
+
+static void decode_q8_0(const void *row, int64_t n, int8_t *q, float *sc, float *mn) {
+    const block_q8_0 *b = row;
+    for (int64_t i = 0; i < n / QK8_0; i++) {
+        sc[i] = ge_fp16_to_fp32(b[i].d);
+        memcpy(q + i * QK8_0, b[i].qs, QK8_0);
+    }
+}
+
+static void decode_q4_0(const void *row, int64_t n, int8_t *q, float *sc, float *mn) {
+    const block_q4_0 *b = row;
+    for (int64_t i = 0; i < n / QK4_0; i++, q += QK4_0) {
+        sc[i] = ge_fp16_to_fp32(b[i].d);
+        for (int j = 0; j < QK4_0 / 2; j++) {
+            q[j] = (int8_t)((b[i].qs[j] & 0x0F) - 8);
+            q[j + QK4_0 / 2] = (int8_t)((b[i].qs[j] >> 4) - 8);
+        }
+    }
+}
+
+static void decode_q4_1(const void *row, int64_t n, int8_t *q, float *sc, float *mn) {
+    const block_q4_1 *b = row;
+    for (int64_t i = 0; i < n / QK4_1; i++, q += QK4_1) {
+        sc[i] = ge_fp16_to_fp32(b[i].d);
+        mn[i] = ge_fp16_to_fp32(b[i].m);
+        for (int j = 0; j < QK4_1 / 2; j++) {
+            q[j] = (int8_t)(b[i].qs[j] & 0x0F);
+            q[j + QK4_1 / 2] = (int8_t)(b[i].qs[j] >> 4);
+        }
+    }
+}
+
+/* the fifth bits of a Q5 block: value j (j < 16) takes bit j, value j + 16 bit j + 16 */
+static void q5_levels(const uint8_t qh4[4], const uint8_t *qs, int offset, int8_t *q) {
+    uint32_t qh;
+    memcpy(&qh, qh4, 4);
+    for (int j = 0; j < 16; j++) {
+        const int h0 = ((qh >> j) << 4) & 0x10, h1 = (qh >> (j + 12)) & 0x10;
+        q[j] = (int8_t)(((qs[j] & 0x0F) | h0) - offset);
+        q[j + 16] = (int8_t)(((qs[j] >> 4) | h1) - offset);
+    }
+}
+
+static void decode_q5_0(const void *row, int64_t n, int8_t *q, float *sc, float *mn) {
+    const block_q5_0 *b = row;
+    for (int64_t i = 0; i < n / QK5_0; i++) {
+        sc[i] = ge_fp16_to_fp32(b[i].d);
+        q5_levels(b[i].qh, b[i].qs, 16, q + i * QK5_0);
+    }
+}
+
+static void decode_q5_1(const void *row, int64_t n, int8_t *q, float *sc, float *mn) {
+    const block_q5_1 *b = row;
+    for (int64_t i = 0; i < n / QK5_1; i++) {
+        sc[i] = ge_fp16_to_fp32(b[i].d);
+        mn[i] = ge_fp16_to_fp32(b[i].m);
+        q5_levels(b[i].qh, b[i].qs, 0, q + i * QK5_1);
+    }
+}
+
+static void decode_iq4_nl(const void *row, int64_t n, int8_t *q, float *sc, float *mn) {
+    const block_iq4_nl *b = row;
+    for (int64_t i = 0; i < n / QK4_NL; i++, q += QK4_NL) {
+        sc[i] = ge_fp16_to_fp32(b[i].d);
+        for (int j = 0; j < QK4_NL / 2; j++) {
+            q[j] = ge_kvalues_iq4nl[b[i].qs[j] & 0x0F];
+            q[j + QK4_NL / 2] = ge_kvalues_iq4nl[b[i].qs[j] >> 4];
+        }
+    }
+}
+
+/* ------------------------------------------------------------ act Q8_K (256 a block) */
+
+/* 16 sub-blocks of 16: sc[16], mn[16] per block */
+static void decode_q2_K(const void *row, int64_t n, int8_t *q, float *sc, float *mn) {
+    const block_q2_K *b = row;
+    for (int64_t i = 0; i < n / QK_K; i++, sc += 16, mn += 16) {
+        const float d = ge_fp16_to_fp32(b[i].d), dmin = ge_fp16_to_fp32(b[i].dmin);
+        const uint8_t *qs = b[i].qs;
+        int is = 0;
+        for (int half = 0; half < 2; half++, qs += 32)
+            for (int shift = 0; shift < 8; shift += 2)
+                for (int k = 0; k < 2; k++, is++) { /* values qs[16k .. 16k+15] >> shift */
+                    sc[is] = d * (float)(b[i].scales[is] & 0xF);
+                    mn[is] = -(dmin * (float)(b[i].scales[is] >> 4));
+                    for (int l = 0; l < 16; l++) *q++ = (int8_t)((qs[16 * k + l] >> shift) & 3);
+                }
+    }
+}
+
+/* Q3_K's 16 six-bit scales from their 12 bytes (ggml's kmask shuffle), minus 32 */
+static void q3_scales(const uint8_t s[12], int out[16]) {
+    uint32_t aux[4];
+    memcpy(aux, s, 12);
+    const uint32_t tmp = aux[2], m1 = 0x03030303u, m2 = 0x0f0f0f0fu;
+    aux[2] = ((aux[0] >> 4) & m2) | (((tmp >> 4) & m1) << 4);
+    aux[3] = ((aux[1] >> 4) & m2) | (((tmp >> 6) & m1) << 4);
+    aux[0] = (aux[0] & m2) | (((tmp >> 0) & m1) << 4);
+    aux[1] = (aux[1] & m2) | (((tmp >> 2) & m1) << 4);
+    int8_t sc8[16];
+    memcpy(sc8, aux, 16);
+    for (int j = 0; j < 16; j++) out[j] = sc8[j] - 32;
+}
+
+static void decode_q3_K(const void *row, int64_t n, int8_t *q, float *sc, float *mn) {
+    const block_q3_K *b = row;
+    for (int64_t i = 0; i < n / QK_K; i++, sc += 16) {
+        const float d = ge_fp16_to_fp32(b[i].d);
+        int scales[16];
+        q3_scales(b[i].scales, scales);
+        const uint8_t *qs = b[i].qs, *hm = b[i].hmask;
+        uint8_t m = 1;
+        int is = 0;
+        for (int half = 0; half < 2; half++, qs += 32)
+            for (int shift = 0; shift < 8; shift += 2, m <<= 1)
+                for (int k = 0; k < 2; k++, is++) {
+                    sc[is] = d * (float)scales[is];
+                    for (int l = 0; l < 16; l++)
+                        *q++ = (int8_t)(((qs[16 * k + l] >> shift) & 3) - ((hm[16 * k + l] & m) ? 0 : 4));
+                }
+    }
+}
+
+/* 8 sub-blocks of 32: sc[8], mn[8] per block */
+static void decode_q4_K(const void *row, int64_t n, int8_t *q, float *sc, float *mn) {
+    const block_q4_K *b = row;
+    for (int64_t i = 0; i < n / QK_K; i++, sc += 8, mn += 8) {
+        const float d = ge_fp16_to_fp32(b[i].d), dmin = ge_fp16_to_fp32(b[i].dmin);
+        const uint8_t *qs = b[i].qs;
+        for (int j = 0; j < 8; j += 2, qs += 32) {
+            uint8_t s0, m0, s1, m1;
+            ge_scale_min_k4(j, b[i].scales, &s0, &m0);
+            ge_scale_min_k4(j + 1, b[i].scales, &s1, &m1);
+            sc[j] = d * (float)s0, mn[j] = -(dmin * (float)m0);
+            sc[j + 1] = d * (float)s1, mn[j + 1] = -(dmin * (float)m1);
+            for (int l = 0; l < 32; l++) q[l] = (int8_t)(qs[l] & 0xF);
+            for (int l = 0; l < 32; l++) q[32 + l] = (int8_t)(qs[l] >> 4);
+            q += 64;
+        }
+    }
+}
+
+static void decode_q5_K(const void *row, int64_t n, int8_t *q, float *sc, float *mn) {
+    const block_q5_K *b = row;
+    for (int64_t i = 0; i < n / QK_K; i++, sc += 8, mn += 8) {
+        const float d = ge_fp16_to_fp32(b[i].d), dmin = ge_fp16_to_fp32(b[i].dmin);
+        const uint8_t *ql = b[i].qs, *qh = b[i].qh;
+        uint8_t u1 = 1, u2 = 2;
+        for (int j = 0; j < 8; j += 2, ql += 32, u1 <<= 2, u2 <<= 2) {
+            uint8_t s0, m0, s1, m1;
+            ge_scale_min_k4(j, b[i].scales, &s0, &m0);
+            ge_scale_min_k4(j + 1, b[i].scales, &s1, &m1);
+            sc[j] = d * (float)s0, mn[j] = -(dmin * (float)m0);
+            sc[j + 1] = d * (float)s1, mn[j + 1] = -(dmin * (float)m1);
+            for (int l = 0; l < 32; l++) q[l] = (int8_t)((ql[l] & 0xF) + (qh[l] & u1 ? 16 : 0));
+            for (int l = 0; l < 32; l++) q[32 + l] = (int8_t)((ql[l] >> 4) + (qh[l] & u2 ? 16 : 0));
+            q += 64;
+        }
+    }
+}
+
+/* 16 sub-blocks of 16 */
+static void decode_q6_K(const void *row, int64_t n, int8_t *q, float *sc, float *mn) {
+    const block_q6_K *b = row;
+    for (int64_t i = 0; i < n / QK_K; i++, sc += 16, q += QK_K) {
+        const float d = ge_fp16_to_fp32(b[i].d);
+        for (int j = 0; j < 16; j++) sc[j] = d * (float)b[i].scales[j];
+        const uint8_t *ql = b[i].ql, *qh = b[i].qh;
+        for (int half = 0; half < 2; half++, ql += 64, qh += 32) {
+            int8_t *y = q + 128 * half;
+            for (int l = 0; l < 32; l++) {
+                y[l] = (int8_t)(((ql[l] & 0xF) | (((qh[l] >> 0) & 3) << 4)) - 32);
+                y[l + 32] = (int8_t)(((ql[l + 32] & 0xF) | (((qh[l] >> 2) & 3) << 4)) - 32);
+                y[l + 64] = (int8_t)(((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4)) - 32);
+                y[l + 96] = (int8_t)(((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4)) - 32);
+            }
+        }
+    }
+}
+
+/* 8 sub-blocks of 32 */
+static void decode_iq4_xs(const void *row, int64_t n, int8_t *q, float *sc, float *mn) {
+    const block_iq4_xs *b = row;
+    for (int64_t i = 0; i < n / QK_K; i++, sc += 8) {
+        const float d = ge_fp16_to_fp32(b[i].d);
+        const uint8_t *qs = b[i].qs;
+        for (int ib = 0; ib < 8; ib++, qs += 16, q += 32) {
+            const int ls = ((b[i].scales_l[ib / 2] >> 4 * (ib % 2)) & 0xF) | (((b[i].scales_h >> 2 * ib) & 3) << 4);
+            sc[ib] = d * (float)(ls - 32);
+            for (int j = 0; j < 16; j++) {
+                q[j] = ge_kvalues_iq4nl[qs[j] & 0xF];
+                q[j + 16] = ge_kvalues_iq4nl[qs[j] >> 4];
+            }
+        }
+    }
+}
+
+/* ------------------------------------------------------------ the table */
+
+static const ge_type_traits k_traits[GGML_TYPE_MAX_] = {
+    [GGML_TYPE_F32] = {.name = "F32", .blck = 1, .bytes = 4, .act = GE_AF_F32},
+    [GGML_TYPE_F16] = {.name = "F16", .blck = 1, .bytes = 2, .act = GE_AF_F32},
+    [GGML_TYPE_BF16] = {.name = "BF16", .blck = 1, .bytes = 2, .act = GE_AF_F32},
+    [GGML_TYPE_Q8_0] = {.name = "Q8_0", .blck = QK8_0, .bytes = sizeof(block_q8_0), .act = GE_AF_Q8_0, .sub = 32,
+                        .decode = decode_q8_0},
+    [GGML_TYPE_Q4_0] = {.name = "Q4_0", .blck = QK4_0, .bytes = sizeof(block_q4_0), .act = GE_AF_Q8_0, .sub = 32,
+                        .decode = decode_q4_0},
+    [GGML_TYPE_Q4_1] = {.name = "Q4_1", .blck = QK4_1, .bytes = sizeof(block_q4_1), .act = GE_AF_Q8_1, .sub = 32,
+                        .has_min = 1, .decode = decode_q4_1},
+    [GGML_TYPE_Q5_0] = {.name = "Q5_0", .blck = QK5_0, .bytes = sizeof(block_q5_0), .act = GE_AF_Q8_0, .sub = 32,
+                        .decode = decode_q5_0},
+    [GGML_TYPE_Q5_1] = {.name = "Q5_1", .blck = QK5_1, .bytes = sizeof(block_q5_1), .act = GE_AF_Q8_1, .sub = 32,
+                        .has_min = 1, .decode = decode_q5_1},
+    [GGML_TYPE_IQ4_NL] = {.name = "IQ4_NL", .blck = QK4_NL, .bytes = sizeof(block_iq4_nl), .act = GE_AF_Q8_0,
+                          .sub = 32, .decode = decode_iq4_nl},
+    [GGML_TYPE_Q2_K] = {.name = "Q2_K", .blck = QK_K, .bytes = sizeof(block_q2_K), .act = GE_AF_Q8_K, .sub = 16,
+                        .has_min = 1, .decode = decode_q2_K},
+    [GGML_TYPE_Q3_K] = {.name = "Q3_K", .blck = QK_K, .bytes = sizeof(block_q3_K), .act = GE_AF_Q8_K, .sub = 16,
+                        .decode = decode_q3_K},
+    [GGML_TYPE_Q4_K] = {.name = "Q4_K", .blck = QK_K, .bytes = sizeof(block_q4_K), .act = GE_AF_Q8_K, .sub = 32,
+                        .has_min = 1, .decode = decode_q4_K},
+    [GGML_TYPE_Q5_K] = {.name = "Q5_K", .blck = QK_K, .bytes = sizeof(block_q5_K), .act = GE_AF_Q8_K, .sub = 32,
+                        .has_min = 1, .decode = decode_q5_K},
+    [GGML_TYPE_Q6_K] = {.name = "Q6_K", .blck = QK_K, .bytes = sizeof(block_q6_K), .act = GE_AF_Q8_K, .sub = 16,
+                        .decode = decode_q6_K},
+    [GGML_TYPE_IQ4_XS] = {.name = "IQ4_XS", .blck = QK_K, .bytes = sizeof(block_iq4_xs), .act = GE_AF_Q8_K,
+                          .sub = 32, .decode = decode_iq4_xs},
+};
+
+const ge_type_traits *ge_type_traits_of(uint32_t type) {
+    return type < GGML_TYPE_MAX_ && k_traits[type].name ? &k_traits[type] : NULL;
+}
+
+const char *ge_type_names(void) {
+    return "F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, IQ4_NL, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, IQ4_XS";
+}
+
+size_t ge_row_bytes(uint32_t type, int64_t n) {
+    const ge_type_traits *t = ge_type_traits_of(type);
+    return t ? (size_t)(n / t->blck) * (size_t)t->bytes : 0;
+}
+
+void ge_row_to_float(uint32_t type, const void *row, float *y, int64_t n) {
+    switch (type) {
+    case GGML_TYPE_F32: memcpy(y, row, sizeof(float) * (size_t)n); return;
+    case GGML_TYPE_F16:
+        for (int64_t i = 0; i < n; i++) y[i] = ge_fp16_to_fp32(((const uint16_t *)row)[i]);
+        return;
+    case GGML_TYPE_BF16:
+        for (int64_t i = 0; i < n; i++) y[i] = ge_bf16_to_fp32(((const uint16_t *)row)[i]);
+        return;
+    default: break;
+    }
+    /* quantized: decode a super-block's worth at a time (256 is a multiple of every block) */
+    const ge_type_traits *t = ge_type_traits_of(type);
+    if (!t || !t->decode) return;
+    int8_t q[QK_K];
+    float sc[QK_K / 16], mn[QK_K / 16];
+    const uint8_t *p = row;
+    for (int64_t i0 = 0; i0 < n; i0 += QK_K) {
+        const int64_t c = n - i0 < QK_K ? n - i0 : QK_K;
+        t->decode(p, c, q, sc, mn);
+        p += (size_t)(c / t->blck) * (size_t)t->bytes;
+        for (int64_t i = 0; i < c; i++) {
+            const float v = sc[i / t->sub] * (float)q[i];
+            y[i0 + i] = t->has_min ? v + mn[i / t->sub] : v;
+        }
+    }
+}
+
+/* ------------------------------------------------------------ the quantized products */
+
+int ge_need_for_type(uint32_t type, unsigned *need) {
+    const ge_type_traits *tt = ge_type_traits_of(type);
+    if (!tt) return GGUFEMBED_ERR_UNSUPPORTED;
+    if (tt->decode && type != GGML_TYPE_Q8_0) *need |= GE_NEED_DECODE;
+    switch (tt->act) {
+    case GE_AF_F32: break;
+    case GE_AF_Q8_1: *need |= GE_NEED_Q8_0 | GE_NEED_Q8_1; break;
+    case GE_AF_Q8_0: *need |= GE_NEED_Q8_0; break;
+    case GE_AF_Q8_K: *need |= GE_NEED_Q8_K | (tt->has_min ? (tt->sub == 16 ? GE_NEED_K16 : GE_NEED_K32) : 0); break;
+    }
+    return 0;
+}
+
+void ge_quantize_act_row(const ge_kernels *k, unsigned need, const float *x, int64_t n, const ge_act_bufs *a,
+                         int64_t t) {
+    if ((need & GE_NEED_Q8_0) && n % QK8_0 == 0) {
+        block_q8_0 *q = a->q8_0 + t * (n / QK8_0);
+        k->quantize_q8_0(x, q, n);
+        if (need & GE_NEED_Q8_1) /* ggml's Q8_1 (x86): s = fp16(d * sum(q)), d = amax / 127 before rounding */
+            for (int64_t b = 0; b < n / QK8_0; b++) {
+                float amax = 0.0f;
+                int32_t sum = 0;
+                for (int i = 0; i < QK8_0; i++) {
+                    amax = fmaxf(amax, fabsf(x[b * QK8_0 + i]));
+                    sum += q[b].qs[i];
+                }
+                a->sum_q81[t * (n / QK8_0) + b] = ge_fp16_to_fp32(ge_fp32_to_fp16((amax / 127.0f) * (float)sum));
+            }
+    }
+    if ((need & GE_NEED_Q8_K) && n % QK_K == 0) {
+        block_q8_K *q = a->q8_K + t * (n / QK_K);
+        k->quantize_q8_K(x, q, n);
+        for (int64_t b = 0; b < n / QK_K; b++)
+            for (int j = 0; j < QK_K / 32; j++) {
+                if (need & GE_NEED_K16) {
+                    a->sum_k16[t * (n / 16) + b * 16 + 2 * j] = q[b].d * (float)q[b].bsums[2 * j];
+                    a->sum_k16[t * (n / 16) + b * 16 + 2 * j + 1] = q[b].d * (float)q[b].bsums[2 * j + 1];
+                }
+                if (need & GE_NEED_K32)
+                    a->sum_k32[t * (n / 32) + b * 8 + j] = q[b].d * (float)(q[b].bsums[2 * j] + q[b].bsums[2 * j + 1]);
+            }
+    }
+}
+
+#define STRIP 16 /* rows decoded at a time */
+
+size_t ge_gemm_quant_buf_size(int64_t n) {
+    const size_t rows = STRIP, v = (size_t)n;
+    return (rows * v + 2 * rows * (v / 16) * sizeof(float) + rows * (v / QK8_0) * sizeof(block_q8_0) + 63) & ~(size_t)63;
+}
+
+/* y[t][r] += dot(mn row r, activation sums of token t): the min terms, in the canonical
+ * 8-lane order of dot_f32 */
+static void add_min_terms(const ge_kernels *k, const float *mn, int64_t ns, int64_t rows, const float *asum, int64_t T,
+                          float *y, int64_t ldy) {
+    for (int64_t t = 0; t < T; t++)
+        for (int64_t r = 0; r < rows; r++) y[t * ldy + r] = y[t * ldy + r] + k->dot_f32(ns, mn + r * ns, asum + t * ns);
+}
+
+void ge_gemm_quant(const ge_kernels *k, uint32_t type, const void *W, int64_t n_rows, int64_t n, const ge_act_bufs *a,
+                   int64_t T, float *Y, int64_t ldy, void *buf) {
+    const ge_type_traits *tt = ge_type_traits_of(type);
+    const int64_t ns = n / tt->sub;
+    const size_t row_bytes = ge_row_bytes(type, n);
+    /* buf: q [16 x n] int8, sc and mn [16 x ns] floats, Q8_0 blocks [16 x n/32] */
+    int8_t *q = buf;
+    float *sc = (float *)((uint8_t *)buf + (size_t)STRIP * (size_t)n);
+    float *mn = sc + STRIP * ns;
+    block_q8_0 *blk = (block_q8_0 *)(mn + STRIP * ns);
+    for (int64_t rs = 0; rs < n_rows; rs += STRIP) {
+        const int64_t rows = n_rows - rs < STRIP ? n_rows - rs : STRIP;
+        for (int64_t r = 0; r < rows; r++)
+            tt->decode((const uint8_t *)W + (size_t)(rs + r) * row_bytes, n, q + r * n, sc + r * ns, mn + r * ns);
+        if (tt->act == GE_AF_Q8_K) {
+            k->gemm_q8_K(n, tt->sub, q, sc, rows, a->q8_K, T, Y + rs, ldy);
+            if (tt->has_min) add_min_terms(k, mn, ns, rows, tt->sub == 16 ? a->sum_k16 : a->sum_k32, T, Y + rs, ldy);
+        } else { /* Q8_0 blocks: the integer levels and the type's own fp16 scales (exact) */
+            for (int64_t b = 0; b < rows * ns; b++) {
+                blk[b].d = ge_fp32_to_fp16(sc[b]);
+                memcpy(blk[b].qs, q + b * QK8_0, QK8_0);
+            }
+            k->gemm_q8_0(ns, blk, rows, a->q8_0, T, Y + rs, ldy);
+            if (tt->has_min) add_min_terms(k, mn, ns, rows, a->sum_q81, T, Y + rs, ldy);
+        }
+    }
+}
