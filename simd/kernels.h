@@ -105,6 +105,15 @@ typedef struct ge_kernels {
     void (*pack_q8_0)(const block_q8_0 *W, int64_t n_rows, int64_t nb, void *P);
     void (*gemm_q8_0_packed)(int64_t nb, const void *P, int64_t n_rows, const block_q8_0 *A, int64_t n_tok,
                              float *Y, int64_t ldy);
+    /* The same for decoded K-quant rows (gemm_q8_K's Wq/Ws), made once at load; NULL when
+     * the table has none. Strips of pack_rows rows; results the same bits as gemm_q8_K's.
+     *   packed_size_q8_K  bytes for n_rows (a multiple of pack_rows) rows of n values;
+     *   pack_q8_K         Wq [n_rows x n], Ws [n_rows x n/sub] -> P;
+     *   gemm_q8_K_packed  P at a strip boundary, n_rows a multiple of pack_rows. */
+    size_t (*packed_size_q8_K)(int64_t n_rows, int64_t n, int sub);
+    void (*pack_q8_K)(const int8_t *Wq, const float *Ws, int64_t n_rows, int64_t n, int sub, void *P);
+    void (*gemm_q8_K_packed)(int64_t n, int sub, const void *P, int64_t n_rows, const block_q8_K *A, int64_t n_tok,
+                             float *Y, int64_t ldy);
 } ge_kernels;
 
 /* The kernels this process uses, chosen once (first call) from CPU detection. */
