@@ -22,10 +22,14 @@ typedef struct ge_matrix {
     uint32_t type;     /* a ggml type with traits (quant.h) */
     int64_t n_in, n_out;
     const float *bias; /* [n_out] added after the product, or NULL */
-    /* GGUFEMBED_OPEN_REPACK: the Q8_0 rows in packed_for's layout (simd/kernels.h),
+    /* GGUFEMBED_OPEN_REPACK: the rows decoded (quant.h) into packed_for's layout (simd/kernels.h:
+     * pack_q8_0 for the types multiplied as Q8_0 blocks, pack_q8_K for the K-quants),
      * used by contexts running those kernels; NULL when not packed */
     const void *packed;
     const ge_kernels *packed_for;
+    /* packed rows of a type with a min (Q4_1, Q5_1, Q2_K, Q4_K, Q5_K): the decoded
+     * offsets [n_out x n_in/sub] the product adds (quant.h); NULL otherwise */
+    const float *packed_mn;
     /* 1: the input stays f32 and the rows are widened to float (Q8_0 dequantized, which
      * is exact), instead of quantizing the input to Q8_0 blocks (see gemma.c's dense_2) */
     int float_input;

@@ -350,6 +350,13 @@ static void add_min_terms(const ge_kernels *k, const float *mn, int64_t ns, int6
         for (int64_t r = 0; r < rows; r++) y[t * ldy + r] = y[t * ldy + r] + k->dot_f32(ns, mn + r * ns, asum + t * ns);
 }
 
+void ge_add_min_terms(const ge_kernels *k, uint32_t type, const float *mn, int64_t n_rows, int64_t n,
+                      const ge_act_bufs *a, int64_t T, float *Y, int64_t ldy) {
+    const ge_type_traits *tt = ge_type_traits_of(type);
+    const float *asum = tt->act != GE_AF_Q8_K ? a->sum_q81 : tt->sub == 16 ? a->sum_k16 : a->sum_k32;
+    add_min_terms(k, mn, n / tt->sub, n_rows, asum, T, Y, ldy);
+}
+
 void ge_gemm_quant(const ge_kernels *k, uint32_t type, const void *W, int64_t n_rows, int64_t n, const ge_act_bufs *a,
                    int64_t T, float *Y, int64_t ldy, void *buf) {
     const ge_type_traits *tt = ge_type_traits_of(type);

@@ -78,6 +78,10 @@ void ge_quantize_act_row(const ge_kernels *k, unsigned need, const float *x, int
 void ge_gemm_quant(const ge_kernels *k, uint32_t type, const void *W, int64_t n_rows, int64_t n, const ge_act_bufs *a,
                    int64_t T, float *Y, int64_t ldy, void *buf);
 size_t ge_gemm_quant_buf_size(int64_t n);
+/* Y[t * ldy + r] += the min terms of rows r < n_rows (mn: [n_rows x n/sub] decoded
+ * offsets of `type`) for input rows t < T: what ge_gemm_quant adds after the kernel */
+void ge_add_min_terms(const ge_kernels *k, uint32_t type, const float *mn, int64_t n_rows, int64_t n,
+                      const ge_act_bufs *a, int64_t T, float *Y, int64_t ldy);
 
 /* The traits of a ggml type, or NULL when ggufembed cannot multiply with it. */
 const ge_type_traits *ge_type_traits_of(uint32_t type);

@@ -1,5 +1,7 @@
-/* repack.c - GGUFEMBED_OPEN_REPACK: Q8_0 weights copied once, at load, into the
- * layout the active kernel table reads fastest (simd/kernels.h: pack_q8_0). */
+/* repack.c - GGUFEMBED_OPEN_REPACK: quantized weights copied once, at load, into the
+ * layout the active kernel table reads fastest (simd/kernels.h: pack_q8_0, pack_q8_K).
+ * Types of fewer bits than Q8_0 grow to about Q8_0's size doing so (they are decoded
+ * to int8 levels): speed for memory, the caller's choice. */
 #include "alloc.h"
 #include "model.h"
 #include "util.h"
@@ -21,8 +23,64 @@ static int model_matrices(ggufembed_model *m, ge_matrix **out, int max) {
     return n;
 }
 
+/* an owned block of `bytes`, 64-byte aligned inside, on the model's list */
+static void *owned_alloc(ggufembed_model *m, size_t bytes) {
+    ge_owned *o = ge_malloc(sizeof(ge_owned) + bytes + 64);
+    if (!o) return NULL;
+    o->next = m->owned;
+    m->owned = o;
+    return (void *)(((uintptr_t)o->data + 63) & ~(uintptr_t)63);
+}
+
+/* Packs one matrix for k, or leaves it in place (returns 0 either way; an error code
+ * when memory runs out). Q8_0 rows are packed as they are; the other quantized types
+ * are decoded first (quant.h): into Q8_0 blocks for pack_q8_0, or into int8 levels and
+ * scales for pack_q8_K; their min terms, when they have them, into packed_mn. */
+static int repack_matrix(ggufembed_model *m, ge_matrix *w, const ge_kernels *k, const ge_bytes_owner *owner) {
+    const ge_type_traits *tt = ge_type_traits_of(w->type);
+    if (!tt || !tt->decode || w->float_input || w->n_out % k->pack_rows) return 0; /* stays in place */
+    const int k_type = tt->act == GE_AF_Q8_K;
+    if (k_type ? !k->pack_q8_K : !k->pack_q8_0) return 0;
+    const int64_t n = w->n_in, nb = n / QK8_0, ns = n / tt->sub, rows = w->n_out;
+    const size_t row_bytes = ge_row_bytes(w->type, n);
+    const size_t bytes = k_type ? k->packed_size_q8_K(rows, n, tt->sub) : k->packed_size(rows, nb);
+    void *P = owned_alloc(m, bytes);
+    float *mn = tt->has_min ? owned_alloc(m, sizeof(float) * (size_t)(rows * ns)) : NULL;
+    if (!P || (tt->has_min && !mn)) return GGUFEMBED_ERR_OUT_OF_MEMORY;
+    if (w->type == GGML_TYPE_Q8_0) {
+        k->pack_q8_0((const block_q8_0 *)w->data, rows, nb, P);
+    } else {
+        /* the whole matrix decoded once (temporary), then packed */
+        int8_t *q = ge_malloc((size_t)(rows * n));
+        float *sc = ge_malloc(sizeof(float) * (size_t)(rows * ns));
+        float *tmn = ge_malloc(sizeof(float) * (size_t)ns);
+        block_q8_0 *blk = k_type ? NULL : ge_malloc(sizeof(block_q8_0) * (size_t)(rows * nb));
+        if (!q || !sc || !tmn || (!k_type && !blk)) {
+            ge_free(q), ge_free(sc), ge_free(tmn), ge_free(blk);
+            return GGUFEMBED_ERR_OUT_OF_MEMORY;
+        }
+        for (int64_t r = 0; r < rows; r++)
+            tt->decode((const uint8_t *)w->data + (size_t)r * row_bytes, n, q + r * n, sc + r * ns, mn ? mn + r * ns : tmn);
+        if (k_type) {
+            k->pack_q8_K(q, sc, rows, n, tt->sub, P);
+        } else {
+            for (int64_t b = 0; b < rows * nb; b++) { /* the type's fp16 scales, exactly */
+                blk[b].d = ge_fp32_to_fp16(sc[b]);
+                memcpy(blk[b].qs, q + b * QK8_0, QK8_0);
+            }
+            k->pack_q8_0(blk, rows, nb, P);
+        }
+        ge_free(q), ge_free(sc), ge_free(tmn), ge_free(blk);
+    }
+    if (owner && owner->discard) owner->discard(owner->user, w->data, (size_t)rows * row_bytes);
+    w->packed = P;
+    w->packed_for = k;
+    w->packed_mn = mn;
+    return 0;
+}
+
 int ge_model_repack(ggufembed_model *m, const ge_kernels *k, const ge_bytes_owner *owner, char *err, size_t es) {
-    if (!k->pack_q8_0) return 0;
+    if (!k->pack_q8_0 && !k->pack_q8_K) return 0;
     const int max = LAYER_MATRICES * m->hp.n_layer + 2;
     ge_matrix **all = ge_malloc(sizeof(ge_matrix *) * (size_t)max);
     if (!all) {
@@ -30,27 +88,12 @@ int ge_model_repack(ggufembed_model *m, const ge_kernels *k, const ge_bytes_owne
         return GGUFEMBED_ERR_OUT_OF_MEMORY;
     }
     const int n = model_matrices(m, all, max);
-    for (int i = 0; i < n; i++) {
-        ge_matrix *w = all[i];
-        if (w->type != GGML_TYPE_Q8_0 || w->float_input || w->n_out % k->pack_rows) continue; /* stays in place */
-        const int64_t nb = w->n_in / QK8_0;
-        const size_t bytes = k->packed_size(w->n_out, nb);
-        /* owned block, the packed data 64-byte aligned inside it */
-        ge_owned *o = ge_malloc(sizeof(ge_owned) + bytes + 64);
-        if (!o) {
+    for (int i = 0; i < n; i++)
+        if (repack_matrix(m, all[i], k, owner)) {
             ge_free(all);
-            ge_errorf(err, es, "out of memory repacking the weights (%zu bytes)", bytes);
+            ge_errorf(err, es, "out of memory repacking the weights");
             return GGUFEMBED_ERR_OUT_OF_MEMORY;
         }
-        o->next = m->owned;
-        m->owned = o;
-        void *P = (void *)(((uintptr_t)o->data + 63) & ~(uintptr_t)63);
-        k->pack_q8_0((const block_q8_0 *)w->data, w->n_out, nb, P);
-        if (owner && owner->discard) owner->discard(owner->user, w->data, (size_t)w->n_out * (size_t)nb * sizeof(block_q8_0));
-        w->packed = P;
-        w->packed_for = k;
-    }
     ge_free(all);
     return 0;
 }
-
