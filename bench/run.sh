@@ -15,7 +15,9 @@
 # Browser half: ggufembed-wasm (js/dist) vs @wllama/wllama@3.13.0 in headless Chromium
 # (bench/bench_wasm_browser.mjs; wllama installed by bench/install-wllama.sh into the cache);
 # full runs install wllama when missing, a smoke run uses it only when it is already cached.
-# Options: --rounds N (interleaved rounds, default 3; smoke 1), --threads 1,2,
+# Options: --model FILE|NAME (another GGUF: a path, or a fetch-model.sh --name; default
+#          EmbeddingGemma Q8_0; bench/quant.sh runs the per-type quant table),
+#          --rounds N (interleaved rounds, default 3; smoke 1), --threads 1,2,
 #          --out DIR (where results.{md,json} go), --no-llamacpp, --no-node-llama-cpp,
 #          --no-wasm (ggufembed-wasm in Node runs in full runs when js/dist/node.js is built),
 #          --no-browser (skip the Chromium half; it needs /usr/bin/chromium and js/dist built).
@@ -28,13 +30,14 @@ set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
 CMDLINE="bench/run.sh${*:+ $*}"
-SMOKE=0 ROUNDS="" THREADS="1,2" OUT="" NO_LLAMA=0 NO_NLC=0 NO_WASM=0 NO_BROWSER=0
+SMOKE=0 ROUNDS="" THREADS="1,2" OUT="" NO_LLAMA=0 NO_NLC=0 NO_WASM=0 NO_BROWSER=0 MODEL_ARG=""
 while [ $# -gt 0 ]; do
     case "$1" in
         --smoke) SMOKE=1 ;;
         --rounds) ROUNDS=$2; shift ;;
         --threads) THREADS=$2; shift ;;
         --out) OUT=$2; shift ;;
+        --model) MODEL_ARG=$2; shift ;;
         --no-llamacpp) NO_LLAMA=1 ;;
         --no-node-llama-cpp) NO_NLC=1 ;;
         --no-wasm) NO_WASM=1 ;;
@@ -53,8 +56,15 @@ CC="${CC:-cc}"
 command -v python3 >/dev/null 2>&1 || { log "python3 is required (apt-get install -y python3)"; exit 1; }
 command -v cmake >/dev/null 2>&1 || { log "cmake is required (apt-get install -y cmake build-essential)"; exit 1; }
 
-# 1. the model (cached; fetch-model.sh verifies its sha256)
-MODEL=$(bash "$ROOT/scripts/fetch-model.sh" 2> >(sed 's/^/  /' >&2))
+# 1. the model (cached; fetch-model.sh verifies its sha256), or --model: a file path or one
+#    of fetch-model.sh's names (e.g. embeddinggemma-300m-dense-Q4_K_M.gguf)
+if [ -n "$MODEL_ARG" ] && [ -f "$MODEL_ARG" ]; then
+    MODEL=$(cd "$(dirname "$MODEL_ARG")" && pwd)/$(basename "$MODEL_ARG")
+elif [ -n "$MODEL_ARG" ]; then
+    MODEL=$(bash "$ROOT/scripts/fetch-model.sh" --name "$MODEL_ARG" 2> >(sed 's/^/  /' >&2))
+else
+    MODEL=$(bash "$ROOT/scripts/fetch-model.sh" 2> >(sed 's/^/  /' >&2))
+fi
 [ -f "$MODEL" ] || { log "no model"; exit 1; }
 log "model: $MODEL"
 
