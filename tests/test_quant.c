@@ -79,7 +79,31 @@ static void quantize_all(const ge_kernels *k, const float *x, int64_t T, int64_t
     for (int64_t t = 0; t < T; t++) ge_quantize_act_row(k, need, x + t * n, n, a, t);
 }
 
-int main(void) {
+/* test_quant --dequant TYPE N IN OUT: IN holds rows of N values of ggml type TYPE (raw
+ * blocks); OUT gets ge_row_to_float's floats (tests/test_dequant.py compares them with
+ * gguf-py's numpy dequantization, an implementation independent of ours) */
+static int dequant_file(int argc, char **argv) {
+    if (argc != 6) return 2;
+    const uint32_t type = (uint32_t)atoi(argv[2]);
+    const int64_t n = atoll(argv[3]);
+    const ge_type_traits *tt = ge_type_traits_of(type);
+    if (!tt || n <= 0 || n % tt->blck) return 2;
+    FILE *in = fopen(argv[4], "rb"), *out = fopen(argv[5], "wb");
+    if (!in || !out) return 1;
+    const size_t rb = ge_row_bytes(type, n);
+    uint8_t *row = malloc(rb);
+    float *y = malloc(sizeof(float) * (size_t)n);
+    while (fread(row, 1, rb, in) == rb) {
+        ge_row_to_float(type, row, y, n);
+        fwrite(y, sizeof(float), (size_t)n, out);
+    }
+    free(row), free(y);
+    fclose(in);
+    return fclose(out) != 0;
+}
+
+int main(int argc, char **argv) {
+    if (argc > 1 && strcmp(argv[1], "--dequant") == 0) return dequant_file(argc, argv);
     const ge_kernels *all[8];
     const int n_impl = ge_kernels_available(all, 8);
     const ge_kernels *ref = &ge_kernels_scalar;
