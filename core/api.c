@@ -48,8 +48,9 @@ ggufembed_status ge_model_open_bytes(const void *data, size_t size, unsigned fla
         ge_errorf(err, es, "data is NULL");
         return GGUFEMBED_ERR_INVALID_ARGUMENT;
     }
-    if (flags & ~GGUFEMBED_OPEN_REPACK) {
-        ge_errorf(err, es, "unknown open flags 0x%x", flags & ~GGUFEMBED_OPEN_REPACK);
+    const unsigned known = GGUFEMBED_OPEN_REPACK | GGUFEMBED_OPEN_F32_ACTIVATIONS;
+    if (flags & ~known) {
+        ge_errorf(err, es, "unknown open flags 0x%x", flags & ~known);
         return GGUFEMBED_ERR_INVALID_ARGUMENT;
     }
     ggufembed_model *m = ge_calloc(1, sizeof *m);
@@ -93,7 +94,10 @@ ggufembed_status ge_model_open_bytes(const void *data, size_t size, unsigned fla
         rc = GGUFEMBED_ERR_OUT_OF_MEMORY;
         goto fail;
     }
-    if ((flags & GGUFEMBED_OPEN_REPACK) && (rc = ge_model_repack(m, ge_kernels_active(), owner, err, es))) goto fail;
+    if (flags & GGUFEMBED_OPEN_F32_ACTIVATIONS)
+        ge_model_float_activations(m);
+    else if ((flags & GGUFEMBED_OPEN_REPACK) && (rc = ge_model_repack(m, ge_kernels_active(), owner, err, es)))
+        goto fail;
 done:
     if (owner) m->owner = *owner;
     *out = m;

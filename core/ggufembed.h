@@ -104,8 +104,9 @@ GGUFEMBED_API ggufembed_status ggufembed_model_open_memory(const void *data, siz
 /*
  * Flags for the _v2 openers (0 = what the plain openers do).
  *
- * GGUFEMBED_OPEN_REPACK: copy the Q8_0 layer weights once, at load, into the
- * layout this CPU's kernels read fastest (AVX-512 VNNI: 16 rows interleaved),
+ * GGUFEMBED_OPEN_REPACK: copy the quantized layer weights once, at load, into the
+ * layout this CPU's kernels read fastest (AVX-512 VNNI: 16 rows interleaved; types
+ * of fewer bits than Q8_0 are decoded to 8-bit levels, so they take about Q8_0's memory),
  * instead of re-arranging them on the fly in every call. Faster above all for
  * short texts (measured here: ~1.5x for a 9-word sentence); costs ~70 ms of
  * load and makes the weights (~100 MB for EmbeddingGemma-300M) private memory
@@ -114,6 +115,14 @@ GGUFEMBED_API ggufembed_status ggufembed_model_open_memory(const void *data, siz
  * WebAssembly). Results are bit-identical either way.
  */
 #define GGUFEMBED_OPEN_REPACK 1u
+/*
+ * GGUFEMBED_OPEN_F32_ACTIVATIONS: every matrix product reads its input in f32, the
+ * weights widened to float row by row, instead of quantizing the input to 8 bits as
+ * llama.cpp does (and as ggufembed does by default). The result is the file's weights'
+ * own function, free of activation rounding: a reference for judging quantized files
+ * (the tests use it), several times slower. Not combined with GGUFEMBED_OPEN_REPACK.
+ */
+#define GGUFEMBED_OPEN_F32_ACTIVATIONS 2u
 
 GGUFEMBED_API ggufembed_status ggufembed_model_open_file_v2(const char *path, unsigned flags,
                                                             ggufembed_model **out_model,

@@ -208,6 +208,9 @@ ggufembed_status ge_model_open_bytes(const void *data, size_t size, unsigned fla
  * when k has none); the file bytes they replace are passed to owner->discard. */
 int ge_model_repack(ggufembed_model *m, const ge_kernels *k, const ge_bytes_owner *owner, char *err, size_t err_size);
 
+/* repack.c: GGUFEMBED_OPEN_F32_ACTIVATIONS: every matrix reads the f32 input */
+void ge_model_float_activations(ggufembed_model *m);
+
 /* scratch.c: makes room for a pass of n_tokens tokens, sequences up to max_pos long */
 int ge_scratch_reserve(ggufembed_context *ctx, int64_t n_tokens, int64_t max_pos);
 void ge_scratch_free(ge_scratch *s);

@@ -79,6 +79,17 @@ static int repack_matrix(ggufembed_model *m, ge_matrix *w, const ge_kernels *k, 
     return 0;
 }
 
+void ge_model_float_activations(ggufembed_model *m) {
+    for (int il = 0; il < m->hp.n_layer; il++) {
+        ge_layer *ly = &m->layers[il];
+        ge_matrix *ws[] = {&ly->wq, &ly->wk, &ly->wv, &ly->wqkv, &ly->wo, &ly->gate, &ly->up, &ly->down, &ly->router};
+        for (size_t i = 0; i < sizeof ws / sizeof ws[0]; i++) ws[i]->float_input = 1;
+        for (int e = 0; ly->up_exps && e < m->hp.n_expert; e++) ly->up_exps[e].float_input = 1;
+        for (int e = 0; ly->down_exps && e < m->hp.n_expert; e++) ly->down_exps[e].float_input = 1;
+    }
+    m->dense2.float_input = m->dense3.float_input = m->cls.float_input = m->cls_out.float_input = 1;
+}
+
 int ge_model_repack(ggufembed_model *m, const ge_kernels *k, const ge_bytes_owner *owner, char *err, size_t es) {
     if (!k->pack_q8_0 && !k->pack_q8_K) return 0;
     const int max = LAYER_MATRICES * m->hp.n_layer + 2;

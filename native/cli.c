@@ -26,12 +26,15 @@ static void usage(FILE *f) {
             "usage:\n"
             "  %s embed -m MODEL [--task NAME] [--title T] [--instruction I] [--prefix P] [--dim N]\n"
             "                 [--no-normalize] [--truncate]\n"
-            "                 [--keep-whitespace] [--threads N] [--format json|ndjson] [--no-repack] [TEXT ...]\n"
+            "                 [--keep-whitespace] [--threads N] [--format json|ndjson] [--no-repack]\n"
+            "                 [--f32-activations] [TEXT ...]\n"
             "      Embeds each TEXT, or each line of standard input when no TEXT is given.\n"
             "      --keep-whitespace: tokenize the text as given, as llama.cpp does (default: strip\n"
             "      leading/trailing whitespace of prompt+text, as sentence-transformers does).\n"
             "      --no-repack: use the weights in place (zero-copy) instead of copying them at\n"
             "      load into the layout the CPU's kernels read fastest (same results).\n"
+            "      --f32-activations: multiply in f32 (weights widened, inputs not quantized to\n"
+            "      8 bits): the weights' own function, a reference for quantized files; slower.\n"
             "  %s similarity -m MODEL [embed options] TEXT TEXT [...]\n"
             "      Embeds the texts and prints their cosine similarity matrix.\n"
             "  %s similarity -m MODEL [embed options] --query Q TEXT [...]\n"
@@ -70,6 +73,7 @@ typedef struct cli {
     const char *query; /* similarity --query */
     const char *file;  /* tokenize --file: the text is this file's bytes */
     int no_repack;
+    int f32_act;
     char **texts;
     int n_texts;
 } cli;
@@ -163,6 +167,8 @@ static int parse_args(int argc, char **argv, cli *c) {
             c->file = val;
         } else if (!strcmp(a, "--no-repack")) {
             c->no_repack = 1;
+        } else if (!strcmp(a, "--f32-activations")) {
+            c->f32_act = 1;
         } else if (!strcmp(a, "--kernels")) {
             NEED_VAL();
             c->kernels = val;
@@ -255,7 +261,10 @@ static void print_vector(const float *v, int dim) {
 static int open_model(const cli *c, ggufembed_model **m, ggufembed_context **ctx) {
     char err[512] = {0};
     ggufembed_status s =
-        ggufembed_model_open_file_v2(c->model_path, c->no_repack ? 0 : GGUFEMBED_OPEN_REPACK, m, err, sizeof err);
+        ggufembed_model_open_file_v2(c->model_path,
+                                     c->f32_act ? GGUFEMBED_OPEN_F32_ACTIVATIONS
+                                                : c->no_repack ? 0 : GGUFEMBED_OPEN_REPACK,
+                                     m, err, sizeof err);
     if (s != GGUFEMBED_OK) return die("%s%s", err[0] ? err : ggufembed_status_string(s), "");
     ggufembed_context_params p = {c->threads};
     s = ggufembed_context_new(*m, &p, ctx);
