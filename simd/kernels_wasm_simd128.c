@@ -11,6 +11,7 @@
 #include "../formats/fp.h"
 
 #include <math.h>
+#include <string.h>
 #include <wasm_simd128.h>
 
 static inline float hsum_f32x4(v128_t v) {
@@ -255,6 +256,224 @@ static void gemm_q8_0(int64_t nb, const block_q8_0 *W, int64_t n_rows, const blo
     }
 }
 
+/*
+ * quantize_q8_K: ggml's quantize_row_q8_K_ref (kernels_scalar.c) with the same float
+ * operations lane by lane, so the same bytes:
+ *   - amax with f32x4.pmax(m, |x|), which keeps m when |x| is NaN, as the scalar
+ *     `ax > amax` skips NaNs; max = the first x with |x| == amax (the value the scalar
+ *     scan keeps: only a strictly larger |x| replaces it);
+ *   - iscale = -127 / max and d = 1 / iscale as scalar divisions;
+ *   - q = (int8_t)min(127, nearest_int(iscale * x)) with ge_nearest_int's float add and
+ *     bit steps and the cast's truncation (the same bytes for every input: NaN, Inf and
+ *     blocks so small that iscale overflows included);
+ *   - bsums: pairwise widening sums of the int8 values (exact), transposed by shuffles.
+ */
+static void quantize_q8_K(const float *x, block_q8_K *y, int64_t n) {
+    for (int64_t b = 0; b < n / QK_K; b++, x += QK_K) {
+        v128_t m0 = wasm_f32x4_splat(0.0f), m1 = m0;
+        for (int k = 0; k < QK_K; k += 8) {
+            m0 = wasm_f32x4_pmax(m0, wasm_f32x4_abs(wasm_v128_load(x + k)));
+            m1 = wasm_f32x4_pmax(m1, wasm_f32x4_abs(wasm_v128_load(x + k + 4)));
+        }
+        v128_t m = wasm_f32x4_pmax(m0, m1);
+        m = wasm_f32x4_pmax(m, wasm_i32x4_shuffle(m, m, 2, 3, 0, 1));
+        m = wasm_f32x4_pmax(m, wasm_i32x4_shuffle(m, m, 1, 0, 3, 2));
+        const float amax = wasm_f32x4_extract_lane(m, 0);
+        if (amax == 0.0f) {
+            memset(&y[b], 0, sizeof y[b]);
+            continue;
+        }
+        int j = 0; /* the first |x| == amax */
+        for (;; j += 4) {
+            const int mask = wasm_i32x4_bitmask(wasm_f32x4_eq(wasm_f32x4_abs(wasm_v128_load(x + j)), m));
+            if (mask) {
+                j += __builtin_ctz((unsigned)mask);
+                break;
+            }
+        }
+        const float iscale = -127.0f / x[j];
+        const v128_t vs = wasm_f32x4_splat(iscale), v127 = wasm_i32x4_splat(127);
+        const v128_t magic = wasm_f32x4_splat(12582912.0f), mant = wasm_i32x4_splat(0x007fffff),
+                     half = wasm_i32x4_splat(0x00400000);
+        v128_t s[16]; /* pairwise sums of each 16 values, 8 x i16 */
+        for (int k = 0; k < QK_K / 16; k++) {
+            v128_t q[4];
+            for (int i = 0; i < 4; i++) { /* ge_nearest_int's own steps (NaNs included) */
+                const v128_t v = wasm_f32x4_add(wasm_f32x4_mul(vs, wasm_v128_load(x + 16 * k + 4 * i)), magic);
+                q[i] = wasm_i32x4_min(wasm_i32x4_sub(wasm_v128_and(v, mant), half), v127);
+            }
+            /* the low byte of each int32, as the scalar (int8_t) cast: not a saturating
+             * narrow. Usually q is -127..127, but in a block of tiny values (amax <
+             * 127 / FLT_MAX) iscale is infinite, nearest_int(+-Inf) = -2^22, and the cast
+             * wraps that to 0 where a narrow would give -128. */
+            const v128_t lo = wasm_i8x16_shuffle(q[0], q[1], 0, 4, 8, 12, 16, 20, 24, 28, 0, 4, 8, 12, 16, 20, 24, 28);
+            const v128_t hi = wasm_i8x16_shuffle(q[2], q[3], 0, 4, 8, 12, 16, 20, 24, 28, 0, 4, 8, 12, 16, 20, 24, 28);
+            const v128_t q8 = wasm_i64x2_shuffle(lo, hi, 0, 2);
+            wasm_v128_store(y[b].qs + 16 * k, q8);
+            s[k] = wasm_i16x8_extadd_pairwise_i8x16(q8);
+        }
+        /* 16 vectors of 8 partial sums -> 16 totals: each round adds the even and odd
+         * lanes of two vectors, halving the vectors and doubling what a lane sums */
+        for (int len = 16; len > 2; len /= 2)
+            for (int k = 0; k < len / 2; k++)
+                s[k] = wasm_i16x8_add(wasm_i16x8_shuffle(s[2 * k], s[2 * k + 1], 0, 2, 4, 6, 8, 10, 12, 14),
+                                      wasm_i16x8_shuffle(s[2 * k], s[2 * k + 1], 1, 3, 5, 7, 9, 11, 13, 15));
+        wasm_v128_store(y[b].bsums, s[0]);
+        wasm_v128_store(y[b].bsums + 8, s[1]);
+        y[b].d = 1.0f / iscale;
+    }
+}
+
+/*
+ * gemm_q8_K: gemm_q8_0's layout (above) on decoded K-quant rows. Per sub-block j
+ * (sub = 16 or 32 values) the exact integer sum, then y = y + (float)isum_j * (ws_j *
+ * d_a), j in order (kernels.h). K chunks are one super-block (256 values, as gemm_q8_0's
+ * KC = 8 blocks): the activations of TCH tokens are widened to i16 once per super-block,
+ * a strip of 8 rows is repacked into pairs (lane r of a v128 = row r of its group) with
+ * its sub-block scales as f32x4 per group, and 8 rows x 4 tokens tiles run the
+ * i32x4.dot_i16x8_s sums, one sub-block at a time (8 or 16 pairs, exact: |isum| <=
+ * 32 * 128 * 127 < 2^24 so also exact in float). About 21 KB of stack.
+ *
+ * The relaxed-SIMD table uses it too: Q8_K activations reach -127 and the decoded weights
+ * -128, so the relaxed dot (7-bit second operand) would need the a+ / a- split of
+ * gemm_q8_0's note, with the same costs.
+ */
+typedef struct act_chunk_K {
+    v128_t q[TCH][QK_K / 8]; /* token t's 256 values as i16: pair p at byte 4p */
+    float d[TCH];
+} act_chunk_K;
+
+typedef struct w_strip_K {
+    v128_t q[QK_K / 2][SG];  /* pair p (values 2p, 2p+1) of rows 4g..4g+3, i16 */
+    v128_t d[QK_K / 16][SG]; /* sub-block j's scales of rows 4g..4g+3 (0 for padding rows) */
+} w_strip_K;
+
+static void pack_act_K(act_chunk_K *ac, const block_q8_K *A, int64_t nsb, int64_t tc) {
+    for (int64_t t = 0; t < tc; t++) {
+        const block_q8_K *a = &A[t * nsb];
+        for (int k = 0; k < QK_K / 16; k++) {
+            const v128_t v = wasm_v128_load(a->qs + 16 * k);
+            ac->q[t][2 * k] = wasm_i16x8_extend_low_i8x16(v);
+            ac->q[t][2 * k + 1] = wasm_i16x8_extend_high_i8x16(v);
+        }
+        ac->d[t] = a->d;
+    }
+}
+
+/* rows 0..R-1 of Wq (row stride n) and Ws (row stride ns), one super-block: ns_sb =
+ * QK_K / sub scales per row. The byte pairs of 4 rows are transposed as in pack_strip. */
+static void pack_strip_K(w_strip_K *st, const int8_t *Wq, int64_t n, const float *Ws, int64_t ns, int ns_sb, int R) {
+    for (int g = 0; g < SG && 4 * g < R; g++) {
+        const int8_t *w[4];
+        const float *s[4];
+        static const int8_t zeros[QK_K];
+        static const float fzeros[QK_K / 16];
+        for (int i = 0; i < 4; i++) {
+            const int ok = 4 * g + i < R;
+            w[i] = ok ? Wq + (4 * g + i) * n : zeros;
+            s[i] = ok ? Ws + (4 * g + i) * ns : fzeros;
+        }
+        for (int h = 0; h < QK_K / 16; h++) { /* pairs 8h .. 8h+7 */
+            const v128_t r0 = wasm_v128_load(w[0] + 16 * h), r1 = wasm_v128_load(w[1] + 16 * h);
+            const v128_t r2 = wasm_v128_load(w[2] + 16 * h), r3 = wasm_v128_load(w[3] + 16 * h);
+            const v128_t t0 = wasm_i16x8_shuffle(r0, r1, 0, 8, 1, 9, 2, 10, 3, 11);
+            const v128_t t1 = wasm_i16x8_shuffle(r0, r1, 4, 12, 5, 13, 6, 14, 7, 15);
+            const v128_t t2 = wasm_i16x8_shuffle(r2, r3, 0, 8, 1, 9, 2, 10, 3, 11);
+            const v128_t t3 = wasm_i16x8_shuffle(r2, r3, 4, 12, 5, 13, 6, 14, 7, 15);
+            const v128_t u[4] = {wasm_i32x4_shuffle(t0, t2, 0, 4, 1, 5), wasm_i32x4_shuffle(t0, t2, 2, 6, 3, 7),
+                                 wasm_i32x4_shuffle(t1, t3, 0, 4, 1, 5), wasm_i32x4_shuffle(t1, t3, 2, 6, 3, 7)};
+            for (int m = 0; m < 4; m++) {
+                st->q[8 * h + 2 * m][g] = wasm_i16x8_extend_low_i8x16(u[m]);
+                st->q[8 * h + 2 * m + 1][g] = wasm_i16x8_extend_high_i8x16(u[m]);
+            }
+        }
+        for (int j = 0; j < ns_sb; j++) st->d[j][g] = wasm_f32x4_make(s[0][j], s[1][j], s[2][j], s[3][j]);
+    }
+}
+
+/* G groups of 4 rows x T tokens over one super-block of SUB-value sub-blocks; Y: the
+ * strip's outputs of chunk token t; the sums start from Y unless first. */
+ALWAYS_INLINE void tile_K(const int G, const int T, const int SUB, const w_strip_K *st, const act_chunk_K *ac,
+                          int64_t t, int first, float *Y, int64_t ldy, int R) {
+    v128_t f[SG][TT], da[TT];
+    for (int g = 0; g < G; g++)
+        for (int i = 0; i < T; i++) f[g][i] = first ? wasm_f32x4_splat(0.0f) : load_y(Y + i * ldy + 4 * g, R - 4 * g);
+    for (int i = 0; i < T; i++) da[i] = wasm_f32x4_splat(ac->d[t + i]);
+#pragma clang loop unroll(disable)
+    for (int j = 0; j < QK_K / SUB; j++) {
+        const v128_t(*w)[SG] = st->q + j * (SUB / 2);                   /* w[p][g] */
+        const char *a = (const char *)ac->q[t] + j * (SUB * 2);          /* token t + i at a + i * sizeof ac->q[0] */
+        v128_t isum[SG][TT];
+        for (int g = 0; g < G; g++)
+            for (int i = 0; i < T; i++) isum[g][i] = wasm_i32x4_splat(0);
+        for (int p = 0; p < SUB / 2; p++) {
+            const char *ap = a + 4 * p; /* values 2p, 2p+1 of the sub-block, token t */
+            OPAQUE(ap);
+            for (int i = 0; i < T; i++) {
+                const v128_t ai = wasm_v128_load32_splat(ap + i * sizeof ac->q[0]);
+                for (int g = 0; g < G; g++) isum[g][i] = wasm_i32x4_add(isum[g][i], wasm_i32x4_dot_i16x8(w[p][g], ai));
+            }
+        }
+        for (int g = 0; g < G; g++) {
+            const v128_t ws = st->d[j][g];
+            for (int i = 0; i < T; i++) { /* y = y + (float)isum * (ws * d_a) */
+                const v128_t s = wasm_f32x4_mul(ws, da[i]);
+                f[g][i] = wasm_f32x4_add(f[g][i], wasm_f32x4_mul(wasm_f32x4_convert_i32x4(isum[g][i]), s));
+            }
+        }
+    }
+    for (int g = 0; g < G; g++)
+        for (int i = 0; i < T; i++) store_y(Y + i * ldy + 4 * g, R - 4 * g, f[g][i]);
+}
+
+ALWAYS_INLINE void strip_tiles_K(const int G, const int SUB, const w_strip_K *st, const act_chunk_K *ac, int64_t tc,
+                                 int first, float *Y, int64_t ldy, int R) {
+    int64_t t = 0;
+    for (; t + TT <= tc; t += TT) tile_K(G, TT, SUB, st, ac, t, first, Y + t * ldy, ldy, R);
+    switch (tc - t) {
+    case 3: tile_K(G, 3, SUB, st, ac, t, first, Y + t * ldy, ldy, R); break;
+    case 2: tile_K(G, 2, SUB, st, ac, t, first, Y + t * ldy, ldy, R); break;
+    case 1: tile_K(G, 1, SUB, st, ac, t, first, Y + t * ldy, ldy, R); break;
+    default: break;
+    }
+}
+
+static void gemm_q8_K(int64_t n, int sub, const int8_t *Wq, const float *Ws, int64_t n_rows, const block_q8_K *A,
+                      int64_t n_tok, float *Y, int64_t ldy) {
+    if (sub != 16 && sub != 32) { /* not a decoded form of ours: the reference */
+        ge_scalar_gemm_q8_K(n, sub, Wq, Ws, n_rows, A, n_tok, Y, ldy);
+        return;
+    }
+    const int64_t nsb = n / QK_K, ns = n / sub;
+    const int ns_sb = QK_K / sub;
+    if (nsb == 0) { /* empty sums */
+        for (int64_t t = 0; t < n_tok; t++)
+            for (int64_t r = 0; r < n_rows; r++) Y[t * ldy + r] = 0.0f;
+        return;
+    }
+    act_chunk_K ac;
+    w_strip_K st;
+    for (int64_t t0 = 0; t0 < n_tok; t0 += TCH) {
+        const int64_t tc = n_tok - t0 < TCH ? n_tok - t0 : TCH;
+        for (int64_t sb = 0; sb < nsb; sb++) {
+            pack_act_K(&ac, A + t0 * nsb + sb, nsb, tc);
+            for (int64_t r = 0; r < n_rows; r += 4 * SG) {
+                const int R = n_rows - r < 4 * SG ? (int)(n_rows - r) : 4 * SG;
+                pack_strip_K(&st, Wq + r * n + sb * QK_K, n, Ws + r * ns + sb * ns_sb, ns, ns_sb, R);
+                float *Yr = Y + t0 * ldy + r;
+                const int first = sb == 0;
+                if (sub == 16) {
+                    if (R > 4) strip_tiles_K(2, 16, &st, &ac, tc, first, Yr, ldy, R);
+                    else strip_tiles_K(1, 16, &st, &ac, tc, first, Yr, ldy, R);
+                } else {
+                    if (R > 4) strip_tiles_K(2, 32, &st, &ac, tc, first, Yr, ldy, R);
+                    else strip_tiles_K(1, 32, &st, &ac, tc, first, Yr, ldy, R);
+                }
+            }
+        }
+    }
+}
+
 /* ((L0+L4) + (L2+L6)) + ((L1+L5) + (L3+L7)) */
 static inline float reduce8(v128_t lo, v128_t hi) { return hsum_f32x4(wasm_f32x4_add(lo, hi)); }
 
@@ -388,8 +607,8 @@ const ge_kernels ge_kernels_wasm_simd128 = {
     .axpy_f32 = axpy_f32,
     .gelu_mul_f32 = gelu_mul_f32,
     .exp_sub_f32 = exp_sub_f32,
-    .quantize_q8_K = ge_scalar_quantize_q8_K,
-    .gemm_q8_K = ge_scalar_gemm_q8_K,
+    .quantize_q8_K = quantize_q8_K,
+    .gemm_q8_K = gemm_q8_K,
 };
 
 #ifdef __wasm_relaxed_simd__
@@ -403,7 +622,7 @@ const ge_kernels ge_kernels_wasm_relaxed = {
     .axpy_f32 = axpy_f32,
     .gelu_mul_f32 = gelu_mul_f32,
     .exp_sub_f32 = exp_sub_f32,
-    .quantize_q8_K = ge_scalar_quantize_q8_K,
-    .gemm_q8_K = ge_scalar_gemm_q8_K,
+    .quantize_q8_K = quantize_q8_K,
+    .gemm_q8_K = gemm_q8_K, /* see above gemm_q8_K */
 };
 #endif

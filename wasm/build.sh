@@ -10,7 +10,8 @@
 #   opcodes, so relaxed SIMD is built with clang-19 as a WASI reactor):
 #     ggufembed-relaxed.wasm          reactor, simd128 + relaxed SIMD, single-threaded
 #     ggufembed.wasm                  WASI command: the CLI (embed, tokenize, info, ...)
-#     test_kernels-{simd128,relaxed}.wasm  tests/test_kernels.c as WASI commands
+#     test_kernels-{simd128,relaxed}.wasm  tests/test_kernels.c as WASI commands (build-wasm/)
+#     test_quant-{simd128,relaxed}.wasm    tests/test_quant.c as WASI commands (build-wasm/)
 #
 # Needs: emscripten, clang-19, lld-19, libclang-rt-19-dev-wasm32, wasi-libc (see
 # scripts/test-js.sh, which installs them).
@@ -94,12 +95,17 @@ objs=$(wasi_objs "$B/cli" -msimd128 -- "${CORE[@]}" wasm/pool_serial.c wasm/open
 # shellcheck disable=SC2086
 "${WASI_LD[@]}" -Wl,--strip-debug $objs -o "$OUT/ggufembed.wasm"
 
-echo "clang-19: kernel tests (build-wasm/test_kernels-*.wasm)" >&2
-K=(tests/test_kernels.c simd/kernels_scalar.c simd/kernels_wasm_simd128.c simd/dispatch_wasm.c core/util.c)
-objs=$(wasi_objs "$B/tk-simd128" -msimd128 -- "${K[@]}")
-# shellcheck disable=SC2086
-"${WASI_LD[@]}" $objs -o "$B/test_kernels-simd128.wasm"
-objs=$(wasi_objs "$B/tk-relaxed" -msimd128 -mrelaxed-simd -- "${K[@]}")
-# shellcheck disable=SC2086
-"${WASI_LD[@]}" $objs -o "$B/test_kernels-relaxed.wasm"
+echo "clang-19: kernel and quant tests (build-wasm/test_{kernels,quant}-*.wasm)" >&2
+K=(simd/kernels_scalar.c simd/kernels_wasm_simd128.c simd/dispatch_wasm.c core/util.c)
+Q=(tests/test_quant.c core/quant.c)  # core/quant.c includes core/gguf.h for the type enum only
+# objs_in DIR SOURCES...: the objects wasi_objs made of SOURCES in DIR
+objs_in() { local d=$1 s; shift; for s in "$@"; do printf '%s ' "$d/$(echo "$s" | tr / _).o"; done; }
+for v in simd128 relaxed; do
+  flags=(-msimd128); [ "$v" = relaxed ] && flags+=(-mrelaxed-simd)
+  wasi_objs "$B/tk-$v" "${flags[@]}" -- "${K[@]}" tests/test_kernels.c "${Q[@]}" > /dev/null
+  # shellcheck disable=SC2046
+  "${WASI_LD[@]}" $(objs_in "$B/tk-$v" "${K[@]}" tests/test_kernels.c) -o "$B/test_kernels-$v.wasm"
+  # shellcheck disable=SC2046
+  "${WASI_LD[@]}" $(objs_in "$B/tk-$v" "${K[@]}" "${Q[@]}") -o "$B/test_quant-$v.wasm"
+done
 ls -l "$OUT" "$OUT/node" >&2

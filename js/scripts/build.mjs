@@ -12,9 +12,11 @@ if (!process.argv.includes('--js-only')) {
 }
 mkdirSync(dist, { recursive: true });
 for (const f of readdirSync(join(js, 'src'))) cpSync(join(js, 'src', f), join(dist, f));
-// the WASI kernel tests, served to the browser test from test/.cache/
+// the WASI kernel and quant-type tests, served to the browser test from test/.cache/
 mkdirSync(join(js, 'test', '.cache'), { recursive: true });
-for (const v of ['simd128', 'relaxed']) {
-  cpSync(join(js, '..', 'build-wasm', `test_kernels-${v}.wasm`), join(js, 'test', '.cache', `test_kernels-${v}.wasm`));
+for (const t of ['test_kernels', 'test_quant']) {
+  for (const v of ['simd128', 'relaxed']) {
+    cpSync(join(js, '..', 'build-wasm', `${t}-${v}.wasm`), join(js, 'test', '.cache', `${t}-${v}.wasm`));
+  }
 }
 console.log('built', dist);

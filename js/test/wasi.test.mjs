@@ -1,6 +1,7 @@
 // The WASI build (clang-19 + wasi-libc): the CLI as a WASI command module run under
-// @bjorn3/browser_wasi_shim, and the kernel tests compiled for WASI.
+// @bjorn3/browser_wasi_shim, and the kernel and quant-type tests compiled for WASI.
 import { test } from 'node:test';
+import { spawnSync } from 'node:child_process';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,12 +14,27 @@ const CLI = join(JS, 'dist', 'wasm', 'ggufembed.wasm');
 const MODEL = modelPath();
 const TEXTS = ['Glaciers carve U-shaped valleys over thousands of years.', 'Le chat dort sur le canapé.'];
 
-test('WASI kernel tests (simd128 vs scalar reference)', async () => {
-  const r = await runWasi(join(ROOT, 'build-wasm', 'test_kernels-simd128.wasm'), []);
-  assert.equal(r.code, 0, r.stdout + r.stderr);
-  assert.match(r.stdout, /wasm-simd128/);
-  assert.match(r.stdout, / 0 failed/);
-});
+// tests/test_kernels.c and tests/test_quant.c: every table of the build against the scalar
+// reference, bit for bit. The relaxed builds run in a child process with the flag V8 11
+// needs to validate relaxed SIMD (the child is wasi-run.mjs's command line).
+const wasiChild = (wasm, flags) => {
+  const r = spawnSync(process.execPath, [...flags, join(JS, 'test', 'wasi-run.mjs'), wasm], { encoding: 'utf8' });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr + (r.error ? String(r.error) : '') };
+};
+for (const t of ['test_kernels', 'test_quant']) {
+  test(`WASI ${t} (simd128 vs scalar reference)`, async () => {
+    const r = await runWasi(join(ROOT, 'build-wasm', `${t}-simd128.wasm`), []);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /kernels available: scalar wasm-simd128\n/);
+    assert.match(r.stdout, / [1-9]\d* passed, 0 failed/);
+  });
+  test(`WASI ${t} (relaxed SIMD and simd128 vs scalar reference, --experimental-wasm-relaxed-simd)`, () => {
+    const r = wasiChild(join(ROOT, 'build-wasm', `${t}-relaxed.wasm`), ['--experimental-wasm-relaxed-simd']);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /kernels available: scalar wasm-simd128 wasm-relaxed-simd\n/);
+    assert.match(r.stdout, / [1-9]\d* passed, 0 failed/);
+  });
+}
 
 test('WASI CLI: embed agrees with native, tokenize, info, errors', async () => {
   const r = await runWasi(CLI, ['embed', '-m', MODEL, '--format', 'ndjson', ...TEXTS], { files: [MODEL] });

@@ -96,34 +96,35 @@ for (const isolated of [false, true]) {
   });
 }
 
-test('Chromium: relaxed-SIMD and simd128 kernel tests (WASI shim in the page)', async () => {
+test('Chromium: relaxed-SIMD and simd128 kernel and quant-type tests (WASI shim in the page)', async () => {
   const server = await startServer();
   const base = `http://127.0.0.1:${server.address().port}`;
   const page = await browser.newPage();
+  const runs = ['test_kernels', 'test_quant'].flatMap((t) => ['simd128', 'relaxed'].map((v) => `${t}-${v}`));
   try {
     await page.goto(`${base}/examples/index.html`);
-    const r = await page.evaluate(async () => {
+    const r = await page.evaluate(async (runs) => {
       const shim = await import('/node_modules/@bjorn3/browser_wasi_shim/dist/index.js');
       const res = {};
-      for (const name of ['simd128', 'relaxed']) {
+      for (const name of runs) {
         let out = '';
         const dec = new TextDecoder();
         const fds = [new shim.OpenFile(new shim.File([])),
           new shim.ConsoleStdout((b) => { out += dec.decode(b); }), new shim.ConsoleStdout((b) => { out += dec.decode(b); })];
-        const wasi = new shim.WASI(['test_kernels'], [], fds);
-        const bytes = await (await fetch(`/test/.cache/test_kernels-${name}.wasm`)).arrayBuffer();
+        const wasi = new shim.WASI([name.split('-')[0]], [], fds);
+        const bytes = await (await fetch(`/test/.cache/${name}.wasm`)).arrayBuffer();
         const { instance } = await WebAssembly.instantiate(bytes, { wasi_snapshot_preview1: wasi.wasiImport });
         let code;
         try { code = wasi.start(instance); } catch (e) { code = e.code ?? String(e); }
         res[name] = { code, out };
       }
       return res;
-    });
-    for (const name of ['simd128', 'relaxed']) {
-      assert.equal(r[name].code, 0, r[name].out);
-      assert.match(r[name].out, / 0 failed/);
+    }, runs);
+    for (const name of runs) {
+      assert.equal(r[name].code, 0, `${name}: ${r[name].out}`);
+      assert.match(r[name].out, / [1-9]\d* passed, 0 failed/, name);
+      assert.match(r[name].out, name.endsWith('relaxed') ? /scalar wasm-simd128 wasm-relaxed-simd\n/ : /scalar wasm-simd128\n/, name);
     }
-    assert.match(r.relaxed.out, /wasm-relaxed-simd/);
   } finally {
     await page.close();
     server.close();
