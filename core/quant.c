@@ -90,6 +90,63 @@ static void decode_iq4_nl(const void *row, int64_t n, int8_t *q, float *sc, floa
     }
 }
 
+/* The types of act Q8_0 / Q8_1 straight into Q8_0 blocks: the levels, and the fp16 scale bits as they are
+ * (the product's input; decode() above is the definition they follow). */
+static void q8_q8_0(const void *row, int64_t n, block_q8_0 *out, float *mn) {
+    memcpy(out, row, sizeof(block_q8_0) * (size_t)(n / QK8_0));
+}
+
+static void q8_q4_0(const void *row, int64_t n, block_q8_0 *out, float *mn) {
+    const block_q4_0 *b = row;
+    for (int64_t i = 0; i < n / QK4_0; i++) {
+        out[i].d = b[i].d;
+        for (int j = 0; j < QK4_0 / 2; j++) {
+            out[i].qs[j] = (int8_t)((b[i].qs[j] & 0x0F) - 8);
+            out[i].qs[j + QK4_0 / 2] = (int8_t)((b[i].qs[j] >> 4) - 8);
+        }
+    }
+}
+
+static void q8_q4_1(const void *row, int64_t n, block_q8_0 *out, float *mn) {
+    const block_q4_1 *b = row;
+    for (int64_t i = 0; i < n / QK4_1; i++) {
+        out[i].d = b[i].d;
+        mn[i] = ge_fp16_to_fp32(b[i].m);
+        for (int j = 0; j < QK4_1 / 2; j++) {
+            out[i].qs[j] = (int8_t)(b[i].qs[j] & 0x0F);
+            out[i].qs[j + QK4_1 / 2] = (int8_t)(b[i].qs[j] >> 4);
+        }
+    }
+}
+
+static void q8_q5_0(const void *row, int64_t n, block_q8_0 *out, float *mn) {
+    const block_q5_0 *b = row;
+    for (int64_t i = 0; i < n / QK5_0; i++) {
+        out[i].d = b[i].d;
+        q5_levels(b[i].qh, b[i].qs, 16, out[i].qs);
+    }
+}
+
+static void q8_q5_1(const void *row, int64_t n, block_q8_0 *out, float *mn) {
+    const block_q5_1 *b = row;
+    for (int64_t i = 0; i < n / QK5_1; i++) {
+        out[i].d = b[i].d;
+        mn[i] = ge_fp16_to_fp32(b[i].m);
+        q5_levels(b[i].qh, b[i].qs, 0, out[i].qs);
+    }
+}
+
+static void q8_iq4_nl(const void *row, int64_t n, block_q8_0 *out, float *mn) {
+    const block_iq4_nl *b = row;
+    for (int64_t i = 0; i < n / QK4_NL; i++) {
+        out[i].d = b[i].d;
+        for (int j = 0; j < QK4_NL / 2; j++) {
+            out[i].qs[j] = ge_kvalues_iq4nl[b[i].qs[j] & 0x0F];
+            out[i].qs[j + QK4_NL / 2] = ge_kvalues_iq4nl[b[i].qs[j] >> 4];
+        }
+    }
+}
+
 /* ------------------------------------------------------------ act Q8_K (256 a block) */
 
 /* 16 sub-blocks of 16: sc[16], mn[16] per block */
@@ -223,17 +280,17 @@ static const ge_type_traits k_traits[GGML_TYPE_MAX_] = {
     [GGML_TYPE_F16] = {.name = "F16", .blck = 1, .bytes = 2, .act = GE_AF_F32},
     [GGML_TYPE_BF16] = {.name = "BF16", .blck = 1, .bytes = 2, .act = GE_AF_F32},
     [GGML_TYPE_Q8_0] = {.name = "Q8_0", .blck = QK8_0, .bytes = sizeof(block_q8_0), .act = GE_AF_Q8_0, .sub = 32,
-                        .decode = decode_q8_0},
+                        .decode = decode_q8_0, .decode_q8_0 = q8_q8_0},
     [GGML_TYPE_Q4_0] = {.name = "Q4_0", .blck = QK4_0, .bytes = sizeof(block_q4_0), .act = GE_AF_Q8_0, .sub = 32,
-                        .decode = decode_q4_0},
+                        .decode = decode_q4_0, .decode_q8_0 = q8_q4_0},
     [GGML_TYPE_Q4_1] = {.name = "Q4_1", .blck = QK4_1, .bytes = sizeof(block_q4_1), .act = GE_AF_Q8_1, .sub = 32,
-                        .has_min = 1, .decode = decode_q4_1},
+                        .has_min = 1, .decode = decode_q4_1, .decode_q8_0 = q8_q4_1},
     [GGML_TYPE_Q5_0] = {.name = "Q5_0", .blck = QK5_0, .bytes = sizeof(block_q5_0), .act = GE_AF_Q8_0, .sub = 32,
-                        .decode = decode_q5_0},
+                        .decode = decode_q5_0, .decode_q8_0 = q8_q5_0},
     [GGML_TYPE_Q5_1] = {.name = "Q5_1", .blck = QK5_1, .bytes = sizeof(block_q5_1), .act = GE_AF_Q8_1, .sub = 32,
-                        .has_min = 1, .decode = decode_q5_1},
+                        .has_min = 1, .decode = decode_q5_1, .decode_q8_0 = q8_q5_1},
     [GGML_TYPE_IQ4_NL] = {.name = "IQ4_NL", .blck = QK4_NL, .bytes = sizeof(block_iq4_nl), .act = GE_AF_Q8_0,
-                          .sub = 32, .decode = decode_iq4_nl},
+                          .sub = 32, .decode = decode_iq4_nl, .decode_q8_0 = q8_iq4_nl},
     [GGML_TYPE_Q2_K] = {.name = "Q2_K", .blck = QK_K, .bytes = sizeof(block_q2_K), .act = GE_AF_Q8_K, .sub = 16,
                         .has_min = 1, .decode = decode_q2_K},
     [GGML_TYPE_Q3_K] = {.name = "Q3_K", .blck = QK_K, .bytes = sizeof(block_q3_K), .act = GE_AF_Q8_K, .sub = 16,
@@ -369,16 +426,13 @@ void ge_gemm_quant(const ge_kernels *k, uint32_t type, const void *W, int64_t n_
     block_q8_0 *blk = (block_q8_0 *)(mn + STRIP * ns);
     for (int64_t rs = 0; rs < n_rows; rs += STRIP) {
         const int64_t rows = n_rows - rs < STRIP ? n_rows - rs : STRIP;
-        for (int64_t r = 0; r < rows; r++)
-            tt->decode((const uint8_t *)W + (size_t)(rs + r) * row_bytes, n, q + r * n, sc + r * ns, mn + r * ns);
+        const uint8_t *w = (const uint8_t *)W + (size_t)rs * row_bytes;
         if (tt->act == GE_AF_Q8_K) {
+            for (int64_t r = 0; r < rows; r++) tt->decode(w + (size_t)r * row_bytes, n, q + r * n, sc + r * ns, mn + r * ns);
             k->gemm_q8_K(n, tt->sub, q, sc, rows, a->q8_K, T, Y + rs, ldy);
             if (tt->has_min) add_min_terms(k, mn, ns, rows, tt->sub == 16 ? a->sum_k16 : a->sum_k32, T, Y + rs, ldy);
-        } else { /* Q8_0 blocks: the integer levels and the type's own fp16 scales (exact) */
-            for (int64_t b = 0; b < rows * ns; b++) {
-                blk[b].d = ge_fp32_to_fp16(sc[b]);
-                memcpy(blk[b].qs, q + b * QK8_0, QK8_0);
-            }
+        } else { /* Q8_0 blocks: the integer levels and the type's own fp16 scales */
+            for (int64_t r = 0; r < rows; r++) tt->decode_q8_0(w + (size_t)r * row_bytes, n, blk + r * ns, mn + r * ns);
             k->gemm_q8_0(ns, blk, rows, a->q8_0, T, Y + rs, ldy);
             if (tt->has_min) add_min_terms(k, mn, ns, rows, a->sum_q81, T, Y + rs, ldy);
         }

@@ -42,6 +42,9 @@ typedef struct ge_type_traits {
      * when has_min, mn[n/sub] offsets: value i = sc[i/sub] * q[i] (+ mn[i/sub]), the same
      * float operations as ggml's dequantize_row. NULL for float types. */
     void (*decode)(const void *row, int64_t n, int8_t *q, float *sc, float *mn);
+    /* The types multiplied as Q8_0 blocks: the same decoding straight into them (the
+     * type's fp16 scale bits copied), and the min offsets m[n/32] when has_min. */
+    void (*decode_q8_0)(const void *row, int64_t n, block_q8_0 *out, float *mn);
 } ge_type_traits;
 
 /* One input's rows quantized for the products (row t of n values at t * (n / block)):

@@ -51,25 +51,26 @@ static int repack_matrix(ggufembed_model *m, ge_matrix *w, const ge_kernels *k, 
         k->pack_q8_0((const block_q8_0 *)w->data, rows, nb, P);
     } else {
         /* the whole matrix decoded once (temporary), then packed */
-        int8_t *q = ge_malloc((size_t)(rows * n));
-        float *sc = ge_malloc(sizeof(float) * (size_t)(rows * ns));
+        int8_t *q = k_type ? ge_malloc((size_t)(rows * n)) : NULL;
+        float *sc = k_type ? ge_malloc(sizeof(float) * (size_t)(rows * ns)) : NULL;
         float *tmn = ge_malloc(sizeof(float) * (size_t)ns);
         block_q8_0 *blk = k_type ? NULL : ge_malloc(sizeof(block_q8_0) * (size_t)(rows * nb));
-        if (!q || !sc || !tmn || (!k_type && !blk)) {
+        if (!tmn || (k_type && (!q || !sc)) || (!k_type && !blk)) {
             ge_free(q), ge_free(sc), ge_free(tmn), ge_free(blk);
             return GGUFEMBED_ERR_OUT_OF_MEMORY;
         }
-        for (int64_t r = 0; r < rows; r++)
-            tt->decode((const uint8_t *)w->data + (size_t)r * row_bytes, n, q + r * n, sc + r * ns, mn ? mn + r * ns : tmn);
-        if (k_type) {
-            k->pack_q8_K(q, sc, rows, n, tt->sub, P);
-        } else {
-            for (int64_t b = 0; b < rows * nb; b++) { /* the type's fp16 scales, exactly */
-                blk[b].d = ge_fp32_to_fp16(sc[b]);
-                memcpy(blk[b].qs, q + b * QK8_0, QK8_0);
-            }
-            k->pack_q8_0(blk, rows, nb, P);
+        for (int64_t r = 0; r < rows; r++) {
+            const uint8_t *row = (const uint8_t *)w->data + (size_t)r * row_bytes;
+            float *rmn = mn ? mn + r * ns : tmn;
+            if (k_type)
+                tt->decode(row, n, q + r * n, sc + r * ns, rmn);
+            else
+                tt->decode_q8_0(row, n, blk + r * nb, rmn);
         }
+        if (k_type)
+            k->pack_q8_K(q, sc, rows, n, tt->sub, P);
+        else
+            k->pack_q8_0(blk, rows, nb, P);
         ge_free(q), ge_free(sc), ge_free(tmn), ge_free(blk);
     }
     if (owner && owner->discard) owner->discard(owner->user, w->data, (size_t)rows * row_bytes);

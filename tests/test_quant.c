@@ -191,6 +191,21 @@ int main(int argc, char **argv) {
             const int64_t n = sizes[si];
             for (int extremes = 0; extremes < 2; extremes++) {
                 rand_rows(type, wraw, MAXR, n, extremes);
+                if (tt->decode_q8_0) { /* the shortcut into Q8_0 blocks says what decode() says */
+                    int bad = 0;
+                    const size_t rb = ge_row_bytes(type, n);
+                    for (int64_t r = 0; r < MAXR; r++) {
+                        float mn1[MAXN / 32], mn2[MAXN / 32];
+                        tt->decode(wraw + (size_t)r * rb, n, wq, ws, mn1);
+                        tt->decode_q8_0(wraw + (size_t)r * rb, n, a0, mn2);
+                        for (int64_t b = 0; b < n / 32; b++) {
+                            const float d = ge_fp16_to_fp32(a0[b].d);
+                            bad += memcmp(a0[b].qs, wq + b * 32, 32) != 0 || (memcmp(&d, &ws[b], 4) != 0 && !(isnan(d) && isnan(ws[b]))) ||
+                                   (tt->has_min && memcmp(&mn1[b], &mn2[b], 4) != 0 && !(isnan(mn1[b]) && isnan(mn2[b])));
+                        }
+                    }
+                    CHECK(bad == 0, "%s decode_q8_0 n=%lld: %d blocks differ from decode", tt->name, (long long)n, bad);
+                }
                 for (int64_t i = 0; i < n * MAXT; i++) x[i] = frand();
                 ge_act_bufs a = {a0, ak, s81, s32, s16};
                 quantize_all(ref, x, MAXT, n, &a);
