@@ -189,6 +189,343 @@ void ge_avx2_gemm_q8_0(int64_t nb, const block_q8_0 *W, int64_t n_rows, const bl
     if (n8 < n_rows) gemm_rows_plain(nb, W + n8 * nb, n_rows - n8, A, n_tok, Y + n8, ldy);
 }
 
+/*
+ * quantize_q8_K: ggml's quantize_row_q8_K_ref (kernels.h), 8 values at a time. The
+ * max is the first value of largest |x| (the scalar loop's strict `>` keeps the first
+ * one; NaN never wins: max_ps returns its second operand, the running max, when the
+ * first is NaN), and the rounding is ge_nearest_int's own bit trick on 8 lanes (add
+ * 1.5 * 2^23 in float, keep the low mantissa bits), so even inf / NaN inputs give the
+ * scalar bytes; min(127, .) and the int8 conversion keep the low byte, as the C cast.
+ */
+void ge_avx2_quantize_q8_K(const float *x, block_q8_K *y, int64_t n) {
+    const __m256 sign_bit = _mm256_set1_ps(-0.0f);
+    for (int64_t b = 0; b < n / QK_K; b++, x += QK_K) {
+        __m256 m = _mm256_setzero_ps();
+        for (int i = 0; i < QK_K; i += 8) m = _mm256_max_ps(_mm256_andnot_ps(sign_bit, _mm256_loadu_ps(x + i)), m);
+        __m128 m4 = _mm_max_ps(_mm256_extractf128_ps(m, 1), _mm256_castps256_ps128(m));
+        m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
+        m4 = _mm_max_ss(m4, _mm_movehdup_ps(m4));
+        const float amax = _mm_cvtss_f32(m4);
+        if (amax == 0.0f) {
+            memset(&y[b], 0, sizeof y[b]);
+            continue;
+        }
+        const __m256 vamax = _mm256_set1_ps(amax);
+        int first = 0;
+        for (int i = 0; i < QK_K; i += 8) {
+            const int mask = _mm256_movemask_ps(_mm256_cmp_ps(_mm256_andnot_ps(sign_bit, _mm256_loadu_ps(x + i)), vamax, _CMP_EQ_OQ));
+            if (mask) {
+                first = i + __builtin_ctz((unsigned)mask);
+                break;
+            }
+        }
+        const float iscale = -127.0f / x[first];
+        const __m256 vis = _mm256_set1_ps(iscale), magic = _mm256_set1_ps(12582912.0f);
+        const __m256i mant = _mm256_set1_epi32(0x007fffff), half = _mm256_set1_epi32(0x00400000);
+        const __m256i q127 = _mm256_set1_epi32(127), low = _mm256_set1_epi32(0xff);
+        for (int i = 0; i < QK_K; i += 32) {
+            __m256i q[4];
+            for (int k = 0; k < 4; k++) {
+                const __m256 v = _mm256_add_ps(_mm256_mul_ps(vis, _mm256_loadu_ps(x + i + 8 * k)), magic);
+                __m256i iv = _mm256_sub_epi32(_mm256_and_si256(_mm256_castps_si256(v), mant), half);
+                q[k] = _mm256_and_si256(_mm256_min_epi32(iv, q127), low);
+            }
+            /* 32 x (0..255) -> 32 bytes, undoing the lane interleave of the packs */
+            __m256i p = _mm256_packus_epi16(_mm256_packus_epi32(q[0], q[1]), _mm256_packus_epi32(q[2], q[3]));
+            p = _mm256_permutevar8x32_epi32(p, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+            _mm256_storeu_si256((__m256i *)(y[b].qs + i), p);
+        }
+        /* bsums from the stored bytes: per 32 bytes 8 int32 partial sums (4 per 16), then hadds */
+        const __m256i ones8 = _mm256_set1_epi8(1), ones16 = _mm256_set1_epi16(1);
+        __m256i s[8];
+        for (int k = 0; k < 8; k++)
+            s[k] = _mm256_madd_epi16(_mm256_maddubs_epi16(ones8, load32(y[b].qs + 32 * k)), ones16);
+        __m256i h[2];
+        for (int k = 0; k < 2; k++) {
+            const __m256i h01 = _mm256_hadd_epi32(s[4 * k], s[4 * k + 1]), h23 = _mm256_hadd_epi32(s[4 * k + 2], s[4 * k + 3]);
+            /* sums of 16 [0, 2, 4, 6 | 1, 3, 5, 7] -> in order */
+            h[k] = _mm256_permutevar8x32_epi32(_mm256_hadd_epi32(h01, h23), _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+        }
+        const __m256i bs = _mm256_permute4x64_epi64(_mm256_packs_epi32(h[0], h[1]), 0xd8);
+        _mm256_storeu_si256((__m256i *)y[b].bsums, bs);
+        y[b].d = 1.0f / iscale;
+    }
+}
+
+/*
+ * gemm_q8_K. The float work is the canonical one (kernels.h): per output one
+ * accumulator, y = y + (float)isum_j * (ws_j * d_a) for the sub-blocks j in order. The
+ * integer sums are exact, laid out as in gemm_q8_0: a strip of 8 weight rows is
+ * transposed into a buffer where one vector holds 4 consecutive values ("group" g)
+ * of each of the 8 rows, the 4 matching activation bytes of a token are broadcast,
+ * and lane r collects row r's sum of sub-block j; one convert, multiply and add per
+ * sub-block then update 8 outputs.
+ *
+ * maddubs multiplies u8 by s8 and adds pairs into int16, saturating. The decoded
+ * K-quant levels have small ranges (Q2_K 0..3, Q3_K -4..3, Q4_K 0..15, Q5_K 0..31,
+ * Q6_K -32..31; IQ4_XS -127..113), and the kernel looks at each strip's range:
+ *   - offset modes: u = w + o (o >= 0 makes u >= 0) stored as u8, so
+ *     maddubs(u, a) needs no sign step, and sum(w * a) = sum(u * a) - o * sum(a), the
+ *     activation sums being the Q8_K block's bsums (the sums of its qs). With
+ *     u <= U an int16 lane of one maddubs holds at most 2 * U * 127, so C maddubs can
+ *     be added in int16 before widening while C * 254 * U <= 32767: C = 8 for
+ *     U <= 16, 4 for U <= 32, 2 for U <= 64;
+ *   - otherwise (any int8, -128 included) gemm_q8_0's sign trick: maddubs(|w|, sign(a, w)),
+ *     at most 2 * 128 * 127 per int16, widened after every maddubs.
+ * Both give the same exact integers (activation quants are in [-127, 127], as
+ * quantize_q8_K makes them), hence the same bits. A strip is filled in the mode of
+ * the strip before and refilled only when its values do not fit that mode (a call
+ * starts with the mode of Q4_K's levels; once a strip needs KM_GEN, the rest of the
+ * call stays there, as IQ4_XS does).
+ */
+#define KKC 1024 /* values per K chunk: the strip buffer (8 or 16 KB) stays in L1 */
+#define KTCH 64  /* tokens per chunk                                              */
+
+enum { KM_GEN = 1, KM_C2 = 2, KM_C4 = 4, KM_C8 = 8 }; /* the int16 sums per widening */
+
+typedef struct kstrip {
+    __m256i wu[KKC / 4];  /* group g of the 8 rows: w + o as u8, or |w| (KM_GEN) */
+    __m256i wsg[KKC / 4]; /* KM_GEN: w, whose signs go onto the activations      */
+    __m256 dw[KKC / 16];  /* scale of sub-block j of the 8 rows                   */
+} kstrip;
+
+typedef struct kmode {
+    int c; /* KM_*              */
+    int o; /* offset (0 in KM_GEN) */
+} kmode;
+
+/* the mode for values in [lo, hi]: the offset a power of two where that fits (few
+ * distinct offsets, so the activation corrections are seldom recomputed) */
+static kmode kmode_for(int lo, int hi) {
+    int o = 0;
+    while (lo + o < 0) o = o ? 2 * o : 1;
+    if (hi + o > 64) o = lo < 0 ? -lo : 0;
+    const int u = hi + o;
+    const kmode m = {u <= 16 ? KM_C8 : u <= 32 ? KM_C4 : u <= 64 ? KM_C2 : KM_GEN, u <= 64 ? o : 0};
+    return m;
+}
+
+/* 32 bytes of each of rows 0..nr-1 at p + i * stride (the others zeros) -> g[j] = 32-bit
+ * element j of the 8 rows, row r in lane r. Half-row loads put rows i and i + 4 in one
+ * register, so two unpack stages transpose (ge_transpose8x8_epi32 needs three). */
+static inline __attribute__((always_inline)) void krows_transpose(const void *p, int64_t stride, int nr, __m256i g[8]) {
+    __m256i x[8], t[8];
+    const uint8_t *b = p;
+    for (int i = 0; i < 4; i++)
+        for (int h = 0; h < 2; h++) {
+            const __m128i lo = i < nr ? _mm_loadu_si128((const __m128i *)(b + i * stride + 16 * h)) : _mm_setzero_si128();
+            const __m128i hi = i + 4 < nr ? _mm_loadu_si128((const __m128i *)(b + (i + 4) * stride + 16 * h)) : _mm_setzero_si128();
+            x[4 * h + i] = _mm256_inserti128_si256(_mm256_castsi128_si256(lo), hi, 1);
+        }
+    for (int h = 0; h < 8; h += 4) {
+        t[h] = _mm256_unpacklo_epi32(x[h], x[h + 1]), t[h + 1] = _mm256_unpackhi_epi32(x[h], x[h + 1]);
+        t[h + 2] = _mm256_unpacklo_epi32(x[h + 2], x[h + 3]), t[h + 3] = _mm256_unpackhi_epi32(x[h + 2], x[h + 3]);
+        g[h] = _mm256_unpacklo_epi64(t[h], t[h + 2]), g[h + 1] = _mm256_unpackhi_epi64(t[h], t[h + 2]);
+        g[h + 2] = _mm256_unpacklo_epi64(t[h + 1], t[h + 3]), g[h + 3] = _mm256_unpackhi_epi64(t[h + 1], t[h + 3]);
+    }
+}
+
+/* the range of rows 0..nr-1 of Wq, values k0..k0+kc-1 */
+static void krange(const int8_t *Wq, int nr, int64_t n, int64_t k0, int64_t kc, int *lo, int *hi) {
+    __m256i vmin = _mm256_setzero_si256(), vmax = _mm256_setzero_si256();
+    for (int i = 0; i < nr; i++)
+        for (int64_t k = k0; k < k0 + kc; k += 32) {
+            const __m256i v = load32(Wq + i * n + k);
+            vmin = _mm256_min_epi8(vmin, v), vmax = _mm256_max_epi8(vmax, v);
+        }
+    int8_t mn[32], mx[32];
+    _mm256_storeu_si256((__m256i *)mn, vmin);
+    _mm256_storeu_si256((__m256i *)mx, vmax);
+    int l = 0, h = 0;
+    for (int i = 0; i < 32; i++) {
+        l = mn[i] < l ? mn[i] : l;
+        h = mx[i] > h ? mx[i] : h;
+    }
+    *lo = l, *hi = h;
+}
+
+/* rows 0..nr-1 (nr <= 8; the others read as zeros) of Wq / Ws, values k0..k0+kc-1,
+ * into st in mode m; 0 when the values do not fit m (st is then to be refilled). The
+ * check costs one max per vector: u = w + o wraps to 128..255 as u8 when w + o < 0. */
+static inline __attribute__((always_inline)) int kstrip_fill_(kstrip *st, const int8_t *Wq, const float *Ws, int nr,
+                                                                int64_t n, int sub, int64_t k0, int64_t kc, kmode m) {
+    const int64_t ns = n / sub;
+    __m256i umax = _mm256_setzero_si256();
+    const __m256i off = _mm256_set1_epi8((char)m.o);
+    for (int64_t p = 0; p < kc / 32; p++) {
+        __m256i g[8];
+        krows_transpose(Wq + k0 + 32 * p, n, nr, g);
+        for (int j = 0; j < 8; j++) {
+            if (m.c == KM_GEN) {
+                st->wsg[8 * p + j] = g[j];
+                st->wu[8 * p + j] = _mm256_abs_epi8(g[j]); /* -128 -> 0x80 = 128 as u8 */
+            } else {
+                const __m256i u = _mm256_add_epi8(g[j], off);
+                umax = _mm256_max_epu8(umax, u);
+                st->wu[8 * p + j] = u;
+            }
+        }
+    }
+    if (m.c != KM_GEN) {
+        const int ulim = m.c == KM_C8 ? 16 : m.c == KM_C4 ? 32 : 64;
+        if (!_mm256_testz_si256(_mm256_subs_epu8(umax, _mm256_set1_epi8((char)ulim)), _mm256_set1_epi8(-1))) return 0;
+    }
+    for (int64_t j8 = 0; j8 < kc / sub; j8 += 8) { /* kc / sub is a multiple of 8 */
+        __m256i g[8];
+        krows_transpose(Ws + k0 / sub + j8, ns * 4, nr, g);
+        for (int j = 0; j < 8; j++) st->dw[j8 + j] = _mm256_castsi256_ps(g[j]);
+    }
+    return 1;
+}
+
+static int kstrip_fill(kstrip *st, const int8_t *Wq, const float *Ws, int nr, int64_t n, int sub, int64_t k0,
+                       int64_t kc, kmode m) {
+    return nr == 8 ? kstrip_fill_(st, Wq, Ws, 8, n, sub, k0, kc, m) : kstrip_fill_(st, Wq, Ws, nr, n, sub, k0, kc, m);
+}
+
+/* The integer sums are chains in the source order: without this, the compiler
+ * reassociates them into trees of all the maddubs of a sub-block and tile at once,
+ * which do not fit in 16 registers (an empty asm the value must pass through). */
+#define KEEP(v) __asm__("" : "+x"(v))
+
+/* 8 rows x T tokens over the chunk's values: A points at the tile's first token,
+ * super-block k0/256 (token t at A + t * nsb); corr[t][j] = -o * (sum of the activation
+ * quants of sub-block j) for the offset modes; Y holds the running sums unless `first`;
+ * nr < 8: only lanes 0..nr-1 are read and written. */
+static inline __attribute__((always_inline)) void ktile(const int T, const int C, const int OFF, const int SUB, const kstrip *st,
+                                                        int64_t kc, int first, const block_q8_K *A, int64_t nsb,
+                                                        const int32_t (*corr)[KKC / 16], float *Y, int64_t ldy,
+                                                        int nr, __m256i lanes) {
+    const __m256i ones = _mm256_set1_epi16(1);
+    const int G = SUB / 4;               /* groups per sub-block */
+    const int CC = C > G ? G : C;        /* maddubs added in int16 */
+    __m256 f[4];
+    for (int t = 0; t < T; t++)
+        f[t] = first ? _mm256_setzero_ps() : nr == 8 ? _mm256_loadu_ps(Y + t * ldy) : _mm256_maskload_ps(Y + t * ldy, lanes);
+    for (int64_t b = 0; b < kc / QK_K; b++) {
+        for (int jj = 0; jj < QK_K / SUB; jj++) {
+            const int64_t j = b * (QK_K / SUB) + jj;
+            __m256i isum[4];
+            for (int t = 0; t < T; t++)
+                isum[t] = OFF ? _mm256_set1_epi32(corr[t][j]) : _mm256_setzero_si256();
+            for (int g = 0; g < G; g += CC) {
+                if (C == KM_GEN) {
+                    const __m256i wa = _mm256_load_si256(&st->wu[j * G + g]), ws = _mm256_load_si256(&st->wsg[j * G + g]);
+                    for (int t = 0; t < T; t++) {
+                        const __m256i a = bcast4(A[t * nsb + b].qs + jj * SUB + 4 * g);
+                        const __m256i p = _mm256_maddubs_epi16(wa, _mm256_sign_epi8(a, ws));
+                        isum[t] = _mm256_add_epi32(isum[t], _mm256_madd_epi16(p, ones));
+                        KEEP(isum[t]);
+                    }
+                } else {
+                    __m256i acc[4];
+                    for (int c = 0; c < CC; c++) {
+                        const __m256i w = _mm256_load_si256(&st->wu[j * G + g + c]);
+                        for (int t = 0; t < T; t++) {
+                            const __m256i p = _mm256_maddubs_epi16(w, bcast4(A[t * nsb + b].qs + jj * SUB + 4 * (g + c)));
+                            acc[t] = c ? _mm256_add_epi16(acc[t], p) : p;
+                            KEEP(acc[t]);
+                        }
+                    }
+                    for (int t = 0; t < T; t++) {
+                        isum[t] = _mm256_add_epi32(isum[t], _mm256_madd_epi16(acc[t], ones));
+                        KEEP(isum[t]);
+                    }
+                }
+            }
+            const __m256 dw = _mm256_load_ps((const float *)&st->dw[j]);
+            for (int t = 0; t < T; t++) {
+                const __m256 s = _mm256_mul_ps(dw, _mm256_broadcast_ss(&A[t * nsb + b].d));
+                f[t] = _mm256_add_ps(f[t], _mm256_mul_ps(_mm256_cvtepi32_ps(isum[t]), s));
+            }
+        }
+    }
+    for (int t = 0; t < T; t++) {
+        if (nr == 8) _mm256_storeu_ps(Y + t * ldy, f[t]);
+        else _mm256_maskstore_ps(Y + t * ldy, lanes, f[t]);
+    }
+}
+
+typedef void (*ktiles_fn)(const kstrip *st, int64_t kc, int first, const block_q8_K *A, int64_t nsb, int64_t tc,
+                          const int32_t (*corr)[KKC / 16], float *Y, int64_t ldy, int nr, __m256i lanes);
+
+/* one strip x tc tokens: tiles of 4 tokens, then the 1..3 left */
+#define KTILES(C, OFF, SUB)                                                                                        \
+    static void ktiles_##C##_##OFF##_##SUB(const kstrip *st, int64_t kc, int first, const block_q8_K *A,           \
+                                           int64_t nsb, int64_t tc, const int32_t (*corr)[KKC / 16], float *Y,    \
+                                           int64_t ldy, int nr, __m256i lanes) {                                  \
+        int64_t t = 0;                                                                                             \
+        for (; t + 4 <= tc; t += 4)                                                                                \
+            ktile(4, C, OFF, SUB, st, kc, first, A + t * nsb, nsb, corr + t, Y + t * ldy, ldy, nr, lanes);         \
+        switch (tc - t) {                                                                                          \
+        case 3: ktile(3, C, OFF, SUB, st, kc, first, A + t * nsb, nsb, corr + t, Y + t * ldy, ldy, nr, lanes); break; \
+        case 2: ktile(2, C, OFF, SUB, st, kc, first, A + t * nsb, nsb, corr + t, Y + t * ldy, ldy, nr, lanes); break; \
+        case 1: ktile(1, C, OFF, SUB, st, kc, first, A + t * nsb, nsb, corr + t, Y + t * ldy, ldy, nr, lanes); break; \
+        default: break;                                                                                            \
+        }                                                                                                          \
+    }
+#define KTILES_SUB(SUB) \
+    KTILES(1, 0, SUB) KTILES(2, 0, SUB) KTILES(2, 1, SUB) KTILES(4, 0, SUB) KTILES(4, 1, SUB) KTILES(8, 0, SUB) KTILES(8, 1, SUB)
+KTILES_SUB(16)
+KTILES_SUB(32)
+
+static ktiles_fn ktiles_for(kmode m, int sub) {
+    const int off = m.o != 0;
+    switch (m.c) {
+    case KM_GEN: return sub == 16 ? ktiles_1_0_16 : ktiles_1_0_32;
+    case KM_C2: return sub == 16 ? (off ? ktiles_2_1_16 : ktiles_2_0_16) : (off ? ktiles_2_1_32 : ktiles_2_0_32);
+    case KM_C4: return sub == 16 ? (off ? ktiles_4_1_16 : ktiles_4_0_16) : (off ? ktiles_4_1_32 : ktiles_4_0_32);
+    default: return sub == 16 ? (off ? ktiles_8_1_16 : ktiles_8_0_16) : (off ? ktiles_8_1_32 : ktiles_8_0_32);
+    }
+}
+
+void ge_avx2_gemm_q8_K(int64_t n, int sub, const int8_t *Wq, const float *Ws, int64_t n_rows, const block_q8_K *A,
+                       int64_t n_tok, float *Y, int64_t ldy) {
+    const int64_t ns = n / sub, nsb = n / QK_K;
+    if (n == 0) /* empty sums, as the reference writes them */
+        for (int64_t t = 0; t < n_tok; t++) memset(Y + t * ldy, 0, sizeof(float) * (size_t)n_rows);
+    kstrip st __attribute__((aligned(32)));
+    int32_t corr[KTCH][KKC / 16];
+    kmode m = {KM_C8, 0}; /* the guess for the first strip; then the last strip's mode */
+    for (int64_t k0 = 0; k0 < n; k0 += KKC) { /* K chunks: Y carries the sums between them */
+        const int64_t kc = n - k0 < KKC ? n - k0 : KKC;
+        for (int64_t t0 = 0; t0 < n_tok; t0 += KTCH) {
+            const int64_t tc = n_tok - t0 < KTCH ? n_tok - t0 : KTCH;
+            int corr_o = -1; /* the offset corr holds, for this chunk */
+            for (int64_t r = 0; r < n_rows; r += 8) {
+                const int nr = n_rows - r < 8 ? (int)(n_rows - r) : 8;
+                if (!kstrip_fill(&st, Wq + r * n, Ws + r * ns, nr, n, sub, k0, kc, m)) {
+                    int lo, hi;
+                    krange(Wq + r * n, nr, n, k0, kc, &lo, &hi);
+                    m = kmode_for(lo, hi);
+                    kstrip_fill(&st, Wq + r * n, Ws + r * ns, nr, n, sub, k0, kc, m);
+                }
+                if (m.o != 0 && m.o != corr_o) { /* corr[t][j] = -o * (bsum of sub-block j) */
+                    const __m256i mo = _mm256_set1_epi32(-m.o);
+                    for (int64_t t = 0; t < tc; t++) {
+                        const block_q8_K *a = A + (t0 + t) * nsb + k0 / QK_K;
+                        for (int64_t b = 0; b < kc / QK_K; b++) {
+                            const __m256i bs = load32(a[b].bsums);
+                            if (sub == 16) {
+                                __m256i *c = (__m256i *)&corr[t][16 * b];
+                                _mm256_storeu_si256(c, _mm256_mullo_epi32(_mm256_cvtepi16_epi32(_mm256_castsi256_si128(bs)), mo));
+                                _mm256_storeu_si256(c + 1, _mm256_mullo_epi32(_mm256_cvtepi16_epi32(_mm256_extracti128_si256(bs, 1)), mo));
+                            } else { /* pairs of bsums */
+                                _mm256_storeu_si256((__m256i *)&corr[t][8 * b],
+                                                    _mm256_mullo_epi32(_mm256_madd_epi16(bs, _mm256_set1_epi16(1)), mo));
+                            }
+                        }
+                    }
+                    corr_o = m.o;
+                }
+                const __m256i lanes = _mm256_cmpgt_epi32(_mm256_set1_epi32(nr), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+                ktiles_for(m, sub)(&st, kc, k0 == 0, A + t0 * nsb + k0 / QK_K, nsb, tc, (const int32_t (*)[KKC / 16])corr,
+                                     Y + t0 * ldy + r, ldy, nr, lanes);
+            }
+        }
+    }
+}
+
 
 /* 8 lanes over the first n - n%8 values, the canonical reduction */
 static inline float dot8(int64_t n, const float *x, const float *y) {
@@ -335,7 +672,7 @@ const ge_kernels ge_kernels_avx2 = {
     .axpy_f32 = ge_avx2_axpy_f32,
     .gelu_mul_f32 = ge_avx2_gelu_mul_f32,
     .exp_sub_f32 = ge_avx2_exp_sub_f32,
-    .quantize_q8_K = ge_scalar_quantize_q8_K,
-    .gemm_q8_K = ge_scalar_gemm_q8_K,
+    .quantize_q8_K = ge_avx2_quantize_q8_K,
+    .gemm_q8_K = ge_avx2_gemm_q8_K,
     .pack_rows = 0, /* no packed layout */
 };
