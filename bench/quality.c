@@ -3,7 +3,8 @@
  * to the same model's F32 file (both run by ggufembed) on the golden corpus, texts as
  * llama-embedding takes them (whitespace kept, no prompt, default dimensions).
  *
- *   quality REF_F32.gguf MODEL.gguf CORPUS.jsonl [STRIDE]
+ *   quality REF_F32.gguf MODEL.gguf CORPUS.jsonl [STRIDE [KERNELS]]
+ * KERNELS: a kernel table by name (the results are the same bits with any of them).
  * prints one JSON object: {"texts": N, "mean": .., "min": .., "min_text": i, "too_long": N}
  * Texts longer than the context are skipped (both files refuse them alike).
  */
@@ -12,6 +13,9 @@
 #include "../tests/jsonl.h"
 
 #include <math.h>
+
+/* from simd/kernels.h (the static library exports it) */
+int ge_kernels_select(const char *name);
 
 static ggufembed_context *open_ctx(const char *path, ggufembed_model **m) {
     char err[512] = {0};
@@ -33,6 +37,10 @@ int main(int argc, char **argv) {
         return 2;
     }
     (void)json_get_ints; /* jsonl.h's other reader */
+    if (argc > 5 && ge_kernels_select(argv[5]) != 0) {
+        fprintf(stderr, "quality: no kernel table %s here\n", argv[5]);
+        return 2;
+    }
     const size_t stride = argc > 4 && atoi(argv[4]) > 0 ? (size_t)atoi(argv[4]) : 1;
     ggufembed_model *mr = NULL, *mq = NULL;
     ggufembed_context *cr = open_ctx(argv[1], &mr), *cq = open_ctx(argv[2], &mq);

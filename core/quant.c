@@ -149,20 +149,23 @@ static void q8_iq4_nl(const void *row, int64_t n, block_q8_0 *out, float *mn) {
 
 /* ------------------------------------------------------------ act Q8_K (256 a block) */
 
-/* 16 sub-blocks of 16: sc[16], mn[16] per block */
+/* 16 sub-blocks of 16: sc[16], mn[16] per block. Sub-block is = 8 * half + 2 * (shift / 2) + k
+ * holds qs[32 * half + 16 * k + l] >> shift, l < 16 (ggml's order); written with plain
+ * indexes so the compiler can vectorize the bit work. */
 static void decode_q2_K(const void *row, int64_t n, int8_t *q, float *sc, float *mn) {
     const block_q2_K *b = row;
-    for (int64_t i = 0; i < n / QK_K; i++, sc += 16, mn += 16) {
+    for (int64_t i = 0; i < n / QK_K; i++, sc += 16, mn += 16, q += QK_K) {
         const float d = ge_fp16_to_fp32(b[i].d), dmin = ge_fp16_to_fp32(b[i].dmin);
-        const uint8_t *qs = b[i].qs;
-        int is = 0;
-        for (int half = 0; half < 2; half++, qs += 32)
-            for (int shift = 0; shift < 8; shift += 2)
-                for (int k = 0; k < 2; k++, is++) { /* values qs[16k .. 16k+15] >> shift */
-                    sc[is] = d * (float)(b[i].scales[is] & 0xF);
-                    mn[is] = -(dmin * (float)(b[i].scales[is] >> 4));
-                    for (int l = 0; l < 16; l++) *q++ = (int8_t)((qs[16 * k + l] >> shift) & 3);
-                }
+        for (int is = 0; is < 16; is++) {
+            sc[is] = d * (float)(b[i].scales[is] & 0xF);
+            mn[is] = -(dmin * (float)(b[i].scales[is] >> 4));
+        }
+        for (int half = 0; half < 2; half++)
+            for (int j = 0; j < 4; j++) { /* shift 2j: sub-blocks 8 half + 2j, 8 half + 2j + 1 */
+                const uint8_t *qs = b[i].qs + 32 * half;
+                int8_t *y = q + 128 * half + 32 * j;
+                for (int l = 0; l < 32; l++) y[l] = (int8_t)((qs[l] >> (2 * j)) & 3);
+            }
     }
 }
 
@@ -182,20 +185,21 @@ static void q3_scales(const uint8_t s[12], int out[16]) {
 
 static void decode_q3_K(const void *row, int64_t n, int8_t *q, float *sc, float *mn) {
     const block_q3_K *b = row;
-    for (int64_t i = 0; i < n / QK_K; i++, sc += 16) {
+    for (int64_t i = 0; i < n / QK_K; i++, sc += 16, q += QK_K) {
         const float d = ge_fp16_to_fp32(b[i].d);
         int scales[16];
         q3_scales(b[i].scales, scales);
-        const uint8_t *qs = b[i].qs, *hm = b[i].hmask;
-        uint8_t m = 1;
-        int is = 0;
-        for (int half = 0; half < 2; half++, qs += 32)
-            for (int shift = 0; shift < 8; shift += 2, m <<= 1)
-                for (int k = 0; k < 2; k++, is++) {
-                    sc[is] = d * (float)scales[is];
-                    for (int l = 0; l < 16; l++)
-                        *q++ = (int8_t)(((qs[16 * k + l] >> shift) & 3) - ((hm[16 * k + l] & m) ? 0 : 4));
-                }
+        for (int is = 0; is < 16; is++) sc[is] = d * (float)scales[is];
+        /* value 128 half + 32 j + l: 2 bits of qs[32 half + l] >> 2j, minus 4 unless bit
+         * 4 half + j of hmask[l] is set (ggml's order, as decode_q2_K) */
+        for (int half = 0; half < 2; half++)
+            for (int j = 0; j < 4; j++) {
+                const uint8_t *qs = b[i].qs + 32 * half, *hm = b[i].hmask;
+                const int bit = 4 * half + j;
+                int8_t *y = q + 128 * half + 32 * j;
+                for (int l = 0; l < 32; l++)
+                    y[l] = (int8_t)(((qs[l] >> (2 * j)) & 3) - 4 * (((hm[l] >> bit) & 1) ^ 1));
+            }
     }
 }
 
