@@ -15,32 +15,49 @@ MINILM_Q8=$(GGUFEMBED_CONVERT_NAMES="all-minilm-l6-v2-F32.gguf all-minilm-l6-v2-
   bash scripts/fetch-model.sh --name all-minilm-l6-v2-Q8_0.gguf)
 for t in F32 F16; do bash scripts/fetch-model.sh --name all-minilm-l6-v2-$t.gguf >/dev/null; done
 MINILM_DIR=$(dirname "$MINILM_Q8")
+# the quantized files (llama.cpp's llama-quantize on the F32 files; Gemma 3 270M Q4_K_M as
+# published), all into the same cache directory
+QUANTS="Q4_0 Q4_1 Q5_0 Q5_1 Q2_K Q3_K_M Q4_K_M Q5_K_M Q6_K IQ4_NL IQ4_XS"
+for t in $QUANTS; do
+  bash scripts/fetch-model.sh --name all-minilm-l6-v2-$t.gguf >/dev/null
+  bash scripts/fetch-model.sh --name embeddinggemma-300m-dense-$t.gguf >/dev/null
+done
+bash scripts/fetch-model.sh --name embeddinggemma-300m-dense-BF16.gguf >/dev/null
+bash scripts/fetch-model.sh --name gemma3-270m-Q4_K_M.gguf >/dev/null
 # llama.cpp's vocabulary-only GGUFs (the tokenizer tests)
 bash scripts/fetch-vocabs.sh >/dev/null
+CACHE=${GGUFEMBED_CACHE:-$HOME/.cache/ggufembed}
 export GGUFEMBED_MODEL_PATH="$MODEL" GGUFEMBED_MODEL_F32_PATH="$MODEL_F32" GGUFEMBED_MINILM_DIR="$MINILM_DIR"
+# gguf-py (llama.cpp's Python package, next to the converter fetch-model.sh unpacked) and
+# the cache venv's numpy: the dequantization referee (tests/test_dequant.py)
+export GGUFEMBED_GGUF_PY_DIR="$CACHE/llama.cpp-from-llama-cpp-python-0.3.36/gguf-py"
+export GGUFEMBED_NUMPY_PYTHON="$CACHE/venv/bin/python"
 jobs=$(nproc)
 
 echo "== native Release build + tests" >&2
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DGGUFEMBED_MODEL_PATH="$MODEL" \
-  -DGGUFEMBED_MODEL_F32_PATH="$MODEL_F32" -DGGUFEMBED_MINILM_DIR="$MINILM_DIR" >/dev/null
+  -DGGUFEMBED_MODEL_F32_PATH="$MODEL_F32" -DGGUFEMBED_MINILM_DIR="$MINILM_DIR" \
+  -DGGUFEMBED_GGUF_PY_DIR="$GGUFEMBED_GGUF_PY_DIR" -DGGUFEMBED_NUMPY_PYTHON="$GGUFEMBED_NUMPY_PYTHON" >/dev/null
 cmake --build build -j"$jobs" >/dev/null
 ctest --test-dir build --output-on-failure -E "^(golden|reference_f32)$"
 
 echo "== ASan + UBSan build + tests" >&2
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGGUFEMBED_SANITIZE=ON -DGGUFEMBED_MODEL_PATH="$MODEL" \
-  -DGGUFEMBED_MODEL_F32_PATH="$MODEL_F32" -DGGUFEMBED_MINILM_DIR="$MINILM_DIR" >/dev/null
+  -DGGUFEMBED_MODEL_F32_PATH="$MODEL_F32" -DGGUFEMBED_MINILM_DIR="$MINILM_DIR" \
+  -DGGUFEMBED_GGUF_PY_DIR="$GGUFEMBED_GGUF_PY_DIR" -DGGUFEMBED_NUMPY_PYTHON="$GGUFEMBED_NUMPY_PYTHON" >/dev/null
 cmake --build build-asan -j"$jobs" >/dev/null
 # the CLI test runs in the Release build only (the same code paths, 20x the time under ASan);
 # the reference test on every 23rd text of each section up to 3000 bytes (every code path;
 # the numbers are the Release run's)
 ASAN_OPTIONS=detect_leaks=1 GGUFEMBED_REFERENCE_STRIDE=23 GGUFEMBED_REFERENCE_MAX_BYTES=3000 GGUFEMBED_MODEL_STRIDE=7 ctest --test-dir build-asan --output-on-failure \
-  -E "^(cli|golden|reference_f32)$"
+  -E "^(cli|golden|reference_f32|egemma_.*|gemma3_.*)$"
 
 echo "== WebAssembly builds, npm package, Node and headless-Chromium tests" >&2
 bash scripts/test-js.sh
 
-echo "== benchmark harness smoke run" >&2
+echo "== benchmark harness smoke runs (the main bench, the quant table)" >&2
 bash bench/run.sh --smoke
+bash bench/quant.sh --smoke
 
 # last because they are the longest: the whole golden corpus against llama.cpp's
 # outputs, the F32 file against sentence-transformers (every 12th text of each section: its float path is slow),
