@@ -4,9 +4,9 @@
  * reached only through the table after dispatch_x86.c has checked the CPU and
  * that the OS saves the opmask and ZMM state.
  *
- * gemm_q8_0 (most of the work) and the attention products are its own; the
- * other slots are the AVX2 kernels. All results stay bit-identical to
- * kernels_scalar.c.
+ * gemm_q8_0, gemm_q8_K (the K-quants and IQ4_XS, decoded), quantize_q8_K and
+ * the attention products are its own; the other slots are the AVX2 kernels.
+ * All results stay bit-identical to kernels_scalar.c.
  *
  * gemm_q8_0 layout (the canonical order of kernels.h leaves the integer work
  * free): a strip of 16 weight rows is transposed once per token chunk so one
@@ -25,6 +25,11 @@
  * gemm_q8_0_packed reads them in place; otherwise gemm_q8_0 interleaves each
  * strip on the fly, once per chunk of 64 tokens (for a short text that is
  * about as much work as the products themselves).
+ *
+ * gemm_q8_K uses the same strips for decoded K-quant rows (see the K-quants
+ * section): per super-block 64 registers of quants then one register of 16
+ * float scales per sub-block, the offsets from Q8_K's bsums, two strips per
+ * register tile, and a packed form of the same strips (pack_q8_K).
  */
 #include "kernels_avx2.h"
 
@@ -194,6 +199,346 @@ static void gemm_q8_0_packed(int64_t nb, const void *P, int64_t n_rows, const bl
     gemm_strips(nb, NULL, P, n_rows, A, n_tok, Y, ldy);
 }
 
+/* ---------------------------------------------------------------- K-quants
+ * gemm_q8_K: the same strips of 16 rows for the decoded K-quant rows (int8 values,
+ * one float scale per sub-block of `sub` = 16 or 32 values). Per super-block of 256
+ * values a strip holds 64 registers of quants, group g = values 4g..4g+3 of the 16
+ * rows, + 128 as u8, then 256/sub registers of scales (the 16 rows' scale of
+ * sub-block j). A sub-block is sub/4 vpdpbusd per token; the lane starts at
+ * -128 * sum(a) of the sub-block, which Q8_K's bsums give (one or two of them),
+ * leaving the exact isum_j; then convert, s = ws * d_a, y = y + isum * s (kernels.h:
+ * a separate multiply and add, no FMA). Sub-blocks of 16 carry twice the float work
+ * of sub-blocks of 32 per value (4 vector float ops per 4 vpdpbusd instead of per 8).
+ *
+ * Register tiles: two strips x up to 6 tokens (12 int + 12 float accumulators; each
+ * activation broadcast feeds both strips, which matters because loads, not the
+ * multiplies, were the limit of a one-strip tile), one strip x up to 8 tokens for a
+ * last odd strip; token counts split evenly (8 = 4 + 4). Per K chunk (KSB super-blocks)
+ * each strip pair is interleaved from the plain rows once (or found in the packed
+ * strips) and multiplied with every token chunk. A last partial strip (n_rows not a
+ * multiple of 16) is padded with copies of its last row and stored through a mask.
+ * pack_q8_K makes the same strips once at load: strips of 16 rows one after the other,
+ * n/256 super-blocks each, (64 + 256/sub) x 64 bytes a super-block (1 + 4/sub bytes a
+ * value, as the decoded rows). */
+
+#define KSB 4 /* super-blocks per K chunk: a strip of it (<= 20 KB) stays in L1 */
+#define TCHK 64 /* tokens per chunk: their sub-block offsets are computed once */
+#define PREFETCH_K 4096 /* packed strips: bytes ahead in each strip of a tile */
+
+/* bytes of one super-block of a strip: 64 x 64 quants, then 256/sub x 64 scales */
+static inline size_t sbk_bytes(int sub) { return 4096 + (size_t)64 * (size_t)(QK_K / sub); }
+
+/* 16 bytes at p + i * stride + off of rows i = 0..15 -> out[e] = {row 0 dword e, ...,
+ * row 15 dword e}, e = 0..3: the 128-bit pieces of rows k, k + 4, k + 8, k + 12 are
+ * loaded into the four lanes of z[k] (vinserti32x4 from memory: a load and a p05 uop),
+ * then a 4 x 4 dword transpose within the lanes (8 unpacks) puts the rows in order:
+ * half the port-5 shuffles of a 16 x 16 register transpose. */
+static inline __attribute__((always_inline)) void gather16x4(const uint8_t *p, int64_t stride, int64_t off,
+                                                             __m512i out[4]) {
+    __m512i z[4];
+    for (int k = 0; k < 4; k++) {
+        const uint8_t *q = p + k * stride + off;
+        z[k] = _mm512_castsi128_si512(_mm_loadu_si128((const __m128i *)q));
+        z[k] = _mm512_inserti32x4(z[k], _mm_loadu_si128((const __m128i *)(q + 4 * stride)), 1);
+        z[k] = _mm512_inserti32x4(z[k], _mm_loadu_si128((const __m128i *)(q + 8 * stride)), 2);
+        z[k] = _mm512_inserti32x4(z[k], _mm_loadu_si128((const __m128i *)(q + 12 * stride)), 3);
+    }
+    const __m512i t0 = _mm512_unpacklo_epi32(z[0], z[1]), t1 = _mm512_unpackhi_epi32(z[0], z[1]);
+    const __m512i t2 = _mm512_unpacklo_epi32(z[2], z[3]), t3 = _mm512_unpackhi_epi32(z[2], z[3]);
+    out[0] = _mm512_unpacklo_epi64(t0, t2);
+    out[1] = _mm512_unpackhi_epi64(t0, t2);
+    out[2] = _mm512_unpacklo_epi64(t1, t3);
+    out[3] = _mm512_unpackhi_epi64(t1, t3);
+}
+
+/* 16 rows of quants (w, row stride wst bytes) and scales (sc, row stride sst bytes), both
+ * at the chunk's first super-block, ksb super-blocks -> dst in the strip layout. With
+ * `next` / `nexts` (a strip of rows read later, same strides) the same values and scales
+ * of those rows are prefetched. NSS = 256 / sub, a constant. */
+static inline __attribute__((always_inline)) void interleave16_rows(const int NSS, uint8_t *dst, const uint8_t *w,
+                                                                    int64_t wst, const uint8_t *sc, int64_t sst,
+                                                                    const uint8_t *next, const uint8_t *nexts,
+                                                                    int64_t ksb) {
+    const __m512i bias = _mm512_set1_epi8((char)0x80);
+    const size_t sbb = 4096 + 64 * (size_t)NSS;
+    for (int64_t sb = 0; sb < ksb; sb++) {
+        __m512i *wu = (__m512i *)(dst + sb * sbb);
+        if (next)
+            for (int i = 0; i < 16; i++) {
+                for (int c = 0; c < QK_K; c += 64) _mm_prefetch((const char *)(next + i * wst + sb * QK_K + c), _MM_HINT_T0);
+                _mm_prefetch((const char *)(nexts + i * sst + sb * NSS * 4), _MM_HINT_T0);
+            }
+        for (int q = 0; q < QK_K / 16; q++) { /* 16 values of the 16 rows -> groups 4q..4q+3 */
+            __m512i o[4];
+            gather16x4(w, wst, sb * QK_K + q * 16, o);
+            for (int e = 0; e < 4; e++) _mm512_storeu_si512(&wu[4 * q + e], _mm512_xor_si512(o[e], bias));
+        }
+        for (int j0 = 0; j0 < NSS; j0 += 4) { /* the scales, 4 sub-blocks at a time */
+            __m512i o[4];
+            gather16x4(sc, sst, (sb * NSS + j0) * 4, o);
+            for (int e = 0; e < 4; e++) _mm512_storeu_si512(dst + sb * sbb + 4096 + (j0 + e) * 64, o[e]);
+        }
+    }
+}
+
+/* nr (1..16) rows of Wq / Ws (row strides n and n/sub), super-blocks sb0..sb0+ksb-1 ->
+ * dst in the strip layout. A partial strip is first copied with its last row repeated
+ * (lanes nr..15 compute values nobody stores). next / nexts: see interleave16_rows. */
+static void interleave16_k(uint8_t *dst, const int8_t *Wq, const float *Ws, const int8_t *next, const float *nexts,
+                           int64_t n, int sub, int nr, int64_t sb0, int64_t ksb) {
+    const int64_t ns = n / sub;
+    const int nss = QK_K / sub;
+    const uint8_t *w = (const uint8_t *)(Wq + sb0 * QK_K), *sc = (const uint8_t *)(Ws + sb0 * nss);
+    int64_t wst = n, sst = ns * 4;
+    _Alignas(64) uint8_t pad[16 * (KSB * QK_K + KSB * 16 * 4)];
+    if (nr < 16) {
+        const size_t wb = (size_t)ksb * QK_K, sbytes = (size_t)ksb * nss * 4;
+        for (int i = 0; i < 16; i++) {
+            const int ri = i < nr ? i : nr - 1;
+            memcpy(pad + i * wb, w + ri * wst, wb);
+            memcpy(pad + 16 * wb + i * sbytes, sc + ri * sst, sbytes);
+        }
+        w = pad, sc = pad + 16 * wb, wst = (int64_t)wb, sst = (int64_t)sbytes;
+    }
+    const uint8_t *nw = next ? (const uint8_t *)(next + sb0 * QK_K) : NULL;
+    const uint8_t *ns_ = nexts ? (const uint8_t *)(nexts + sb0 * nss) : NULL;
+    if (sub == 16) interleave16_rows(16, dst, w, wst, sc, sst, nw, ns_, ksb);
+    else interleave16_rows(8, dst, w, wst, sc, sst, nw, ns_, ksb);
+}
+
+/* S strips (16 rows each, sst bytes apart; the lanes of the last one in mask m) x T
+ * tokens over super-blocks sb0..sb0+ksb-1 of the strip chunk st; Y holds the running
+ * sums when sb0 > 0. A: the tile's first token (super-block 0), nofs: [token][sub-block
+ * of the chunk]. With pfon (packed strips streaming from memory) each sub-block
+ * prefetches the lines PREFETCH_K further on in each strip, past the end of the chunk
+ * into the next strips' chunk at pf (when there is one). Two strips share each
+ * activation broadcast: 2 + T loads per 2T vpdpbusd, where one strip needs 1 + T per T
+ * (the loads, not the multiplies, were the limit). S, T and SUB are constants. */
+static inline __attribute__((always_inline)) void tile_k(const int S, const int T, const int SUB, const uint8_t *st,
+                                                         size_t sst, int pfon, const uint8_t *pf, int64_t ksb, int64_t sb0,
+                                                         const block_q8_K *A, int64_t nsb,
+                                                         const int32_t (*nofs)[KSB * 16], __mmask16 m, float *Y,
+                                                         int64_t ldy) {
+    const int NS = QK_K / SUB, G = SUB / 4;
+    const size_t sbb = 4096 + 64 * (size_t)NS;
+    __m512 f[2][TT];
+    for (int s = 0; s < S; s++)
+        for (int t = 0; t < T; t++)
+            f[s][t] = sb0 ? _mm512_maskz_loadu_ps(s == S - 1 ? m : (__mmask16)0xffff, Y + t * ldy + 16 * s)
+                          : _mm512_setzero_ps();
+    for (int64_t sb = 0; sb < ksb; sb++) {
+        const block_q8_K *a = A + sb0 + sb;
+        for (int j = 0; j < NS; j++) {
+            if (pfon) { /* G + 1 lines: a sub-block's worth */
+                const size_t pos = sb * sbb + (size_t)j * (G + 1) * 64 + PREFETCH_K, clen = (size_t)ksb * sbb;
+                const uint8_t *p = pos < clen ? st + pos : pf ? pf + (pos - clen) : NULL;
+                if (p)
+                    for (int s = 0; s < S; s++)
+                        for (int l = 0; l <= G; l++) _mm_prefetch((const char *)p + s * sst + l * 64, _MM_HINT_T0);
+            }
+            __m512i isum[2][TT];
+            for (int t = 0; t < T; t++) {
+                const __m512i o = _mm512_set1_epi32(nofs[t][sb * NS + j]);
+                for (int s = 0; s < S; s++) isum[s][t] = o;
+            }
+            for (int g = 0; g < G; g++) {
+                __m512i w[2];
+                for (int s = 0; s < S; s++) w[s] = _mm512_loadu_si512(st + s * sst + sb * sbb + (size_t)(j * G + g) * 64);
+                for (int t = 0; t < T; t++) {
+                    const __m512i av = bcast4(a[t * nsb].qs + j * SUB + 4 * g);
+                    for (int s = 0; s < S; s++) isum[s][t] = _mm512_dpbusd_epi32(isum[s][t], w[s], av);
+                }
+            }
+            for (int s = 0; s < S; s++) {
+                const __m512 wsj = _mm512_loadu_ps(st + s * sst + sb * sbb + 4096 + (size_t)j * 64);
+                for (int t = 0; t < T; t++) {
+                    const __m512 sc = _mm512_mul_ps(wsj, _mm512_set1_ps(a[t * nsb].d));
+                    f[s][t] = _mm512_add_ps(f[s][t], _mm512_mul_ps(_mm512_cvtepi32_ps(isum[s][t]), sc));
+                }
+            }
+        }
+    }
+    for (int s = 0; s < S; s++)
+        for (int t = 0; t < T; t++)
+            _mm512_mask_storeu_ps(Y + t * ldy + 16 * s, s == S - 1 ? m : (__mmask16)0xffff, f[s][t]);
+}
+
+#define TT2 6 /* tokens per two-strip tile: 12 int + 12 float accumulators */
+
+/* S strips x tc tokens (a token chunk): tiles of at most TT (one strip) or TT2 (two)
+ * tokens, balanced (8 tokens = 4 + 4 rather than 6 + 2); with pfon only the first tile
+ * prefetches (the others read what it brought in; measured: prefetching the next strips
+ * into L2 from a later tile was slower). */
+static inline __attribute__((always_inline)) void strips_times_tokens_k(const int S, const int SUB, const uint8_t *st,
+                                                                        size_t sst, int pfon, const uint8_t *pf,
+                                                                        int64_t ksb, int64_t sb0, const block_q8_K *A,
+                                                                        int64_t nsb, int64_t tc,
+                                                                        const int32_t (*nofs)[KSB * 16], __mmask16 m,
+                                                                        float *Y, int64_t ldy) {
+    const int TN = S == 2 ? TT2 : TT;
+    const int64_t nt = (tc + TN - 1) / TN, base = tc / nt, extra = tc % nt;
+    for (int64_t i = 0, t = 0; i < nt; i++, pfon = 0) {
+        const int64_t sz = base + (i < extra);
+        const block_q8_K *At = A + t * nsb;
+        float *Yt = Y + t * ldy;
+        switch (sz) {
+        case 8: if (S == 1) tile_k(S, 8, SUB, st, sst, pfon, pf, ksb, sb0, At, nsb, nofs + t, m, Yt, ldy); break;
+        case 7: if (S == 1) tile_k(S, 7, SUB, st, sst, pfon, pf, ksb, sb0, At, nsb, nofs + t, m, Yt, ldy); break;
+        case 6: tile_k(S, 6, SUB, st, sst, pfon, pf, ksb, sb0, At, nsb, nofs + t, m, Yt, ldy); break;
+        case 5: tile_k(S, 5, SUB, st, sst, pfon, pf, ksb, sb0, At, nsb, nofs + t, m, Yt, ldy); break;
+        case 4: tile_k(S, 4, SUB, st, sst, pfon, pf, ksb, sb0, At, nsb, nofs + t, m, Yt, ldy); break;
+        case 3: tile_k(S, 3, SUB, st, sst, pfon, pf, ksb, sb0, At, nsb, nofs + t, m, Yt, ldy); break;
+        case 2: tile_k(S, 2, SUB, st, sst, pfon, pf, ksb, sb0, At, nsb, nofs + t, m, Yt, ldy); break;
+        case 1: tile_k(S, 1, SUB, st, sst, pfon, pf, ksb, sb0, At, nsb, nofs + t, m, Yt, ldy); break;
+        default: break;
+        }
+        t += sz;
+    }
+}
+
+typedef void (*strips_fn)(const uint8_t *st, size_t sst, int pfon, const uint8_t *pf, int64_t ksb, int64_t sb0,
+                          const block_q8_K *A, int64_t nsb, int64_t tc, const int32_t (*nofs)[KSB * 16], __mmask16 m,
+                          float *Y, int64_t ldy);
+#define STRIPS_FN(S, SUB)                                                                                    \
+    static void strips_##S##_##SUB(const uint8_t *st, size_t sst, int pfon, const uint8_t *pf, int64_t ksb,          \
+                                   int64_t sb0, const block_q8_K *A, int64_t nsb, int64_t tc,                        \
+                                   const int32_t (*nofs)[KSB * 16], __mmask16 m, float *Y, int64_t ldy) {            \
+        strips_times_tokens_k(S, SUB, st, sst, pfon, pf, ksb, sb0, A, nsb, tc, nofs, m, Y, ldy);                   \
+    }
+STRIPS_FN(1, 16)
+STRIPS_FN(1, 32)
+STRIPS_FN(2, 16)
+STRIPS_FN(2, 32)
+
+/* packed: strips of 16 rows, each n/256 super-blocks in the strip layout */
+static size_t strip_bytes_k(int64_t n, int sub) { return (size_t)(n / QK_K) * sbk_bytes(sub); }
+
+static size_t packed_size_q8_K(int64_t n_rows, int64_t n, int sub) { return (size_t)(n_rows / 16) * strip_bytes_k(n, sub); }
+
+static void pack_q8_K(const int8_t *Wq, const float *Ws, int64_t n_rows, int64_t n, int sub, void *P) {
+    for (int64_t r = 0; r < n_rows; r += 16) {
+        uint8_t *strip = (uint8_t *)P + (size_t)(r / 16) * strip_bytes_k(n, sub);
+        for (int64_t sb0 = 0; sb0 < n / QK_K; sb0 += KSB) {
+            const int64_t ksb = n / QK_K - sb0 < KSB ? n / QK_K - sb0 : KSB;
+            interleave16_k(strip + sb0 * sbk_bytes(sub), Wq + r * n, Ws + r * (n / sub), NULL, NULL, n, sub, 16, sb0,
+                           ksb);
+        }
+    }
+}
+
+/* -128 * the sums of the sub-blocks' activation quants, tokens t0..t0+tc-1, super-blocks
+ * sb0..sb0+ksb-1: the bsums (sub 16) or pairs of them (sub 32) */
+static void sub_offsets(int32_t (*nofs)[KSB * 16], const block_q8_K *A, int64_t nsb, int sub, int64_t tc,
+                        int64_t sb0, int64_t ksb) {
+    for (int64_t t = 0; t < tc; t++)
+        for (int64_t sb = 0; sb < ksb; sb++) {
+            const __m256i bs = _mm256_loadu_si256((const __m256i *)A[t * nsb + sb0 + sb].bsums);
+            if (sub == 16)
+                _mm512_storeu_si512(&nofs[t][sb * 16], _mm512_sub_epi32(_mm512_setzero_si512(),
+                                                                        _mm512_slli_epi32(_mm512_cvtepi16_epi32(bs), 7)));
+            else
+                _mm256_storeu_si256((__m256i *)&nofs[t][sb * 8], _mm256_madd_epi16(bs, _mm256_set1_epi16(-128)));
+        }
+}
+
+/* The product over 16-row strips, two at a time: per K chunk each strip (pair) is
+ * interleaved from the plain rows once (P NULL; the last strip possibly partial, the
+ * next pair's rows prefetched meanwhile) or read from the packed strips (prefetched
+ * ahead), then multiplied with every token chunk. Stack: ~56 KB here, 20 KB more in
+ * interleave16_k. */
+static void gemm_strips_k(int64_t n, int sub, const int8_t *Wq, const float *Ws, const uint8_t *P, int64_t n_rows,
+                          const block_q8_K *A, int64_t n_tok, float *Y, int64_t ldy) {
+    _Alignas(64) uint8_t buf[2 * KSB * (4096 + 64 * 16)];
+    _Alignas(64) int32_t nofs[TCHK][KSB * 16]; /* -128 * sum of the sub-block's activation quants */
+    const int64_t nsb = n / QK_K, ns = n / sub;
+    const size_t sbb = sbk_bytes(sub), pst = strip_bytes_k(n, sub);
+    const strips_fn one = sub == 16 ? strips_1_16 : strips_1_32, two = sub == 16 ? strips_2_16 : strips_2_32;
+    for (int64_t sb0 = 0; sb0 < nsb; sb0 += KSB) { /* K chunks: Y carries the sums between them */
+        const int64_t ksb = nsb - sb0 < KSB ? nsb - sb0 : KSB;
+        const size_t bst = (size_t)ksb * sbb; /* strip to strip in buf */
+        int64_t have = -1;                    /* the token chunk nofs holds */
+        for (int64_t r = 0; r < n_rows;) {
+            const int S = n_rows - r >= 32 ? 2 : 1;
+            const int nr = n_rows - r - 16 * (S - 1) < 16 ? (int)(n_rows - r - 16 * (S - 1)) : 16;
+            const __mmask16 m = (__mmask16)((1u << nr) - 1);
+            const uint8_t *st, *pf = NULL;
+            size_t sst;
+            if (P) {
+                st = P + (size_t)(r / 16) * pst + sb0 * sbb;
+                sst = pst;
+                if (n_rows - (r + 16 * S) >= 16 * S) pf = st + S * pst; /* the next S strips, same chunk */
+            } else {
+                for (int s = 0; s < S; s++) {
+                    const int64_t rs = r + 16 * s, rn = r + 32 + 16 * s; /* rn: a strip of the next pair */
+                    interleave16_k(buf + s * bst, Wq + rs * n, Ws + rs * ns, rn + 16 <= n_rows ? Wq + rn * n : NULL,
+                                   rn + 16 <= n_rows ? Ws + rn * ns : NULL, n, sub, s == S - 1 ? nr : 16, sb0, ksb);
+                }
+                st = buf;
+                sst = bst;
+            }
+            for (int64_t t0 = 0; t0 < n_tok; t0 += TCHK) {
+                const int64_t tc = n_tok - t0 < TCHK ? n_tok - t0 : TCHK;
+                if (have != t0) sub_offsets(nofs, A + t0 * nsb, nsb, sub, tc, sb0, ksb), have = t0;
+                (S == 2 ? two : one)(st, sst, P != NULL && t0 == 0, pf, ksb, sb0, A + t0 * nsb, nsb, tc, nofs, m,
+                                     Y + t0 * ldy + r, ldy);
+            }
+            r += 16 * S;
+        }
+    }
+}
+
+static void gemm_q8_K(int64_t n, int sub, const int8_t *Wq, const float *Ws, int64_t n_rows, const block_q8_K *A,
+                      int64_t n_tok, float *Y, int64_t ldy) {
+    gemm_strips_k(n, sub, Wq, Ws, NULL, n_rows, A, n_tok, Y, ldy);
+}
+
+static void gemm_q8_K_packed(int64_t n, int sub, const void *P, int64_t n_rows, const block_q8_K *A, int64_t n_tok,
+                             float *Y, int64_t ldy) {
+    gemm_strips_k(n, sub, NULL, NULL, P, n_rows, A, n_tok, Y, ldy);
+}
+
+/* ggml's quantize_row_q8_K_ref, 16 values at a time: the largest |x| is exact in any
+ * order (maxps keeps the second operand, the running maximum, when x is NaN, as the
+ * scalar `ax > amax` skips it), and the FIRST value with that |x| is the scalar's max;
+ * then the same multiply, the same round-half-even through the adder, min(127), and
+ * the bsums summed from the int8 bytes (sad over q + 128). */
+static void quantize_q8_K(const float *x, block_q8_K *y, int64_t n) {
+    const __m512 magic = _mm512_set1_ps(12582912.0f);
+    const __m512i mant = _mm512_set1_epi32(0x007fffff), half = _mm512_set1_epi32(0x00400000),
+                  q127 = _mm512_set1_epi32(127), bias = _mm512_set1_epi8((char)0x80);
+    for (int64_t b = 0; b < n / QK_K; b++, x += QK_K) {
+        __m512 am = _mm512_setzero_ps();
+        for (int i = 0; i < QK_K / 16; i++) am = _mm512_max_ps(_mm512_abs_ps(_mm512_loadu_ps(x + 16 * i)), am);
+        const float amax = _mm512_reduce_max_ps(am);
+        if (amax == 0.0f) {
+            memset(&y[b], 0, sizeof y[b]);
+            continue;
+        }
+        int first = 0;
+        for (int i = 0; i < QK_K / 16; i++) {
+            const __mmask16 eq = _mm512_cmp_ps_mask(_mm512_abs_ps(_mm512_loadu_ps(x + 16 * i)), _mm512_set1_ps(amax), _CMP_EQ_OQ);
+            if (eq) {
+                first = 16 * i + __builtin_ctz(eq);
+                break;
+            }
+        }
+        const float iscale = -127.0f / x[first];
+        const __m512 is = _mm512_set1_ps(iscale);
+        for (int i = 0; i < QK_K / 16; i++) {
+            const __m512 v = _mm512_add_ps(_mm512_mul_ps(is, _mm512_loadu_ps(x + 16 * i)), magic);
+            __m512i q = _mm512_sub_epi32(_mm512_and_si512(_mm512_castps_si512(v), mant), half);
+            q = _mm512_min_epi32(q, q127);
+            _mm_storeu_si128((__m128i *)(y[b].qs + 16 * i), _mm512_cvtepi32_epi8(q));
+        }
+        uint64_t s[32];
+        for (int i = 0; i < 4; i++)
+            _mm512_storeu_si512(s + 8 * i, _mm512_sad_epu8(_mm512_xor_si512(_mm512_loadu_si512(y[b].qs + 64 * i), bias),
+                                                          _mm512_setzero_si512()));
+        for (int j = 0; j < QK_K / 16; j++) y[b].bsums[j] = (int16_t)((int)(s[2 * j] + s[2 * j + 1]) - 16 * 128);
+        y[b].d = 1.0f / iscale;
+    }
+}
+
 /* ---------------------------------------------------------------- attention
  * Same canonical order as the AVX2 kernels (8 lanes per dot product; each
  * output of P V accumulated over keys in order); the 32 registers allow tiles
@@ -280,10 +625,13 @@ const ge_kernels ge_kernels_avx512 = {
     .axpy_f32 = ge_avx2_axpy_f32,
     .gelu_mul_f32 = ge_avx2_gelu_mul_f32,
     .exp_sub_f32 = ge_avx2_exp_sub_f32,
-    .quantize_q8_K = ge_scalar_quantize_q8_K,
-    .gemm_q8_K = ge_scalar_gemm_q8_K,
+    .quantize_q8_K = quantize_q8_K,
+    .gemm_q8_K = gemm_q8_K,
     .pack_rows = 16,
     .packed_size = packed_size,
     .pack_q8_0 = pack_q8_0,
     .gemm_q8_0_packed = gemm_q8_0_packed,
+    .packed_size_q8_K = packed_size_q8_K,
+    .pack_q8_K = pack_q8_K,
+    .gemm_q8_K_packed = gemm_q8_K_packed,
 };
