@@ -207,18 +207,22 @@ static int gemma_forward(ggufembed_context *ctx, const int32_t *tokens, const si
     const ge_norm final = RMS(m->output_norm);
 #undef RMS
     ge_norm_rows(&final, s->x, s->x, T, E, hp->eps);
-    for (int i = 0; i < n_seq; i++) {
-        float *p = s->pooled;
-        ge_pool_seq(ctx, (int64_t)seq_off[i], (int64_t)seq_off[i + 1], p);
-        if (m->dense2.data) {
-            float *h = s->pooled + (E > m->dense2.n_out ? E : m->dense2.n_out);
-            ge_prepare_input(ctx, p, 1, E);
-            ge_linear(ctx, &m->dense2, p, h, 1);
-            ge_prepare_input(ctx, h, 1, m->dense2.n_out);
-            ge_linear(ctx, &m->dense3, h, p, 1);
-        }
-        memcpy(out + (size_t)i * (size_t)hp->n_out, p, sizeof(float) * (size_t)hp->n_out);
+    if (!m->dense2.data) {
+        for (int i = 0; i < n_seq; i++) ge_pool_seq(ctx, (int64_t)seq_off[i], (int64_t)seq_off[i + 1], out + (size_t)i * (size_t)E);
+        return 0;
     }
+    /* the projections for every sequence of the pass at once (each weight row widened once
+     * per pass, not once per text): P [n_seq x E] -> H [n_seq x D2] -> out [n_seq x n_out] */
+    const int64_t D2 = m->dense2.n_out;
+    if ((rc = ge_scratch_seq_rows(s, 0, (size_t)n_seq * (size_t)E)) ||
+        (rc = ge_scratch_seq_rows(s, 1, (size_t)n_seq * (size_t)D2)))
+        return rc;
+    float *P = s->seq_rows[0], *H = s->seq_rows[1];
+    for (int i = 0; i < n_seq; i++) ge_pool_seq(ctx, (int64_t)seq_off[i], (int64_t)seq_off[i + 1], P + (size_t)i * (size_t)E);
+    ge_prepare_input(ctx, P, n_seq, E);
+    ge_linear(ctx, &m->dense2, P, H, n_seq);
+    ge_prepare_input(ctx, H, n_seq, D2);
+    ge_linear(ctx, &m->dense3, H, out, n_seq);
     return 0;
 }
 

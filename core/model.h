@@ -172,6 +172,8 @@ typedef struct ge_scratch {
     int64_t n_qblk;  /* blocks in the current pass (no block spans two texts)    */
     float *rowbuf;   /* [n_threads x max_in] widened weight rows (float products)     */
     float *pooled;   /* [max(n_embd, dense dims)] x 2: pooled, dense work      */
+    float *seq_rows[2]; /* [n_seq x ...] per-sequence rows of a pass (the dense projections), */
+    size_t seq_rows_cap[2]; /* grown by ge_scratch_seq_rows                              */
     float *rope_cos[2], *rope_sin[2]; /* [rope_cap x n_rot/2], 0 local 1 global */
     int32_t *moe_sel, *moe_idx; /* MoE: [T x n_expert_used] expert per slot; slots per expert */
     float *moe_w;               /* MoE: [T x n_expert_used] weight per slot                  */
@@ -214,5 +216,7 @@ void ge_model_float_activations(ggufembed_model *m);
 /* scratch.c: makes room for a pass of n_tokens tokens, sequences up to max_pos long */
 int ge_scratch_reserve(ggufembed_context *ctx, int64_t n_tokens, int64_t max_pos);
 void ge_scratch_free(ge_scratch *s);
+/* s->seq_rows[i] with room for n floats (grown, never shrunk); 0 or out of memory */
+int ge_scratch_seq_rows(ge_scratch *s, int i, size_t n);
 
 #endif

@@ -175,9 +175,10 @@ static void matmul_rows(const matmul_job *j, const ge_matrix *w, float *y, int64
         if (w->packed && w->packed_for == k) { /* r0 is on a strip boundary: n_out % pack_rows == 0 */
             const ge_type_traits *tt = ge_type_traits_of(w->type);
             if (tt->act == GE_AF_Q8_K) {
-                const size_t strip = k->packed_size_q8_K(k->pack_rows, w->n_in, tt->sub);
-                k->gemm_q8_K_packed(w->n_in, tt->sub, (const uint8_t *)w->packed + (size_t)(r0 / k->pack_rows) * strip,
-                                    r1 - r0, s->a.q8_K, j->T, y + r0, w->n_out);
+                const size_t strip = k->packed_size_q8_K(k->pack_rows, w->n_in, tt->sub, tt->has_min);
+                k->gemm_q8_K_packed(w->n_in, tt->sub, tt->has_min,
+                                    (const uint8_t *)w->packed + (size_t)(r0 / k->pack_rows) * strip, r1 - r0,
+                                    s->a.q8_K, j->T, y + r0, w->n_out);
             } else {
                 const size_t strip = k->packed_size(k->pack_rows, nb);
                 k->gemm_q8_0_packed(nb, (const uint8_t *)w->packed + (size_t)(r0 / k->pack_rows) * strip, r1 - r0,

@@ -241,6 +241,34 @@ static void decode_q5_K(const void *row, int64_t n, int8_t *q, float *sc, float 
     }
 }
 
+/* the integer mins and -dmin (quant.h: mins) */
+static void mins_q2_K(const void *row, int64_t n, int8_t *m, float *dm) {
+    const block_q2_K *b = row;
+    for (int64_t i = 0; i < n / QK_K; i++) {
+        dm[i] = -ge_fp16_to_fp32(b[i].dmin);
+        for (int is = 0; is < 16; is++) m[16 * i + is] = (int8_t)(b[i].scales[is] >> 4);
+    }
+}
+
+static void mins_k4(const uint8_t *scales, const uint16_t *dmin, int64_t i, int8_t *m, float *dm) {
+    dm[i] = -ge_fp16_to_fp32(*dmin);
+    for (int j = 0; j < 8; j++) {
+        uint8_t sc, mn;
+        ge_scale_min_k4(j, scales, &sc, &mn);
+        m[8 * i + j] = (int8_t)mn;
+    }
+}
+
+static void mins_q4_K(const void *row, int64_t n, int8_t *m, float *dm) {
+    const block_q4_K *b = row;
+    for (int64_t i = 0; i < n / QK_K; i++) mins_k4(b[i].scales, &b[i].dmin, i, m, dm);
+}
+
+static void mins_q5_K(const void *row, int64_t n, int8_t *m, float *dm) {
+    const block_q5_K *b = row;
+    for (int64_t i = 0; i < n / QK_K; i++) mins_k4(b[i].scales, &b[i].dmin, i, m, dm);
+}
+
 /* 16 sub-blocks of 16 */
 static void decode_q6_K(const void *row, int64_t n, int8_t *q, float *sc, float *mn) {
     const block_q6_K *b = row;
@@ -296,13 +324,13 @@ static const ge_type_traits k_traits[GGML_TYPE_MAX_] = {
     [GGML_TYPE_IQ4_NL] = {.name = "IQ4_NL", .blck = QK4_NL, .bytes = sizeof(block_iq4_nl), .act = GE_AF_Q8_0,
                           .sub = 32, .decode = decode_iq4_nl, .decode_q8_0 = q8_iq4_nl},
     [GGML_TYPE_Q2_K] = {.name = "Q2_K", .blck = QK_K, .bytes = sizeof(block_q2_K), .act = GE_AF_Q8_K, .sub = 16,
-                        .has_min = 1, .decode = decode_q2_K},
+                        .has_min = 1, .decode = decode_q2_K, .mins = mins_q2_K},
     [GGML_TYPE_Q3_K] = {.name = "Q3_K", .blck = QK_K, .bytes = sizeof(block_q3_K), .act = GE_AF_Q8_K, .sub = 16,
                         .decode = decode_q3_K},
     [GGML_TYPE_Q4_K] = {.name = "Q4_K", .blck = QK_K, .bytes = sizeof(block_q4_K), .act = GE_AF_Q8_K, .sub = 32,
-                        .has_min = 1, .decode = decode_q4_K},
+                        .has_min = 1, .decode = decode_q4_K, .mins = mins_q4_K},
     [GGML_TYPE_Q5_K] = {.name = "Q5_K", .blck = QK_K, .bytes = sizeof(block_q5_K), .act = GE_AF_Q8_K, .sub = 32,
-                        .has_min = 1, .decode = decode_q5_K},
+                        .has_min = 1, .decode = decode_q5_K, .mins = mins_q5_K},
     [GGML_TYPE_Q6_K] = {.name = "Q6_K", .blck = QK_K, .bytes = sizeof(block_q6_K), .act = GE_AF_Q8_K, .sub = 16,
                         .decode = decode_q6_K},
     [GGML_TYPE_IQ4_XS] = {.name = "IQ4_XS", .blck = QK_K, .bytes = sizeof(block_iq4_xs), .act = GE_AF_Q8_K,
@@ -360,7 +388,7 @@ int ge_need_for_type(uint32_t type, unsigned *need) {
     case GE_AF_F32: break;
     case GE_AF_Q8_1: *need |= GE_NEED_Q8_0 | GE_NEED_Q8_1; break;
     case GE_AF_Q8_0: *need |= GE_NEED_Q8_0; break;
-    case GE_AF_Q8_K: *need |= GE_NEED_Q8_K | (tt->has_min ? (tt->sub == 16 ? GE_NEED_K16 : GE_NEED_K32) : 0); break;
+    case GE_AF_Q8_K: *need |= GE_NEED_Q8_K; break;
     }
     return 0;
 }
@@ -382,17 +410,7 @@ void ge_quantize_act_row(const ge_kernels *k, unsigned need, const float *x, int
             }
     }
     if ((need & GE_NEED_Q8_K) && n % QK_K == 0) {
-        block_q8_K *q = a->q8_K + t * (n / QK_K);
-        k->quantize_q8_K(x, q, n);
-        for (int64_t b = 0; b < n / QK_K; b++)
-            for (int j = 0; j < QK_K / 32; j++) {
-                if (need & GE_NEED_K16) {
-                    a->sum_k16[t * (n / 16) + b * 16 + 2 * j] = q[b].d * (float)q[b].bsums[2 * j];
-                    a->sum_k16[t * (n / 16) + b * 16 + 2 * j + 1] = q[b].d * (float)q[b].bsums[2 * j + 1];
-                }
-                if (need & GE_NEED_K32)
-                    a->sum_k32[t * (n / 32) + b * 8 + j] = q[b].d * (float)(q[b].bsums[2 * j] + q[b].bsums[2 * j + 1]);
-            }
+        k->quantize_q8_K(x, a->q8_K + t * (n / QK_K), n);
     }
 }
 
@@ -400,22 +418,41 @@ void ge_quantize_act_row(const ge_kernels *k, unsigned need, const float *x, int
 
 size_t ge_gemm_quant_buf_size(int64_t n) {
     const size_t rows = STRIP, v = (size_t)n;
-    return (rows * v + 2 * rows * (v / 16) * sizeof(float) + rows * (v / QK8_0) * sizeof(block_q8_0) + 63) & ~(size_t)63;
+    return (rows * v + 2 * rows * (v / 16) * sizeof(float) + rows * (v / QK8_0) * sizeof(block_q8_0) +
+            rows * (v / 16) + rows * (v / QK_K + 1) * sizeof(float) + 63) & ~(size_t)63;
 }
 
-/* y[t][r] += dot(mn row r, activation sums of token t): the min terms, in the canonical
- * 8-lane order of dot_f32 */
+/* y[t][r] += dot_f32(mn row r, activation sums of token t): the min terms. dot_f32's
+ * canonical order is the 8-lane sum over the first ns - ns%8 values, then the rest one
+ * by one; the 8-lane part of many (t, r) pairs at once is exactly what scores_f32 computes
+ * (times 1.0f, which changes no bit), so the work goes through that kernel in tiles
+ * instead of rows x T tiny dot products. */
+#define MIN_TILE 64
 static void add_min_terms(const ge_kernels *k, const float *mn, int64_t ns, int64_t rows, const float *asum, int64_t T,
                           float *y, int64_t ldy) {
-    for (int64_t t = 0; t < T; t++)
-        for (int64_t r = 0; r < rows; r++) y[t * ldy + r] = y[t * ldy + r] + k->dot_f32(ns, mn + r * ns, asum + t * ns);
+    const int64_t n8 = ns - ns % 8;
+    float S[MIN_TILE * MIN_TILE];
+    for (int64_t t0 = 0; t0 < T; t0 += MIN_TILE) {
+        const int64_t tc = T - t0 < MIN_TILE ? T - t0 : MIN_TILE;
+        for (int64_t r0 = 0; r0 < rows; r0 += MIN_TILE) {
+            const int64_t rc = rows - r0 < MIN_TILE ? rows - r0 : MIN_TILE;
+            if (n8) k->scores_f32(tc, rc, n8, asum + t0 * ns, ns, mn + r0 * ns, ns, 1.0f, S, MIN_TILE);
+            for (int64_t t = 0; t < tc; t++)
+                for (int64_t r = 0; r < rc; r++) {
+                    float v = n8 ? S[t * MIN_TILE + r] : 0.0f;
+                    const float *a = asum + (t0 + t) * ns, *m = mn + (r0 + r) * ns;
+                    for (int64_t i = n8; i < ns; i++) v = v + m[i] * a[i];
+                    float *o = y + (t0 + t) * ldy + r0 + r;
+                    *o = *o + v;
+                }
+        }
+    }
 }
 
 void ge_add_min_terms(const ge_kernels *k, uint32_t type, const float *mn, int64_t n_rows, int64_t n,
                       const ge_act_bufs *a, int64_t T, float *Y, int64_t ldy) {
     const ge_type_traits *tt = ge_type_traits_of(type);
-    const float *asum = tt->act != GE_AF_Q8_K ? a->sum_q81 : tt->sub == 16 ? a->sum_k16 : a->sum_k32;
-    add_min_terms(k, mn, n / tt->sub, n_rows, asum, T, Y, ldy);
+    add_min_terms(k, mn, n / tt->sub, n_rows, a->sum_q81, T, Y, ldy);
 }
 
 void ge_gemm_quant(const ge_kernels *k, uint32_t type, const void *W, int64_t n_rows, int64_t n, const ge_act_bufs *a,
@@ -428,13 +465,17 @@ void ge_gemm_quant(const ge_kernels *k, uint32_t type, const void *W, int64_t n_
     float *sc = (float *)((uint8_t *)buf + (size_t)STRIP * (size_t)n);
     float *mn = sc + STRIP * ns;
     block_q8_0 *blk = (block_q8_0 *)(mn + STRIP * ns);
+    float *dm = (float *)(blk + STRIP * (n / QK8_0));    /* [16 x n/256] -dmin (K mins) */
+    int8_t *mi = (int8_t *)(dm + STRIP * (n / QK_K + 1)); /* [16 x ns] integer mins       */
     for (int64_t rs = 0; rs < n_rows; rs += STRIP) {
         const int64_t rows = n_rows - rs < STRIP ? n_rows - rs : STRIP;
         const uint8_t *w = (const uint8_t *)W + (size_t)rs * row_bytes;
         if (tt->act == GE_AF_Q8_K) {
-            for (int64_t r = 0; r < rows; r++) tt->decode(w + (size_t)r * row_bytes, n, q + r * n, sc + r * ns, mn + r * ns);
-            k->gemm_q8_K(n, tt->sub, q, sc, rows, a->q8_K, T, Y + rs, ldy);
-            if (tt->has_min) add_min_terms(k, mn, ns, rows, tt->sub == 16 ? a->sum_k16 : a->sum_k32, T, Y + rs, ldy);
+            for (int64_t r = 0; r < rows; r++) {
+                tt->decode(w + (size_t)r * row_bytes, n, q + r * n, sc + r * ns, mn + r * ns);
+                if (tt->mins) tt->mins(w + (size_t)r * row_bytes, n, mi + r * ns, dm + r * (n / QK_K));
+            }
+            k->gemm_q8_K(n, tt->sub, q, sc, tt->mins ? mi : NULL, dm, rows, a->q8_K, T, Y + rs, ldy);
         } else { /* Q8_0 blocks: the integer levels and the type's own fp16 scales */
             for (int64_t r = 0; r < rows; r++) tt->decode_q8_0(w + (size_t)r * row_bytes, n, blk + r * ns, mn + r * ns);
             k->gemm_q8_0(ns, blk, rows, a->q8_0, T, Y + rs, ldy);

@@ -9,8 +9,9 @@
  *     block, m_b * s_b (s_b = the activation block's d * sum(q), as ggml's Q8_1 holds);
  *   - act Q8_K (Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, IQ4_XS): a row decodes to int8 levels with
  *     one float scale (d * sub-block scale, exact in float) per `sub` values, which the
- *     kernels' gemm_q8_K multiplies with Q8_K activations; the types with a min
- *     (Q2_K, Q4_K, Q5_K) add sum_j mn_j * (d_a * bsum_j) per super-block.
+ *     kernels' gemm_q8_K multiplies with Q8_K activations; for the types with a min
+ *     (Q2_K, Q4_K, Q5_K) the kernel also adds the integer mins times the activations'
+ *     block sums per super-block, as ggml does.
  * F32 / F16 / BF16 rows are widened to float and multiplied with the f32 input.
  * Decoding is integer work (bit-exact), so it is done once, in portable C, for every
  * kernel table; the kernels only see the decoded forms.
@@ -45,6 +46,9 @@ typedef struct ge_type_traits {
     /* The types multiplied as Q8_0 blocks: the same decoding straight into them (the
      * type's fp16 scale bits copied), and the min offsets m[n/32] when has_min. */
     void (*decode_q8_0)(const void *row, int64_t n, block_q8_0 *out, float *mn);
+    /* The K-quants with a min (Q2_K, Q4_K, Q5_K): their integer mins m[n/sub] and -dmin
+     * per super-block, dm[n/256] (what gemm_q8_K's min term reads: mn = dm * m). */
+    void (*mins)(const void *row, int64_t n, int8_t *m, float *dm);
 } ge_type_traits;
 
 /* One input's rows quantized for the products (row t of n values at t * (n / block)):
@@ -53,8 +57,6 @@ typedef struct ge_act_bufs {
     block_q8_0 *q8_0; /* [T x n/32]  Q8_0 (and Q8_1's quants)                        */
     block_q8_K *q8_K; /* [T x n/256] Q8_K                                            */
     float *sum_q81;   /* [T x n/32]  Q8_1's s = fp16(d * sum(q)), d = amax/127 unrounded */
-    float *sum_k32;   /* [T x n/32]  Q8_K's d * sum(q) per 32 values (Q4_K, Q5_K mins) */
-    float *sum_k16;   /* [T x n/16]  Q8_K's d * bsum per 16 values (Q2_K mins)        */
 } ge_act_bufs;
 
 /* The activation formats a model's matrices read (ggufembed_model.act_need), set by
@@ -63,8 +65,6 @@ enum {
     GE_NEED_Q8_0 = 1,  /* Q8_0 blocks (Q8_0, Q4_0, Q5_0, IQ4_NL, and Q4_1 / Q5_1)      */
     GE_NEED_Q8_1 = 2,  /* plus Q8_1's block sums (Q4_1, Q5_1)                        */
     GE_NEED_Q8_K = 4,  /* Q8_K super-blocks (K-quants, IQ4_XS)                        */
-    GE_NEED_K16 = 8,   /* plus d * bsum per 16 (Q2_K)                                 */
-    GE_NEED_K32 = 16,  /* plus d * sum per 32 (Q4_K, Q5_K)                            */
     GE_NEED_DECODE = 32, /* weights decoded per strip (every quantized type but Q8_0)  */
 };
 /* Marks what a product with weights of this type reads; 0 or GGUFEMBED_ERR_UNSUPPORTED
@@ -77,12 +77,13 @@ void ge_quantize_act_row(const ge_kernels *k, unsigned need, const float *x, int
 /* Y[t * ldy + r] = row r of W (n_rows rows of n values of `type`, any quantized type but
  * Q8_0 whose rows Q8_0's own product reads in place) times input row t, for t < T:
  * strips of 16 rows decoded into buf (ge_gemm_quant_buf_size(n) bytes, 64-aligned),
- * multiplied by k's gemm_q8_0 or gemm_q8_K, the min terms added with k's dot_f32. */
+ * multiplied by k's gemm_q8_0 or gemm_q8_K (Q4_1 / Q5_1: their min terms added after, in
+ * dot_f32's order). */
 void ge_gemm_quant(const ge_kernels *k, uint32_t type, const void *W, int64_t n_rows, int64_t n, const ge_act_bufs *a,
                    int64_t T, float *Y, int64_t ldy, void *buf);
 size_t ge_gemm_quant_buf_size(int64_t n);
-/* Y[t * ldy + r] += the min terms of rows r < n_rows (mn: [n_rows x n/sub] decoded
- * offsets of `type`) for input rows t < T: what ge_gemm_quant adds after the kernel */
+/* Y[t * ldy + r] += the min terms of rows r < n_rows (mn: [n_rows x n/32] decoded
+ * offsets of Q4_1 / Q5_1) for input rows t < T: what ge_gemm_quant adds after the kernel */
 void ge_add_min_terms(const ge_kernels *k, uint32_t type, const float *mn, int64_t n_rows, int64_t n,
                       const ge_act_bufs *a, int64_t T, float *Y, int64_t ldy);
 

@@ -43,35 +43,41 @@ static int repack_matrix(ggufembed_model *m, ge_matrix *w, const ge_kernels *k, 
     if (k_type ? !k->pack_q8_K : !k->pack_q8_0) return 0;
     const int64_t n = w->n_in, nb = n / QK8_0, ns = n / tt->sub, rows = w->n_out;
     const size_t row_bytes = ge_row_bytes(w->type, n);
-    const size_t bytes = k_type ? k->packed_size_q8_K(rows, n, tt->sub) : k->packed_size(rows, nb);
+    const size_t bytes = k_type ? k->packed_size_q8_K(rows, n, tt->sub, tt->has_min) : k->packed_size(rows, nb);
     void *P = owned_alloc(m, bytes);
-    float *mn = tt->has_min ? owned_alloc(m, sizeof(float) * (size_t)(rows * ns)) : NULL;
-    if (!P || (tt->has_min && !mn)) return GGUFEMBED_ERR_OUT_OF_MEMORY;
+    /* Q4_1 / Q5_1: their float min offsets beside the packed rows (the K-quants' mins go
+     * into the packed layout) */
+    float *mn = tt->has_min && !k_type ? owned_alloc(m, sizeof(float) * (size_t)(rows * ns)) : NULL;
+    if (!P || (tt->has_min && !k_type && !mn)) return GGUFEMBED_ERR_OUT_OF_MEMORY;
     if (w->type == GGML_TYPE_Q8_0) {
         k->pack_q8_0((const block_q8_0 *)w->data, rows, nb, P);
     } else {
         /* the whole matrix decoded once (temporary), then packed */
+        const int64_t nsb = n / QK_K;
         int8_t *q = k_type ? ge_malloc((size_t)(rows * n)) : NULL;
         float *sc = k_type ? ge_malloc(sizeof(float) * (size_t)(rows * ns)) : NULL;
+        int8_t *mi = k_type && tt->mins ? ge_malloc((size_t)(rows * ns)) : NULL;
+        float *dm = k_type && tt->mins ? ge_malloc(sizeof(float) * (size_t)(rows * nsb + 1)) : NULL;
         float *tmn = ge_malloc(sizeof(float) * (size_t)ns);
         block_q8_0 *blk = k_type ? NULL : ge_malloc(sizeof(block_q8_0) * (size_t)(rows * nb));
-        if (!tmn || (k_type && (!q || !sc)) || (!k_type && !blk)) {
-            ge_free(q), ge_free(sc), ge_free(tmn), ge_free(blk);
+        if (!tmn || (k_type && (!q || !sc || (tt->mins && (!mi || !dm)))) || (!k_type && !blk)) {
+            ge_free(q), ge_free(sc), ge_free(mi), ge_free(dm), ge_free(tmn), ge_free(blk);
             return GGUFEMBED_ERR_OUT_OF_MEMORY;
         }
         for (int64_t r = 0; r < rows; r++) {
             const uint8_t *row = (const uint8_t *)w->data + (size_t)r * row_bytes;
-            float *rmn = mn ? mn + r * ns : tmn;
-            if (k_type)
-                tt->decode(row, n, q + r * n, sc + r * ns, rmn);
-            else
-                tt->decode_q8_0(row, n, blk + r * nb, rmn);
+            if (k_type) {
+                tt->decode(row, n, q + r * n, sc + r * ns, tmn);
+                if (tt->mins) tt->mins(row, n, mi + r * ns, dm + r * nsb);
+            } else {
+                tt->decode_q8_0(row, n, blk + r * nb, mn ? mn + r * ns : tmn);
+            }
         }
         if (k_type)
-            k->pack_q8_K(q, sc, rows, n, tt->sub, P);
+            k->pack_q8_K(q, sc, mi, dm, rows, n, tt->sub, P);
         else
             k->pack_q8_0(blk, rows, nb, P);
-        ge_free(q), ge_free(sc), ge_free(tmn), ge_free(blk);
+        ge_free(q), ge_free(sc), ge_free(mi), ge_free(dm), ge_free(tmn), ge_free(blk);
     }
     if (owner && owner->discard) owner->discard(owner->user, w->data, (size_t)rows * row_bytes);
     w->packed = P;

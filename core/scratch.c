@@ -14,7 +14,7 @@ static int grow_floats(float **p, size_t n) {
 
 void ge_scratch_free(ge_scratch *s) {
     float **fs[] = {&s->x, &s->xn, &s->q, &s->k, &s->v, &s->att, &s->g, &s->u, &s->scores, &s->rowbuf, &s->pooled,
-                    &s->rope_cos[0], &s->rope_cos[1], &s->rope_sin[0], &s->rope_sin[1]};
+                    &s->rope_cos[0], &s->rope_cos[1], &s->rope_sin[0], &s->rope_sin[1], &s->seq_rows[0], &s->seq_rows[1]};
     for (size_t i = 0; i < sizeof fs / sizeof fs[0]; i++) {
         ge_aligned_free(*fs[i]);
         *fs[i] = NULL;
@@ -22,8 +22,6 @@ void ge_scratch_free(ge_scratch *s) {
     ge_aligned_free(s->a.q8_0);
     ge_aligned_free(s->a.q8_K);
     ge_aligned_free(s->a.sum_q81);
-    ge_aligned_free(s->a.sum_k32);
-    ge_aligned_free(s->a.sum_k16);
     ge_aligned_free(s->dec);
     ge_free(s->pos);
     ge_free(s->seq_start);
@@ -33,6 +31,17 @@ void ge_scratch_free(ge_scratch *s) {
     ge_free(s->moe_idx);
     ge_free(s->moe_w);
     memset(s, 0, sizeof *s);
+}
+
+int ge_scratch_seq_rows(ge_scratch *s, int i, size_t n) {
+    if (n <= s->seq_rows_cap[i]) return 0;
+    size_t cap = s->seq_rows_cap[i] ? s->seq_rows_cap[i] : 4096;
+    while (cap < n) cap *= 2;
+    ge_aligned_free(s->seq_rows[i]);
+    s->seq_rows_cap[i] = 0;
+    if (!(s->seq_rows[i] = ge_aligned_alloc(64, cap * sizeof(float)))) return GGUFEMBED_ERR_OUT_OF_MEMORY;
+    s->seq_rows_cap[i] = cap;
+    return 0;
 }
 
 /* cos/sin of pos * base^(-2i/n_rot), with theta built the way ggml does (the
@@ -76,14 +85,10 @@ int ge_scratch_reserve(ggufembed_context *ctx, int64_t T, int64_t max_pos) {
         const unsigned need = m->act_need;
         ge_aligned_free(s->a.q8_K);
         ge_aligned_free(s->a.sum_q81);
-        ge_aligned_free(s->a.sum_k32);
-        ge_aligned_free(s->a.sum_k16);
-        s->a.q8_K = NULL, s->a.sum_q81 = s->a.sum_k32 = s->a.sum_k16 = NULL;
+        s->a.q8_K = NULL, s->a.sum_q81 = NULL;
         if (((need & GE_NEED_Q8_K) &&
              !(s->a.q8_K = ge_aligned_alloc(64, (size_t)(cap * (max_in / QK_K) + 1) * sizeof(block_q8_K)))) ||
-            ((need & GE_NEED_Q8_1) && !grow_floats(&s->a.sum_q81, (size_t)(cap * (max_in / 32) + 1))) ||
-            ((need & GE_NEED_K32) && !grow_floats(&s->a.sum_k32, (size_t)(cap * (max_in / 32) + 1))) ||
-            ((need & GE_NEED_K16) && !grow_floats(&s->a.sum_k16, (size_t)(cap * (max_in / 16) + 1))))
+            ((need & GE_NEED_Q8_1) && !grow_floats(&s->a.sum_q81, (size_t)(cap * (max_in / 32) + 1))))
             return GGUFEMBED_ERR_OUT_OF_MEMORY;
         ge_free(s->pos);
         ge_free(s->seq_start);

@@ -28,9 +28,14 @@
  *     one float scale per sub-block of `sub` = 16 or 32 values): per sub-block j the
  *     EXACT integer sum isum_j of the sub int8 pairs, s_j = ws_j * d_a (d_a the Q8_K
  *     scale of the super-block holding j), y = 0; y = y + (float)isum_j * s_j, j in order.
- *     (ggml sums the sub-blocks' integer products per super-block before one float
- *     multiply; this order differs from it only in the last bits, as every kernel of
- *     ggml's does from its scalar code, and keeps one layout for all six types.)
+ *     Types with a min (Q2_K, Q4_K, Q5_K) then add, after each super-block's sub-blocks,
+ *     its min term as ggml does: the EXACT integer msum = sum_j m_j * bsum_j over the
+ *     super-block's sub-blocks (m_j the integer mins, bsum_j the activation quants' sum
+ *     over sub-block j, from Q8_K's bsums), y = y + (float)msum * (wd * d_a), wd = -dmin.
+ *     (ggml also sums the sub-blocks' scaled integer products per super-block before one
+ *     float multiply; the per-sub-block order here differs from it only in the last bits,
+ *     as every kernel of ggml's does from its scalar code, and keeps one layout for all
+ *     six types.)
  *   - quantize_q8_K: ggml's quantize_row_q8_K_ref (llama.cpp runs that on x86):
  *     max = the value of largest |x| (first one on ties), iscale = -127/max,
  *     q = min(127, nearest_int(iscale * x)), d = 1/iscale, bsums = sums of 16. The native build
@@ -86,11 +91,13 @@ typedef struct ge_kernels {
 
     /* Matrix product with decoded K-quant weights and Q8_K activations:
      *   Y[t * ldy + r] = sum_j isum(Wq[r][j], A[t][j]) * (Ws[r][j] * d_a)
+     *                  + sum_b msum(Wm[r][b], A[t][b]) * (Wd[r][b] * d_a)   (when Wm)
      * Wq: n_rows rows of n int8 (row r at Wq + r*n, any value -128..127); Ws: n_rows rows
-     * of n/sub float scales (row r at Ws + r*(n/sub)); sub = 16 or 32; A: n_tok rows of
-     * n/256 blocks (A + t*(n/256)). n is a multiple of 256. */
-    void (*gemm_q8_K)(int64_t n, int sub, const int8_t *Wq, const float *Ws, int64_t n_rows, const block_q8_K *A,
-                      int64_t n_tok, float *Y, int64_t ldy);
+     * of n/sub float scales (row r at Ws + r*(n/sub)); sub = 16 or 32; Wm: NULL, or
+     * n_rows rows of n/sub int8 mins (any value) and Wd n_rows rows of n/256 floats;
+     * A: n_tok rows of n/256 blocks (A + t*(n/256)). n is a multiple of 256. */
+    void (*gemm_q8_K)(int64_t n, int sub, const int8_t *Wq, const float *Ws, const int8_t *Wm, const float *Wd,
+                      int64_t n_rows, const block_q8_K *A, int64_t n_tok, float *Y, int64_t ldy);
 
     /* Optional packed layout of Q8_0 weights, made once at model load
      * (GGUFEMBED_OPEN_REPACK); 0 / NULL when the table has none.
@@ -105,15 +112,18 @@ typedef struct ge_kernels {
     void (*pack_q8_0)(const block_q8_0 *W, int64_t n_rows, int64_t nb, void *P);
     void (*gemm_q8_0_packed)(int64_t nb, const void *P, int64_t n_rows, const block_q8_0 *A, int64_t n_tok,
                              float *Y, int64_t ldy);
-    /* The same for decoded K-quant rows (gemm_q8_K's Wq/Ws), made once at load; NULL when
-     * the table has none. Strips of pack_rows rows; results the same bits as gemm_q8_K's.
+    /* The same for decoded K-quant rows (gemm_q8_K's Wq/Ws and, with_min, Wm/Wd), made
+     * once at load; NULL when the table has none. Strips of pack_rows rows; results the
+     * same bits as gemm_q8_K's.
      *   packed_size_q8_K  bytes for n_rows (a multiple of pack_rows) rows of n values;
-     *   pack_q8_K         Wq [n_rows x n], Ws [n_rows x n/sub] -> P;
-     *   gemm_q8_K_packed  P at a strip boundary, n_rows a multiple of pack_rows. */
-    size_t (*packed_size_q8_K)(int64_t n_rows, int64_t n, int sub);
-    void (*pack_q8_K)(const int8_t *Wq, const float *Ws, int64_t n_rows, int64_t n, int sub, void *P);
-    void (*gemm_q8_K_packed)(int64_t n, int sub, const void *P, int64_t n_rows, const block_q8_K *A, int64_t n_tok,
-                             float *Y, int64_t ldy);
+     *   pack_q8_K         Wq [n_rows x n], Ws [n_rows x n/sub], Wm/Wd or NULL -> P;
+     *   gemm_q8_K_packed  P at a strip boundary, n_rows a multiple of pack_rows; with_min
+     *                     as P was packed. */
+    size_t (*packed_size_q8_K)(int64_t n_rows, int64_t n, int sub, int with_min);
+    void (*pack_q8_K)(const int8_t *Wq, const float *Ws, const int8_t *Wm, const float *Wd, int64_t n_rows, int64_t n,
+                      int sub, void *P);
+    void (*gemm_q8_K_packed)(int64_t n, int sub, int with_min, const void *P, int64_t n_rows, const block_q8_K *A,
+                             int64_t n_tok, float *Y, int64_t ldy);
 } ge_kernels;
 
 /* The kernels this process uses, chosen once (first call) from CPU detection. */
@@ -132,7 +142,7 @@ extern const ge_kernels ge_kernels_scalar;
 /* The scalar quantize_q8_K, for tables that have no faster one with the same bits. */
 void ge_scalar_quantize_q8_K(const float *x, block_q8_K *y, int64_t n);
 /* The scalar gemm_q8_K (a table's slot until its own kernel exists). */
-void ge_scalar_gemm_q8_K(int64_t n, int sub, const int8_t *Wq, const float *Ws, int64_t n_rows, const block_q8_K *A,
-                         int64_t n_tok, float *Y, int64_t ldy);
+void ge_scalar_gemm_q8_K(int64_t n, int sub, const int8_t *Wq, const float *Ws, const int8_t *Wm, const float *Wd,
+                         int64_t n_rows, const block_q8_K *A, int64_t n_tok, float *Y, int64_t ldy);
 
 #endif

@@ -76,22 +76,34 @@ static void quantize_q8_K(const float *x, block_q8_K *y, int64_t n) {
     }
 }
 
-/* the canonical K-quant product (kernels.h): per sub-block the exact integer sum,
- * then y = y + (float)isum_j * (ws_j * d_a), sub-blocks in order */
-static void gemm_q8_K(int64_t n, int sub, const int8_t *Wq, const float *Ws, int64_t n_rows, const block_q8_K *A,
-                      int64_t n_tok, float *Y, int64_t ldy) {
-    const int64_t ns = n / sub, nsb = n / QK_K;
+/* the canonical K-quant product (kernels.h): per sub-block the exact integer sum, then
+ * y = y + (float)isum_j * (ws_j * d_a), sub-blocks in order; with mins, after each
+ * super-block y = y + (float)msum * (wd * d_a), msum = sum_j m_j * bsum_j exactly */
+static void gemm_q8_K(int64_t n, int sub, const int8_t *Wq, const float *Ws, const int8_t *Wm, const float *Wd,
+                      int64_t n_rows, const block_q8_K *A, int64_t n_tok, float *Y, int64_t ldy) {
+    const int64_t ns = n / sub, nsb = n / QK_K, per = QK_K / sub;
     for (int64_t t = 0; t < n_tok; t++)
         for (int64_t r = 0; r < n_rows; r++) {
             const int8_t *w = Wq + r * n;
             const float *ws = Ws + r * ns;
             const block_q8_K *a = A + t * nsb;
             float acc = 0.0f;
-            for (int64_t j = 0; j < ns; j++) {
-                const int8_t *aq = a[j * sub / QK_K].qs + (j * sub) % QK_K;
-                int32_t isum = 0;
-                for (int i = 0; i < sub; i++) isum += (int32_t)w[j * sub + i] * (int32_t)aq[i];
-                acc = acc + (float)isum * (ws[j] * a[j * sub / QK_K].d);
+            for (int64_t b = 0; b < nsb; b++) {
+                for (int64_t jj = 0; jj < per; jj++) {
+                    const int64_t j = b * per + jj;
+                    const int8_t *aq = a[b].qs + jj * sub;
+                    int32_t isum = 0;
+                    for (int i = 0; i < sub; i++) isum += (int32_t)w[j * sub + i] * (int32_t)aq[i];
+                    acc = acc + (float)isum * (ws[j] * a[b].d);
+                }
+                if (Wm) {
+                    int32_t msum = 0;
+                    for (int64_t jj = 0; jj < per; jj++) {
+                        const int32_t bsum = sub == 16 ? a[b].bsums[jj] : a[b].bsums[2 * jj] + a[b].bsums[2 * jj + 1];
+                        msum += (int32_t)Wm[r * ns + b * per + jj] * bsum;
+                    }
+                    acc = acc + (float)msum * (Wd[r * nsb + b] * a[b].d);
+                }
             }
             Y[t * ldy + r] = acc;
         }
@@ -144,9 +156,9 @@ static void exp_sub_f32(int64_t n, float *x, float m) {
 
 /* the reference kernels, exported for the SIMD tables' slots they do not replace */
 void ge_scalar_quantize_q8_K(const float *x, block_q8_K *y, int64_t n) { quantize_q8_K(x, y, n); }
-void ge_scalar_gemm_q8_K(int64_t n, int sub, const int8_t *Wq, const float *Ws, int64_t n_rows, const block_q8_K *A,
-                         int64_t n_tok, float *Y, int64_t ldy) {
-    gemm_q8_K(n, sub, Wq, Ws, n_rows, A, n_tok, Y, ldy);
+void ge_scalar_gemm_q8_K(int64_t n, int sub, const int8_t *Wq, const float *Ws, const int8_t *Wm, const float *Wd,
+                         int64_t n_rows, const block_q8_K *A, int64_t n_tok, float *Y, int64_t ldy) {
+    gemm_q8_K(n, sub, Wq, Ws, Wm, Wd, n_rows, A, n_tok, Y, ldy);
 }
 
 const ge_kernels ge_kernels_scalar = {

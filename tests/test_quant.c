@@ -71,11 +71,11 @@ static const uint32_t k_types[] = {GGML_TYPE_Q8_0, GGML_TYPE_Q4_0, GGML_TYPE_Q4_
                                    GGML_TYPE_IQ4_NL, GGML_TYPE_Q2_K, GGML_TYPE_Q3_K, GGML_TYPE_Q4_K, GGML_TYPE_Q5_K,
                                    GGML_TYPE_Q6_K, GGML_TYPE_IQ4_XS};
 
-enum { MAXN = 3072, MAXR = 37, MAXT = 70 };
+enum { MAXN = 3072, MAXR = 100, MAXT = 70 };
 
 /* the activation buffers for T rows of n values, in every format */
 static void quantize_all(const ge_kernels *k, const float *x, int64_t T, int64_t n, ge_act_bufs *a) {
-    const unsigned need = GE_NEED_Q8_0 | GE_NEED_Q8_1 | GE_NEED_Q8_K | GE_NEED_K16 | GE_NEED_K32;
+    const unsigned need = GE_NEED_Q8_0 | GE_NEED_Q8_1 | GE_NEED_Q8_K;
     for (int64_t t = 0; t < T; t++) ge_quantize_act_row(k, need, x + t * n, n, a, t);
 }
 
@@ -115,7 +115,9 @@ int main(int argc, char **argv) {
     static float x[MAXN * MAXT], y[MAXT * MAXR], y_ref[MAXT * MAXR], wf[MAXN];
     static block_q8_K ak[MAXN / QK_K * MAXT], ak_ref[MAXN / QK_K * MAXT];
     static block_q8_0 a0[MAXN / 32 * MAXT];
-    static float s81[MAXN / 32 * MAXT], s32[MAXN / 32 * MAXT], s16[MAXN / 16 * MAXT];
+    static float s81[MAXN / 32 * MAXT];
+    static int8_t wm[MAXN / 16 * MAXR];
+    static float wd[MAXN / QK_K * MAXR];
     static int8_t wq[MAXN * MAXR];
     static float ws[MAXN / 16 * MAXR];
     static uint8_t wraw[MAXN / 32 * 34 * MAXR];
@@ -151,32 +153,60 @@ int main(int argc, char **argv) {
         CHECK(ak_ref[1].d == 0.0f && ak_ref[3].qs[7] == -127 && ak_ref[3].qs[9] == 127 && ak_ref[3].d > 0.0f, "quantize_q8_K: zero block / ties");
     }
 
-    /* ---- gemm_q8_K on decoded rows: any int8 value, any float scale, both sub-block sizes */
+    /* ---- gemm_q8_K on decoded rows: any int8 value, any float scale, both sub-block sizes,
+     *      with and without the integer mins; and the packed layout where a table has one */
     for (int impl = 0; impl < n_impl; impl++) {
         const ge_kernels *k = all[impl];
         const int64_t sizes[] = {256, 512, 1536, 2304, MAXN};
-        const int64_t shapes[][2] = {{1, 1}, {5, 3}, {16, 8}, {17, 9}, {MAXR, MAXT}, {32, 13}, {8, 64}};
+        const int64_t shapes[][2] = {{1, 1}, {5, 3}, {16, 8}, {17, 9}, {37, MAXT}, {32, 13}, {8, 64}, {48, 20}, {MAXR, 7}};
         for (size_t si = 0; si < sizeof sizes / sizeof sizes[0]; si++) {
             const int64_t n = sizes[si];
             for (int64_t i = 0; i < n * MAXT; i++) x[i] = frand() * 2.0f;
             ref->quantize_q8_K(x, ak_ref, n * MAXT);
             for (int64_t i = 0; i < n * MAXR; i++) wq[i] = (int8_t)rnd();
             for (int64_t i = 0; i < n * MAXR; i += 7) wq[i] = (int8_t)(i % 2 ? 127 : -128);
-            for (int sub = 16; sub <= 32; sub += 16) {
-                for (int64_t i = 0; i < n / sub * MAXR; i++) {
-                    const uint32_t r = rnd() % 8;
-                    ws[i] = r == 0 ? 0.0f : r == 1 ? 65504.0f * 127.0f : r == 2 ? -1e-7f : frand() * 0.01f;
-                }
-                for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
-                    const int64_t rows = shapes[s][0], toks = shapes[s][1];
-                    ref->gemm_q8_K(n, sub, wq, ws, rows, ak_ref, toks, y_ref, MAXR);
-                    k->gemm_q8_K(n, sub, wq, ws, rows, ak_ref, toks, y, MAXR);
+            for (int64_t i = 0; i < n / 16 * MAXR; i++) wm[i] = (int8_t)(i % 11 == 0 ? (i % 2 ? 127 : -128) : rnd() % 64);
+            for (int64_t i = 0; i < n / QK_K * MAXR; i++) wd[i] = i % 5 == 0 ? 0.0f : -0.001f * (float)(rnd() % 1000);
+            for (int sub = 16; sub <= 32; sub += 16)
+                for (int with_min = 0; with_min < 2; with_min++) {
+                    const int8_t *m = with_min ? wm : NULL;
+                    for (int64_t i = 0; i < n / sub * MAXR; i++) {
+                        const uint32_t r = rnd() % 8;
+                        ws[i] = r == 0 ? 0.0f : r == 1 ? 65504.0f * 127.0f : r == 2 ? -1e-7f : frand() * 0.01f;
+                    }
+                    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+                        const int64_t rows = shapes[s][0], toks = shapes[s][1];
+                        ref->gemm_q8_K(n, sub, wq, ws, m, wd, rows, ak_ref, toks, y_ref, MAXR);
+                        k->gemm_q8_K(n, sub, wq, ws, m, wd, rows, ak_ref, toks, y, MAXR);
+                        int bad = 0;
+                        for (int64_t t = 0; t < toks; t++)
+                            bad += memcmp(y + t * MAXR, y_ref + t * MAXR, sizeof(float) * (size_t)rows) != 0;
+                        CHECK(bad == 0, "%s gemm_q8_K n=%lld sub=%d%s %lldx%lld: not bit-identical to scalar", k->name,
+                              (long long)n, sub, with_min ? " mins" : "", (long long)rows, (long long)toks);
+                    }
+                    if (!k->pack_q8_K) continue;
+                    /* packed: 96 rows, all of them, then rows 32..63 from their strip on */
+                    const int64_t pr = k->pack_rows, prows = 96 / pr * pr;
+                    void *P = malloc(k->packed_size_q8_K(prows, n, sub, with_min));
+                    CHECK(P != NULL, "out of memory");
+                    k->pack_q8_K(wq, ws, m, wd, prows, n, sub, P);
                     int bad = 0;
-                    for (int64_t t = 0; t < toks; t++) bad += memcmp(y + t * MAXR, y_ref + t * MAXR, sizeof(float) * (size_t)rows) != 0;
-                    CHECK(bad == 0, "%s gemm_q8_K n=%lld sub=%d %lldx%lld: not bit-identical to scalar", k->name,
-                          (long long)n, sub, (long long)rows, (long long)toks);
+                    for (int64_t toks = 1; toks <= MAXT; toks += 23) {
+                        ref->gemm_q8_K(n, sub, wq, ws, m, wd, prows, ak_ref, toks, y_ref, MAXR);
+                        k->gemm_q8_K_packed(n, sub, with_min, P, prows, ak_ref, toks, y, MAXR);
+                        for (int64_t t = 0; t < toks; t++)
+                            bad += memcmp(y + t * MAXR, y_ref + t * MAXR, sizeof(float) * (size_t)prows) != 0;
+                        const size_t strip = k->packed_size_q8_K(pr, n, sub, with_min);
+                        const int64_t r0 = 2 * pr > prows - pr ? 0 : 2 * pr;
+                        k->gemm_q8_K_packed(n, sub, with_min, (const char *)P + (size_t)(r0 / pr) * strip, pr, ak_ref, toks,
+                                            y, MAXR);
+                        for (int64_t t = 0; t < toks; t++)
+                            bad += memcmp(y + t * MAXR, y_ref + t * MAXR + r0, sizeof(float) * (size_t)pr) != 0;
+                    }
+                    CHECK(bad == 0, "%s gemm_q8_K_packed n=%lld sub=%d%s: not bit-identical to scalar", k->name,
+                          (long long)n, sub, with_min ? " mins" : "");
+                    free(P);
                 }
-            }
         }
     }
 
@@ -207,12 +237,12 @@ int main(int argc, char **argv) {
                     CHECK(bad == 0, "%s decode_q8_0 n=%lld: %d blocks differ from decode", tt->name, (long long)n, bad);
                 }
                 for (int64_t i = 0; i < n * MAXT; i++) x[i] = frand();
-                ge_act_bufs a = {a0, ak, s81, s32, s16};
+                ge_act_bufs a = {a0, ak, s81};
                 quantize_all(ref, x, MAXT, n, &a);
                 ge_gemm_quant(ref, type, wraw, MAXR, n, &a, MAXT, y_ref, MAXR, buf);
                 for (int impl = 1; impl < n_impl; impl++) {
                     const ge_kernels *k = all[impl];
-                    ge_act_bufs ka = {a0, ak, s81, s32, s16};
+                    ge_act_bufs ka = {a0, ak, s81};
                     quantize_all(k, x, MAXT, n, &ka); /* each table's own quantizers (same bits, checked above) */
                     ge_gemm_quant(k, type, wraw, MAXR, n, &ka, MAXT, y, MAXR, buf);
                     CHECK(memcmp(y, y_ref, sizeof(float) * MAXR * MAXT) == 0,
