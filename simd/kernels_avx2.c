@@ -277,6 +277,18 @@ void ge_avx2_quantize_q8_K(const float *x, block_q8_K *y, int64_t n) {
  * the strip before and refilled only when its values do not fit that mode (a call
  * starts with the mode of Q4_K's levels; once a strip needs KM_GEN, the rest of the
  * call stays there, as IQ4_XS does).
+ *
+ * The mins (Wm, Q2_K Q4_K Q5_K): after a super-block's sub-blocks, one more float step
+ * per output, y = y + (float)msum * (wd * d_a), msum = sum_j m_j * bsum_j exactly. The
+ * strip holds the 8 rows' mins as int16 pairs, lane r = (m_r,4i, m_r,4i+2) or
+ * (m_r,4i+1, m_r,4i+3) (the order the byte transpose and two shifts give), so one
+ * madd_epi16 with the token's broadcast pair of bsums, made once per token chunk
+ * (kmin_pairs), gives lane r two products: 8 madds per super-block for sub = 16, 4 for
+ * sub = 32 (pairs of sums of 32: a bsum is the sum of 16 quants, so a sum of 32 is at
+ * most 32 * 128 in size and fits in int16). Every product and sum is exact in int32
+ * (|m| <= 128, |bsum_j| <= 32 * 128), hence the reference's msum; then one convert,
+ * multiply, multiply and add for the 8 rows. Calls without mins run kernels without
+ * that step (MIN is a template parameter, as C, OFF and SUB are).
  */
 #define KKC 1024 /* values per K chunk: the strip buffer (8 or 16 KB) stays in L1 */
 #define KTCH 64  /* tokens per chunk                                              */
@@ -287,6 +299,8 @@ typedef struct kstrip {
     __m256i wu[KKC / 4];  /* group g of the 8 rows: w + o as u8, or |w| (KM_GEN) */
     __m256i wsg[KKC / 4]; /* KM_GEN: w, whose signs go onto the activations      */
     __m256 dw[KKC / 16];  /* scale of sub-block j of the 8 rows                   */
+    __m256i wm[KKC / 32]; /* mins of the 8 rows as int16 pairs (kstrip_fill_min) */
+    __m256 wd[KKC / QK_K]; /* min scale of super-block b of the 8 rows           */
 } kstrip;
 
 typedef struct kmode {
@@ -315,6 +329,29 @@ static inline __attribute__((always_inline)) void krows_transpose(const void *p,
         for (int h = 0; h < 2; h++) {
             const __m128i lo = i < nr ? _mm_loadu_si128((const __m128i *)(b + i * stride + 16 * h)) : _mm_setzero_si128();
             const __m128i hi = i + 4 < nr ? _mm_loadu_si128((const __m128i *)(b + (i + 4) * stride + 16 * h)) : _mm_setzero_si128();
+            x[4 * h + i] = _mm256_inserti128_si256(_mm256_castsi128_si256(lo), hi, 1);
+        }
+    for (int h = 0; h < 8; h += 4) {
+        t[h] = _mm256_unpacklo_epi32(x[h], x[h + 1]), t[h + 1] = _mm256_unpackhi_epi32(x[h], x[h + 1]);
+        t[h + 2] = _mm256_unpacklo_epi32(x[h + 2], x[h + 3]), t[h + 3] = _mm256_unpackhi_epi32(x[h + 2], x[h + 3]);
+        g[h] = _mm256_unpacklo_epi64(t[h], t[h + 2]), g[h + 1] = _mm256_unpackhi_epi64(t[h], t[h + 2]);
+        g[h + 2] = _mm256_unpacklo_epi64(t[h + 1], t[h + 3]), g[h + 3] = _mm256_unpackhi_epi64(t[h + 1], t[h + 3]);
+    }
+}
+
+/* krows_transpose reading only the first nb bytes of each row (nb a multiple of 4; the
+ * others read as zeros) */
+static inline __attribute__((always_inline)) void krows_transpose_part(const void *p, int64_t stride, int nr, int nb,
+                                                                       __m256i g[8]) {
+    const uint8_t *b = p;
+    const __m128i idx = _mm_setr_epi32(0, 1, 2, 3);
+    const __m128i m0 = _mm_cmpgt_epi32(_mm_set1_epi32(nb / 4), idx), m1 = _mm_cmpgt_epi32(_mm_set1_epi32(nb / 4 - 4), idx);
+    __m256i x[8], t[8];
+    for (int i = 0; i < 4; i++)
+        for (int h = 0; h < 2; h++) {
+            const __m128i m = h ? m1 : m0;
+            const __m128i lo = i < nr ? _mm_maskload_epi32((const int *)(b + i * stride + 16 * h), m) : _mm_setzero_si128();
+            const __m128i hi = i + 4 < nr ? _mm_maskload_epi32((const int *)(b + (i + 4) * stride + 16 * h), m) : _mm_setzero_si128();
             x[4 * h + i] = _mm256_inserti128_si256(_mm256_castsi128_si256(lo), hi, 1);
         }
     for (int h = 0; h < 8; h += 4) {
@@ -383,6 +420,63 @@ static int kstrip_fill(kstrip *st, const int8_t *Wq, const float *Ws, int nr, in
     return nr == 8 ? kstrip_fill_(st, Wq, Ws, 8, n, sub, k0, kc, m) : kstrip_fill_(st, Wq, Ws, nr, n, sub, k0, kc, m);
 }
 
+/* the mins of rows 0..nr-1 (the others zeros), values k0..k0+kc-1, into st->wm / st->wd.
+ * 32 int8 mins of each row are transposed at once (g[j]: mins 4j..4j+3 of the 8 rows),
+ * and the shifts sign-extend g[j]'s bytes into two vectors of int16 pairs, lane r =
+ * (m_4j, m_4j+2) and (m_4j+1, m_4j+3): wm[2j], wm[2j+1]. */
+static inline __attribute__((always_inline)) void kstrip_fill_min_(kstrip *st, const int8_t *Wm, const float *Wd, int nr,
+                                                                    int64_t n, int sub, int64_t k0, int64_t kc) {
+    const int64_t ns = n / sub, nsb = n / QK_K, nm = kc / sub; /* nm a multiple of 8 */
+    for (int64_t q = 0; q < nm; q += 32) {
+        __m256i g[8];
+        if (q + 32 <= nm) krows_transpose(Wm + k0 / sub + q, ns, nr, g);
+        else krows_transpose_part(Wm + k0 / sub + q, ns, nr, (int)(nm - q), g); /* 8, 16 or 24 left */
+        for (int j = 0; j < 8 && q + 4 * j < nm; j++) {
+            st->wm[q / 2 + 2 * j] = _mm256_srai_epi16(_mm256_slli_epi16(g[j], 8), 8);
+            st->wm[q / 2 + 2 * j + 1] = _mm256_srai_epi16(g[j], 8);
+        }
+    }
+    /* wd[b] = Wd[r][k0/256 + b] of the 8 rows: rows i and i + 4 in one register, a 4x4 transpose */
+    const __m128i lm = _mm_cmpgt_epi32(_mm_set1_epi32((int)(kc / QK_K)), _mm_setr_epi32(0, 1, 2, 3));
+    __m256 x[4];
+    for (int i = 0; i < 4; i++) {
+        const __m128 lo = i < nr ? _mm_maskload_ps(Wd + i * nsb + k0 / QK_K, lm) : _mm_setzero_ps();
+        const __m128 hi = i + 4 < nr ? _mm_maskload_ps(Wd + (i + 4) * nsb + k0 / QK_K, lm) : _mm_setzero_ps();
+        x[i] = _mm256_insertf128_ps(_mm256_castps128_ps256(lo), hi, 1);
+    }
+    const __m256 t0 = _mm256_unpacklo_ps(x[0], x[1]), t1 = _mm256_unpackhi_ps(x[0], x[1]);
+    const __m256 t2 = _mm256_unpacklo_ps(x[2], x[3]), t3 = _mm256_unpackhi_ps(x[2], x[3]);
+    st->wd[0] = _mm256_castpd_ps(_mm256_unpacklo_pd(_mm256_castps_pd(t0), _mm256_castps_pd(t2)));
+    st->wd[1] = _mm256_castpd_ps(_mm256_unpackhi_pd(_mm256_castps_pd(t0), _mm256_castps_pd(t2)));
+    st->wd[2] = _mm256_castpd_ps(_mm256_unpacklo_pd(_mm256_castps_pd(t1), _mm256_castps_pd(t3)));
+    st->wd[3] = _mm256_castpd_ps(_mm256_unpackhi_pd(_mm256_castps_pd(t1), _mm256_castps_pd(t3)));
+}
+
+static void kstrip_fill_min(kstrip *st, const int8_t *Wm, const float *Wd, int nr, int64_t n, int sub, int64_t k0,
+                            int64_t kc) {
+    if (nr == 8) kstrip_fill_min_(st, Wm, Wd, 8, n, sub, k0, kc);
+    else kstrip_fill_min_(st, Wm, Wd, nr, n, sub, k0, kc);
+}
+
+/* the activation pairs of the min step, token t's super-blocks k0/256.. of the chunk:
+ * mb[t][PP * b + p] = the int16 pair of bsums (of the sub-blocks) that wm[PP * b + p]
+ * multiplies, (s_4j, s_4j+2) for p = 2j and (s_4j+1, s_4j+3) for p = 2j + 1 */
+static void kmin_pairs(const block_q8_K *A, int64_t nsb, int64_t tc, int sub, int64_t nb, int32_t (*mb)[KKC / 32]) {
+    const __m256i perm = _mm256_setr_epi8(0, 1, 4, 5, 2, 3, 6, 7, 8, 9, 12, 13, 10, 11, 14, 15,
+                                          0, 1, 4, 5, 2, 3, 6, 7, 8, 9, 12, 13, 10, 11, 14, 15);
+    for (int64_t t = 0; t < tc; t++)
+        for (int64_t b = 0; b < nb; b++) {
+            const __m256i bs = load32(A[t * nsb + b].bsums);
+            if (sub == 16) {
+                _mm256_storeu_si256((__m256i *)&mb[t][8 * b], _mm256_shuffle_epi8(bs, perm));
+            } else { /* sums of 32, s_j = bsums[2j] + bsums[2j+1]: [s0..s3 s0..s3 | s4..s7 s4..s7] as int16 */
+                const __m256i s32 = _mm256_madd_epi16(bs, _mm256_set1_epi16(1));
+                const __m256i s16 = _mm256_shuffle_epi8(_mm256_packs_epi32(s32, s32), perm);
+                _mm_storeu_si128((__m128i *)&mb[t][4 * b], _mm256_castsi256_si128(_mm256_permute4x64_epi64(s16, 0x08)));
+            }
+        }
+}
+
 /* The integer sums are chains in the source order: without this, the compiler
  * reassociates them into trees of all the maddubs of a sub-block and tile at once,
  * which do not fit in 16 registers (an empty asm the value must pass through). */
@@ -390,12 +484,14 @@ static int kstrip_fill(kstrip *st, const int8_t *Wq, const float *Ws, int nr, in
 
 /* 8 rows x T tokens over the chunk's values: A points at the tile's first token,
  * super-block k0/256 (token t at A + t * nsb); corr[t][j] = -o * (sum of the activation
- * quants of sub-block j) for the offset modes; Y holds the running sums unless `first`;
+ * quants of sub-block j) for the offset modes; MIN: the min step after each super-block,
+ * mb the activation pairs (kmin_pairs); Y holds the running sums unless `first`;
  * nr < 8: only lanes 0..nr-1 are read and written. */
-static inline __attribute__((always_inline)) void ktile(const int T, const int C, const int OFF, const int SUB, const kstrip *st,
-                                                        int64_t kc, int first, const block_q8_K *A, int64_t nsb,
-                                                        const int32_t (*corr)[KKC / 16], float *Y, int64_t ldy,
-                                                        int nr, __m256i lanes) {
+static inline __attribute__((always_inline)) void ktile(const int T, const int C, const int OFF, const int SUB, const int MIN,
+                                                        const kstrip *st, int64_t kc, int first, const block_q8_K *A,
+                                                        int64_t nsb, const int32_t (*corr)[KKC / 16],
+                                                        const int32_t (*mb)[KKC / 32], float *Y, int64_t ldy, int nr,
+                                                        __m256i lanes) {
     const __m256i ones = _mm256_set1_epi16(1);
     const int G = SUB / 4;               /* groups per sub-block */
     const int CC = C > G ? G : C;        /* maddubs added in int16 */
@@ -439,6 +535,24 @@ static inline __attribute__((always_inline)) void ktile(const int T, const int C
                 f[t] = _mm256_add_ps(f[t], _mm256_mul_ps(_mm256_cvtepi32_ps(isum[t]), s));
             }
         }
+        if (MIN) {
+            const int PP = QK_K / SUB / 2; /* pairs of mins per super-block */
+            __m256i msum[4];
+            for (int p = 0; p < PP; p++) {
+                const __m256i w = _mm256_load_si256(&st->wm[b * PP + p]);
+                for (int t = 0; t < T; t++) {
+                    const __m256i a = _mm256_set1_epi32(mb[t][PP * b + p]);
+                    const __m256i v = _mm256_madd_epi16(w, a);
+                    msum[t] = p ? _mm256_add_epi32(msum[t], v) : v;
+                    KEEP(msum[t]);
+                }
+            }
+            const __m256 wd = _mm256_load_ps((const float *)&st->wd[b]);
+            for (int t = 0; t < T; t++) {
+                const __m256 s = _mm256_mul_ps(wd, _mm256_broadcast_ss(&A[t * nsb + b].d));
+                f[t] = _mm256_add_ps(f[t], _mm256_mul_ps(_mm256_cvtepi32_ps(msum[t]), s));
+            }
+        }
     }
     for (int t = 0; t < T; t++) {
         if (nr == 8) _mm256_storeu_ps(Y + t * ldy, f[t]);
@@ -447,51 +561,62 @@ static inline __attribute__((always_inline)) void ktile(const int T, const int C
 }
 
 typedef void (*ktiles_fn)(const kstrip *st, int64_t kc, int first, const block_q8_K *A, int64_t nsb, int64_t tc,
-                          const int32_t (*corr)[KKC / 16], float *Y, int64_t ldy, int nr, __m256i lanes);
+                          const int32_t (*corr)[KKC / 16], const int32_t (*mb)[KKC / 32], float *Y, int64_t ldy, int nr,
+                          __m256i lanes);
 
 /* one strip x tc tokens: tiles of 4 tokens, then the 1..3 left */
-#define KTILES(C, OFF, SUB)                                                                                        \
-    static void ktiles_##C##_##OFF##_##SUB(const kstrip *st, int64_t kc, int first, const block_q8_K *A,           \
-                                           int64_t nsb, int64_t tc, const int32_t (*corr)[KKC / 16], float *Y,    \
-                                           int64_t ldy, int nr, __m256i lanes) {                                  \
+#define KTILE_(T, C, OFF, SUB, MIN) \
+    ktile(T, C, OFF, SUB, MIN, st, kc, first, A + t * nsb, nsb, corr + t, mb + t, Y + t * ldy, ldy, nr, lanes)
+#define KTILES(C, OFF, SUB, MIN)                                                                                   \
+    static void ktiles_##C##_##OFF##_##SUB##_##MIN(const kstrip *st, int64_t kc, int first, const block_q8_K *A,   \
+                                                   int64_t nsb, int64_t tc, const int32_t (*corr)[KKC / 16],       \
+                                                   const int32_t (*mb)[KKC / 32], float *Y, int64_t ldy, int nr,   \
+                                                   __m256i lanes) {                                                \
         int64_t t = 0;                                                                                             \
-        for (; t + 4 <= tc; t += 4)                                                                                \
-            ktile(4, C, OFF, SUB, st, kc, first, A + t * nsb, nsb, corr + t, Y + t * ldy, ldy, nr, lanes);         \
+        for (; t + 4 <= tc; t += 4) KTILE_(4, C, OFF, SUB, MIN);                                                   \
         switch (tc - t) {                                                                                          \
-        case 3: ktile(3, C, OFF, SUB, st, kc, first, A + t * nsb, nsb, corr + t, Y + t * ldy, ldy, nr, lanes); break; \
-        case 2: ktile(2, C, OFF, SUB, st, kc, first, A + t * nsb, nsb, corr + t, Y + t * ldy, ldy, nr, lanes); break; \
-        case 1: ktile(1, C, OFF, SUB, st, kc, first, A + t * nsb, nsb, corr + t, Y + t * ldy, ldy, nr, lanes); break; \
+        case 3: KTILE_(3, C, OFF, SUB, MIN); break;                                                                \
+        case 2: KTILE_(2, C, OFF, SUB, MIN); break;                                                                \
+        case 1: KTILE_(1, C, OFF, SUB, MIN); break;                                                                \
         default: break;                                                                                            \
         }                                                                                                          \
     }
-#define KTILES_SUB(SUB) \
-    KTILES(1, 0, SUB) KTILES(2, 0, SUB) KTILES(2, 1, SUB) KTILES(4, 0, SUB) KTILES(4, 1, SUB) KTILES(8, 0, SUB) KTILES(8, 1, SUB)
-KTILES_SUB(16)
-KTILES_SUB(32)
+#define KTILES_SUB(SUB, MIN)                                                                                      \
+    KTILES(1, 0, SUB, MIN) KTILES(2, 0, SUB, MIN) KTILES(2, 1, SUB, MIN) KTILES(4, 0, SUB, MIN)                   \
+    KTILES(4, 1, SUB, MIN) KTILES(8, 0, SUB, MIN) KTILES(8, 1, SUB, MIN)
+KTILES_SUB(16, 0)
+KTILES_SUB(32, 0)
+KTILES_SUB(16, 1)
+KTILES_SUB(32, 1)
 
-static ktiles_fn ktiles_for(kmode m, int sub) {
+#define KTILES_PICK(C, OFF, SUB) (min ? ktiles_##C##_##OFF##_##SUB##_1 : ktiles_##C##_##OFF##_##SUB##_0)
+#define KTILES_PICK_SUB(C, OFF) (sub == 16 ? KTILES_PICK(C, OFF, 16) : KTILES_PICK(C, OFF, 32))
+static ktiles_fn ktiles_for(kmode m, int sub, int min) {
     const int off = m.o != 0;
     switch (m.c) {
-    case KM_GEN: return sub == 16 ? ktiles_1_0_16 : ktiles_1_0_32;
-    case KM_C2: return sub == 16 ? (off ? ktiles_2_1_16 : ktiles_2_0_16) : (off ? ktiles_2_1_32 : ktiles_2_0_32);
-    case KM_C4: return sub == 16 ? (off ? ktiles_4_1_16 : ktiles_4_0_16) : (off ? ktiles_4_1_32 : ktiles_4_0_32);
-    default: return sub == 16 ? (off ? ktiles_8_1_16 : ktiles_8_0_16) : (off ? ktiles_8_1_32 : ktiles_8_0_32);
+    case KM_GEN: return KTILES_PICK_SUB(1, 0);
+    case KM_C2: return off ? KTILES_PICK_SUB(2, 1) : KTILES_PICK_SUB(2, 0);
+    case KM_C4: return off ? KTILES_PICK_SUB(4, 1) : KTILES_PICK_SUB(4, 0);
+    default: return off ? KTILES_PICK_SUB(8, 1) : KTILES_PICK_SUB(8, 0);
     }
 }
 
-void ge_avx2_gemm_q8_K(int64_t n, int sub, const int8_t *Wq, const float *Ws, int64_t n_rows, const block_q8_K *A,
-                       int64_t n_tok, float *Y, int64_t ldy) {
+void ge_avx2_gemm_q8_K(int64_t n, int sub, const int8_t *Wq, const float *Ws, const int8_t *Wm, const float *Wd,
+                       int64_t n_rows, const block_q8_K *A, int64_t n_tok, float *Y, int64_t ldy) {
     const int64_t ns = n / sub, nsb = n / QK_K;
     if (n == 0) /* empty sums, as the reference writes them */
         for (int64_t t = 0; t < n_tok; t++) memset(Y + t * ldy, 0, sizeof(float) * (size_t)n_rows);
     kstrip st __attribute__((aligned(32)));
     int32_t corr[KTCH][KKC / 16];
+    int32_t mb[KTCH][KKC / 32]; /* with mins: the activation pairs (kmin_pairs) */
+    const int min = Wm != NULL;
     kmode m = {KM_C8, 0}; /* the guess for the first strip; then the last strip's mode */
     for (int64_t k0 = 0; k0 < n; k0 += KKC) { /* K chunks: Y carries the sums between them */
         const int64_t kc = n - k0 < KKC ? n - k0 : KKC;
         for (int64_t t0 = 0; t0 < n_tok; t0 += KTCH) {
             const int64_t tc = n_tok - t0 < KTCH ? n_tok - t0 : KTCH;
             int corr_o = -1; /* the offset corr holds, for this chunk */
+            if (min) kmin_pairs(A + t0 * nsb + k0 / QK_K, nsb, tc, sub, kc / QK_K, mb);
             for (int64_t r = 0; r < n_rows; r += 8) {
                 const int nr = n_rows - r < 8 ? (int)(n_rows - r) : 8;
                 if (!kstrip_fill(&st, Wq + r * n, Ws + r * ns, nr, n, sub, k0, kc, m)) {
@@ -500,6 +625,7 @@ void ge_avx2_gemm_q8_K(int64_t n, int sub, const int8_t *Wq, const float *Ws, in
                     m = kmode_for(lo, hi);
                     kstrip_fill(&st, Wq + r * n, Ws + r * ns, nr, n, sub, k0, kc, m);
                 }
+                if (min) kstrip_fill_min(&st, Wm + r * ns, Wd + r * nsb, nr, n, sub, k0, kc);
                 if (m.o != 0 && m.o != corr_o) { /* corr[t][j] = -o * (bsum of sub-block j) */
                     const __m256i mo = _mm256_set1_epi32(-m.o);
                     for (int64_t t = 0; t < tc; t++) {
@@ -519,8 +645,9 @@ void ge_avx2_gemm_q8_K(int64_t n, int sub, const int8_t *Wq, const float *Ws, in
                     corr_o = m.o;
                 }
                 const __m256i lanes = _mm256_cmpgt_epi32(_mm256_set1_epi32(nr), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-                ktiles_for(m, sub)(&st, kc, k0 == 0, A + t0 * nsb + k0 / QK_K, nsb, tc, (const int32_t (*)[KKC / 16])corr,
-                                     Y + t0 * ldy + r, ldy, nr, lanes);
+                ktiles_for(m, sub, min)(&st, kc, k0 == 0, A + t0 * nsb + k0 / QK_K, nsb, tc,
+                                          (const int32_t (*)[KKC / 16])corr, (const int32_t (*)[KKC / 32])mb,
+                                          Y + t0 * ldy + r, ldy, nr, lanes);
             }
         }
     }

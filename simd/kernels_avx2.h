@@ -23,8 +23,8 @@ void ge_avx2_gelu_mul_f32(int64_t n, float *g, const float *u, const float *tabl
 void ge_avx2_exp_sub_f32(int64_t n, float *x, float m);
 /* quantize_q8_K with the scalar reference's bytes (ggml's quantize_row_q8_K_ref) */
 void ge_avx2_quantize_q8_K(const float *x, block_q8_K *y, int64_t n);
-void ge_avx2_gemm_q8_K(int64_t n, int sub, const int8_t *Wq, const float *Ws, int64_t n_rows, const block_q8_K *A,
-                       int64_t n_tok, float *Y, int64_t ldy);
+void ge_avx2_gemm_q8_K(int64_t n, int sub, const int8_t *Wq, const float *Ws, const int8_t *Wm, const float *Wd,
+                       int64_t n_rows, const block_q8_K *A, int64_t n_tok, float *Y, int64_t ldy);
 
 /* 8 rows x 8 int32 -> 8 columns x 8 rows: out[j] = {r[0][j], ..., r[7][j]}. For
  * the int8 strips: a row's 32 bytes are 8 groups of 4, and out[j] holds group j
