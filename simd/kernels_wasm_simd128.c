@@ -332,23 +332,43 @@ static void quantize_q8_K(const float *x, block_q8_K *y, int64_t n) {
  * a strip of 8 rows is repacked into pairs (lane r of a v128 = row r of its group) with
  * its sub-block scales as f32x4 per group, and 8 rows x 4 tokens tiles run the
  * i32x4.dot_i16x8_s sums, one sub-block at a time (8 or 16 pairs, exact: |isum| <=
- * 32 * 128 * 127 < 2^24 so also exact in float). About 21 KB of stack.
+ * 32 * 128 * 127 < 2^24 so also exact in float). About 22 KB of stack.
+ *
+ * Mins (Wm != NULL): after a super-block's sub-blocks, one more step of the same form,
+ * y = y + (float)msum * (wd * d_a), msum = sum_j m_j * bsum_j, computed exactly as
+ * QK_K / sub / 2 more dot_i16x8 pairs (8 for sub = 16, 4 for sub = 32): in lane r of the
+ * strip, row r's mins as i16 pairs (m_2p, m_2p+1); broadcast against them, the token's
+ * bsum pairs, stored after its values in the activation chunk: Q8_K's 16 bsums as they
+ * are (sub = 16) or their 8 pair sums bsums[2j] + bsums[2j+1] (sub = 32; exact in i16:
+ * a bsum is the sum of 16 int8, |bsum| <= 2048). |msum| <= 16 * 128 * 4096 < 2^31. The
+ * no-min tiles are separate instantiations (MIN = 0) with none of this in them; the
+ * mins cost one more step per super-block: 1/16 (sub 16) or 1/32 (sub 32) of the dots.
+ *
+ * One function per tile instantiation (TILE_K below): with all 32 tiles inlined into
+ * gemm_q8_K, V8's register allocator (Node 20, TurboFan) spilled the accumulators of
+ * the inner loops (46 stack accesses in the 8 x 4 tile's 150-instruction loop, 0-1
+ * before the mins added 16 tiles) and the no-min product ran 40-50% slower; one
+ * function per strip (4 tiles) did too. Per tile the loops keep their registers; the
+ * call is one per 8 rows x 4 tokens x 256 values.
  *
  * The relaxed-SIMD table uses it too: Q8_K activations reach -127 and the decoded weights
  * -128, so the relaxed dot (7-bit second operand) would need the a+ / a- split of
  * gemm_q8_0's note, with the same costs.
  */
 typedef struct act_chunk_K {
-    v128_t q[TCH][QK_K / 8]; /* token t's 256 values as i16: pair p at byte 4p */
+    v128_t q[TCH][QK_K / 8 + 2]; /* token t's 256 values as i16 (pair p at byte 4p), then its bsum pairs */
     float d[TCH];
 } act_chunk_K;
 
 typedef struct w_strip_K {
     v128_t q[QK_K / 2][SG];  /* pair p (values 2p, 2p+1) of rows 4g..4g+3, i16 */
     v128_t d[QK_K / 16][SG]; /* sub-block j's scales of rows 4g..4g+3 (0 for padding rows) */
+    v128_t m[8][SG];         /* with mins: min pair p of rows 4g..4g+3, i16 (pairs 4..7 unused for sub 32) */
+    v128_t wd[SG];           /* with mins: the super-block's wd of rows 4g..4g+3 */
 } w_strip_K;
 
-static void pack_act_K(act_chunk_K *ac, const block_q8_K *A, int64_t nsb, int64_t tc) {
+/* with_min: the bsums too, for sub-blocks of sub values */
+static void pack_act_K(act_chunk_K *ac, const block_q8_K *A, int64_t nsb, int64_t tc, int with_min, int sub) {
     for (int64_t t = 0; t < tc; t++) {
         const block_q8_K *a = &A[t * nsb];
         for (int k = 0; k < QK_K / 16; k++) {
@@ -356,45 +376,75 @@ static void pack_act_K(act_chunk_K *ac, const block_q8_K *A, int64_t nsb, int64_
             ac->q[t][2 * k] = wasm_i16x8_extend_low_i8x16(v);
             ac->q[t][2 * k + 1] = wasm_i16x8_extend_high_i8x16(v);
         }
+        if (with_min) {
+            const v128_t b0 = wasm_v128_load(a->bsums), b1 = wasm_v128_load(a->bsums + 8);
+            if (sub == 16) {
+                ac->q[t][QK_K / 8] = b0;
+                ac->q[t][QK_K / 8 + 1] = b1;
+            } else { /* bsums[2j] + bsums[2j+1], j = 0..7 */
+                ac->q[t][QK_K / 8] = wasm_i16x8_add(wasm_i16x8_shuffle(b0, b1, 0, 2, 4, 6, 8, 10, 12, 14),
+                                                    wasm_i16x8_shuffle(b0, b1, 1, 3, 5, 7, 9, 11, 13, 15));
+            }
+        }
         ac->d[t] = a->d;
     }
 }
 
+/* 16 int8 of each of 4 rows -> 8 v128, out[p] = pair p (bytes 2p, 2p+1) of rows 0..3
+ * widened to i16 (lane r = row r's pair): the byte pairs transposed in 2 rounds of
+ * unpacks, then widened */
+ALWAYS_INLINE void pairs4(v128_t r0, v128_t r1, v128_t r2, v128_t r3, v128_t *out, int stride) {
+    const v128_t t0 = wasm_i16x8_shuffle(r0, r1, 0, 8, 1, 9, 2, 10, 3, 11);
+    const v128_t t1 = wasm_i16x8_shuffle(r0, r1, 4, 12, 5, 13, 6, 14, 7, 15);
+    const v128_t t2 = wasm_i16x8_shuffle(r2, r3, 0, 8, 1, 9, 2, 10, 3, 11);
+    const v128_t t3 = wasm_i16x8_shuffle(r2, r3, 4, 12, 5, 13, 6, 14, 7, 15);
+    const v128_t u[4] = {wasm_i32x4_shuffle(t0, t2, 0, 4, 1, 5), wasm_i32x4_shuffle(t0, t2, 2, 6, 3, 7),
+                         wasm_i32x4_shuffle(t1, t3, 0, 4, 1, 5), wasm_i32x4_shuffle(t1, t3, 2, 6, 3, 7)};
+    for (int m = 0; m < 4; m++) {
+        out[(2 * m) * stride] = wasm_i16x8_extend_low_i8x16(u[m]);
+        out[(2 * m + 1) * stride] = wasm_i16x8_extend_high_i8x16(u[m]);
+    }
+}
+
+/* a row's ns_sb mins of the super-block, in 16 bytes (zeros after 8 for sub 32) */
+ALWAYS_INLINE v128_t mins16(const int8_t *m, int ns_sb) {
+    return ns_sb == 16 ? wasm_v128_load(m) : wasm_v128_load64_zero(m);
+}
+
 /* rows 0..R-1 of Wq (row stride n) and Ws (row stride ns), one super-block: ns_sb =
- * QK_K / sub scales per row. The byte pairs of 4 rows are transposed as in pack_strip. */
-static void pack_strip_K(w_strip_K *st, const int8_t *Wq, int64_t n, const float *Ws, int64_t ns, int ns_sb, int R) {
+ * QK_K / sub scales per row; with Wm, the super-block's mins (row stride ns) and Wd
+ * (its wd, row stride nsb). */
+static void pack_strip_K(w_strip_K *st, const int8_t *Wq, int64_t n, const float *Ws, int64_t ns, int ns_sb,
+                         const int8_t *Wm, const float *Wd, int64_t nsb, int R) {
     for (int g = 0; g < SG && 4 * g < R; g++) {
-        const int8_t *w[4];
-        const float *s[4];
+        const int8_t *w[4], *m[4];
+        const float *s[4], *wd[4];
         static const int8_t zeros[QK_K];
         static const float fzeros[QK_K / 16];
         for (int i = 0; i < 4; i++) {
             const int ok = 4 * g + i < R;
             w[i] = ok ? Wq + (4 * g + i) * n : zeros;
             s[i] = ok ? Ws + (4 * g + i) * ns : fzeros;
+            m[i] = ok && Wm ? Wm + (4 * g + i) * ns : zeros;
+            wd[i] = ok && Wm ? Wd + (4 * g + i) * nsb : fzeros;
         }
-        for (int h = 0; h < QK_K / 16; h++) { /* pairs 8h .. 8h+7 */
-            const v128_t r0 = wasm_v128_load(w[0] + 16 * h), r1 = wasm_v128_load(w[1] + 16 * h);
-            const v128_t r2 = wasm_v128_load(w[2] + 16 * h), r3 = wasm_v128_load(w[3] + 16 * h);
-            const v128_t t0 = wasm_i16x8_shuffle(r0, r1, 0, 8, 1, 9, 2, 10, 3, 11);
-            const v128_t t1 = wasm_i16x8_shuffle(r0, r1, 4, 12, 5, 13, 6, 14, 7, 15);
-            const v128_t t2 = wasm_i16x8_shuffle(r2, r3, 0, 8, 1, 9, 2, 10, 3, 11);
-            const v128_t t3 = wasm_i16x8_shuffle(r2, r3, 4, 12, 5, 13, 6, 14, 7, 15);
-            const v128_t u[4] = {wasm_i32x4_shuffle(t0, t2, 0, 4, 1, 5), wasm_i32x4_shuffle(t0, t2, 2, 6, 3, 7),
-                                 wasm_i32x4_shuffle(t1, t3, 0, 4, 1, 5), wasm_i32x4_shuffle(t1, t3, 2, 6, 3, 7)};
-            for (int m = 0; m < 4; m++) {
-                st->q[8 * h + 2 * m][g] = wasm_i16x8_extend_low_i8x16(u[m]);
-                st->q[8 * h + 2 * m + 1][g] = wasm_i16x8_extend_high_i8x16(u[m]);
-            }
-        }
+        for (int h = 0; h < QK_K / 16; h++) /* pairs 8h .. 8h+7 */
+            pairs4(wasm_v128_load(w[0] + 16 * h), wasm_v128_load(w[1] + 16 * h), wasm_v128_load(w[2] + 16 * h),
+                   wasm_v128_load(w[3] + 16 * h), &st->q[8 * h][g], SG);
         for (int j = 0; j < ns_sb; j++) st->d[j][g] = wasm_f32x4_make(s[0][j], s[1][j], s[2][j], s[3][j]);
+        if (Wm) {
+            pairs4(mins16(m[0], ns_sb), mins16(m[1], ns_sb), mins16(m[2], ns_sb), mins16(m[3], ns_sb), &st->m[0][g],
+                   SG);
+            st->wd[g] = wasm_f32x4_make(wd[0][0], wd[1][0], wd[2][0], wd[3][0]);
+        }
     }
 }
 
-/* G groups of 4 rows x T tokens over one super-block of SUB-value sub-blocks; Y: the
- * strip's outputs of chunk token t; the sums start from Y unless first. */
-ALWAYS_INLINE void tile_K(const int G, const int T, const int SUB, const w_strip_K *st, const act_chunk_K *ac,
-                          int64_t t, int first, float *Y, int64_t ldy, int R) {
+/* G groups of 4 rows x T tokens over one super-block of SUB-value sub-blocks, and its
+ * min step when MIN; Y: the strip's outputs of chunk token t; the sums start from Y
+ * unless first. */
+ALWAYS_INLINE void tile_K(const int G, const int T, const int SUB, const int MIN, const w_strip_K *st,
+                          const act_chunk_K *ac, int64_t t, int first, float *Y, int64_t ldy, int R) {
     v128_t f[SG][TT], da[TT];
     for (int g = 0; g < G; g++)
         for (int i = 0; i < T; i++) f[g][i] = first ? wasm_f32x4_splat(0.0f) : load_y(Y + i * ldy + 4 * g, R - 4 * g);
@@ -422,26 +472,69 @@ ALWAYS_INLINE void tile_K(const int G, const int T, const int SUB, const w_strip
             }
         }
     }
+    if (MIN) { /* y = y + (float)msum * (wd * d_a), msum over the QK_K / SUB / 2 min pairs */
+        const char *a = (const char *)&ac->q[t][QK_K / 8]; /* token t's bsum pairs */
+        v128_t msum[SG][TT];
+        for (int g = 0; g < G; g++)
+            for (int i = 0; i < T; i++) msum[g][i] = wasm_i32x4_splat(0);
+        for (int p = 0; p < QK_K / SUB / 2; p++) {
+            const char *ap = a + 4 * p; /* bsum_2p, bsum_2p+1 of token t */
+            OPAQUE(ap);
+            for (int i = 0; i < T; i++) {
+                const v128_t bi = wasm_v128_load32_splat(ap + i * sizeof ac->q[0]);
+                for (int g = 0; g < G; g++)
+                    msum[g][i] = wasm_i32x4_add(msum[g][i], wasm_i32x4_dot_i16x8(st->m[p][g], bi));
+            }
+        }
+        for (int g = 0; g < G; g++) {
+            const v128_t wd = st->wd[g];
+            for (int i = 0; i < T; i++) {
+                const v128_t s = wasm_f32x4_mul(wd, da[i]);
+                f[g][i] = wasm_f32x4_add(f[g][i], wasm_f32x4_mul(wasm_f32x4_convert_i32x4(msum[g][i]), s));
+            }
+        }
+    }
     for (int g = 0; g < G; g++)
         for (int i = 0; i < T; i++) store_y(Y + i * ldy + 4 * g, R - 4 * g, f[g][i]);
 }
 
-ALWAYS_INLINE void strip_tiles_K(const int G, const int SUB, const w_strip_K *st, const act_chunk_K *ac, int64_t tc,
-                                 int first, float *Y, int64_t ldy, int R) {
-    int64_t t = 0;
-    for (; t + TT <= tc; t += TT) tile_K(G, TT, SUB, st, ac, t, first, Y + t * ldy, ldy, R);
-    switch (tc - t) {
-    case 3: tile_K(G, 3, SUB, st, ac, t, first, Y + t * ldy, ldy, R); break;
-    case 2: tile_K(G, 2, SUB, st, ac, t, first, Y + t * ldy, ldy, R); break;
-    case 1: tile_K(G, 1, SUB, st, ac, t, first, Y + t * ldy, ldy, R); break;
-    default: break;
+/* Every instantiation of tile_K as its own function, tile_K_G_T_SUB_MIN (see above
+ * gemm_q8_K), and strip_K_G_SUB_MIN, the tiles of one strip's chunk tokens: direct
+ * calls (a table of function pointers measured 1-3% slower at 1 token, Node 20). */
+#define TILE_K(G, T, SUB, MIN)                                                                                        \
+    __attribute__((noinline)) static void tile_K_##G##_##T##_##SUB##_##MIN(                                          \
+        const w_strip_K *st, const act_chunk_K *ac, int64_t t, int first, float *Y, int64_t ldy, int R) {            \
+        tile_K(G, T, SUB, MIN, st, ac, t, first, Y, ldy, R);                                                         \
     }
-}
+#define STRIP_K(G, SUB, MIN)                                                                                          \
+    TILE_K(G, 1, SUB, MIN) TILE_K(G, 2, SUB, MIN) TILE_K(G, 3, SUB, MIN) TILE_K(G, 4, SUB, MIN)                       \
+    ALWAYS_INLINE void strip_K_##G##_##SUB##_##MIN(const w_strip_K *st, const act_chunk_K *ac, int64_t tc, int first, \
+                                                   float *Y, int64_t ldy, int R) {                                   \
+        int64_t t = 0;                                                                                                \
+        for (; t + TT <= tc; t += TT) tile_K_##G##_4_##SUB##_##MIN(st, ac, t, first, Y + t * ldy, ldy, R);           \
+        switch (tc - t) {                                                                                             \
+        case 3: tile_K_##G##_3_##SUB##_##MIN(st, ac, t, first, Y + t * ldy, ldy, R); break;                         \
+        case 2: tile_K_##G##_2_##SUB##_##MIN(st, ac, t, first, Y + t * ldy, ldy, R); break;                         \
+        case 1: tile_K_##G##_1_##SUB##_##MIN(st, ac, t, first, Y + t * ldy, ldy, R); break;                         \
+        default: break;                                                                                               \
+        }                                                                                                             \
+    }
+STRIP_K(1, 16, 0)
+STRIP_K(2, 16, 0)
+STRIP_K(1, 16, 1)
+STRIP_K(2, 16, 1)
+STRIP_K(1, 32, 0)
+STRIP_K(2, 32, 0)
+STRIP_K(1, 32, 1)
+STRIP_K(2, 32, 1)
+/* a strip of R rows (1 or 2 groups) */
+#define STRIP_R_K(SUB, MIN, ...)                                                                                      \
+    (R > 4 ? strip_K_2_##SUB##_##MIN(__VA_ARGS__) : strip_K_1_##SUB##_##MIN(__VA_ARGS__))
 
-static void gemm_q8_K(int64_t n, int sub, const int8_t *Wq, const float *Ws, int64_t n_rows, const block_q8_K *A,
-                      int64_t n_tok, float *Y, int64_t ldy) {
+static void gemm_q8_K(int64_t n, int sub, const int8_t *Wq, const float *Ws, const int8_t *Wm, const float *Wd,
+                      int64_t n_rows, const block_q8_K *A, int64_t n_tok, float *Y, int64_t ldy) {
     if (sub != 16 && sub != 32) { /* not a decoded form of ours: the reference */
-        ge_scalar_gemm_q8_K(n, sub, Wq, Ws, n_rows, A, n_tok, Y, ldy);
+        ge_scalar_gemm_q8_K(n, sub, Wq, Ws, Wm, Wd, n_rows, A, n_tok, Y, ldy);
         return;
     }
     const int64_t nsb = n / QK_K, ns = n / sub;
@@ -456,18 +549,19 @@ static void gemm_q8_K(int64_t n, int sub, const int8_t *Wq, const float *Ws, int
     for (int64_t t0 = 0; t0 < n_tok; t0 += TCH) {
         const int64_t tc = n_tok - t0 < TCH ? n_tok - t0 : TCH;
         for (int64_t sb = 0; sb < nsb; sb++) {
-            pack_act_K(&ac, A + t0 * nsb + sb, nsb, tc);
+            pack_act_K(&ac, A + t0 * nsb + sb, nsb, tc, Wm != NULL, sub);
             for (int64_t r = 0; r < n_rows; r += 4 * SG) {
                 const int R = n_rows - r < 4 * SG ? (int)(n_rows - r) : 4 * SG;
-                pack_strip_K(&st, Wq + r * n + sb * QK_K, n, Ws + r * ns + sb * ns_sb, ns, ns_sb, R);
+                pack_strip_K(&st, Wq + r * n + sb * QK_K, n, Ws + r * ns + sb * ns_sb, ns, ns_sb,
+                             Wm ? Wm + r * ns + sb * ns_sb : NULL, Wm ? Wd + r * nsb + sb : NULL, nsb, R);
                 float *Yr = Y + t0 * ldy + r;
                 const int first = sb == 0;
                 if (sub == 16) {
-                    if (R > 4) strip_tiles_K(2, 16, &st, &ac, tc, first, Yr, ldy, R);
-                    else strip_tiles_K(1, 16, &st, &ac, tc, first, Yr, ldy, R);
+                    if (Wm) STRIP_R_K(16, 1, &st, &ac, tc, first, Yr, ldy, R);
+                    else STRIP_R_K(16, 0, &st, &ac, tc, first, Yr, ldy, R);
                 } else {
-                    if (R > 4) strip_tiles_K(2, 32, &st, &ac, tc, first, Yr, ldy, R);
-                    else strip_tiles_K(1, 32, &st, &ac, tc, first, Yr, ldy, R);
+                    if (Wm) STRIP_R_K(32, 1, &st, &ac, tc, first, Yr, ldy, R);
+                    else STRIP_R_K(32, 0, &st, &ac, tc, first, Yr, ldy, R);
                 }
             }
         }
