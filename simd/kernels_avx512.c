@@ -28,8 +28,10 @@
  *
  * gemm_q8_K uses the same strips for decoded K-quant rows (see the K-quants
  * section): per super-block 64 registers of quants then one register of 16
- * float scales per sub-block, the offsets from Q8_K's bsums, two strips per
- * register tile, and a packed form of the same strips (pack_q8_K).
+ * float scales per sub-block, the offsets from Q8_K's bsums, for the types with
+ * a min the integer mins as int16 pairs (vpdpwssd with broadcast pairs of
+ * bsums) and the 16 rows' wd, two strips per register tile, and a packed form
+ * of the same strips (pack_q8_K).
  */
 #include "kernels_avx2.h"
 
@@ -210,6 +212,18 @@ static void gemm_q8_0_packed(int64_t nb, const void *P, int64_t n_rows, const bl
  * a separate multiply and add, no FMA). Sub-blocks of 16 carry twice the float work
  * of sub-blocks of 32 per value (4 vector float ops per 4 vpdpbusd instead of per 8).
  *
+ * Mins (Q2_K, Q4_K, Q5_K; Wm given, or packed with_min): after the scales a super-block
+ * of a strip holds 128/sub registers of the 16 rows' integer mins as int16 pairs and
+ * one register of the 16 rows' wd. msum = sum_j m_j * bsum_j is an exact integer in
+ * any order, so the pairs are what is cheapest to make: of each 4 mins j..j+3 (4 int8
+ * in a dword after the transpose) the sign-extended even bytes (j, j+2) and odd bytes
+ * (j+1, j+3). vpdpwssd multiplies a register by a broadcast dword holding the token's
+ * two sub-block sums of the same pair (bsums for sub 16, sums of two bsums for sub 32;
+ * |sum| <= 32 * 128 fits int16), made once per token chunk (sub_offsets). Per
+ * super-block and token 256/sub/2 vpdpwssd (4 or 8, next to 64 vpdpbusd), convert,
+ * d = wd * d_a, msum * d, added to y after the super-block's sub-blocks (kernels.h's
+ * order). The mins add 7% (sub 32) or 11% (sub 16) to the bytes of a packed strip.
+ *
  * Register tiles: two strips x up to 6 tokens (12 int + 12 float accumulators; each
  * activation broadcast feeds both strips, which matters because loads, not the
  * multiplies, were the limit of a one-strip tile), one strip x up to 8 tokens for a
@@ -218,15 +232,19 @@ static void gemm_q8_0_packed(int64_t nb, const void *P, int64_t n_rows, const bl
  * strips) and multiplied with every token chunk. A last partial strip (n_rows not a
  * multiple of 16) is padded with copies of its last row and stored through a mask.
  * pack_q8_K makes the same strips once at load: strips of 16 rows one after the other,
- * n/256 super-blocks each, (64 + 256/sub) x 64 bytes a super-block (1 + 4/sub bytes a
- * value, as the decoded rows). */
+ * n/256 super-blocks each, (64 + 256/sub [+ 128/sub + 1]) x 64 bytes a super-block
+ * (1 + 4/sub bytes a value, as the decoded rows; with mins 1 + 6/sub + 1/64). */
 
-#define KSB 4 /* super-blocks per K chunk: a strip of it (<= 20 KB) stays in L1 */
+#define KSB 4 /* super-blocks per K chunk: a strip of it (<= 23 KB) stays in L1 */
 #define TCHK 64 /* tokens per chunk: their sub-block offsets are computed once */
 #define PREFETCH_K 4096 /* packed strips: bytes ahead in each strip of a tile */
 
-/* bytes of one super-block of a strip: 64 x 64 quants, then 256/sub x 64 scales */
-static inline size_t sbk_bytes(int sub) { return 4096 + (size_t)64 * (size_t)(QK_K / sub); }
+/* bytes of one super-block of a strip: 64 x 64 quants, then 256/sub x 64 scales, then
+ * with mins 128/sub x 64 mins and 64 bytes of wd */
+static inline size_t sbk_bytes(int sub, int with_min) {
+    const size_t ns = (size_t)(QK_K / sub);
+    return 4096 + 64 * ns + (with_min ? 32 * ns + 64 : 0);
+}
 
 /* 16 bytes at p + i * stride + off of rows i = 0..15 -> out[e] = {row 0 dword e, ...,
  * row 15 dword e}, e = 0..3: the 128-bit pieces of rows k, k + 4, k + 8, k + 12 are
@@ -251,22 +269,39 @@ static inline __attribute__((always_inline)) void gather16x4(const uint8_t *p, i
     out[3] = _mm512_unpackhi_epi64(t1, t3);
 }
 
+/* the same for 8 bytes a row (out[0], out[1]): two 8-row qword gathers, then the even
+ * and odd dwords of the pair */
+static inline __attribute__((always_inline)) void gather16x2(const uint8_t *p, int64_t stride, int64_t off,
+                                                             __m512i out[2]) {
+    const __m512i ix = _mm512_mullo_epi64(_mm512_setr_epi64(0, 1, 2, 3, 4, 5, 6, 7), _mm512_set1_epi64(stride));
+    const __m512i lo = _mm512_i64gather_epi64(ix, (const void *)(p + off), 1);
+    const __m512i hi = _mm512_i64gather_epi64(ix, (const void *)(p + off + 8 * stride), 1);
+    out[0] = _mm512_permutex2var_epi32(lo, _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30), hi);
+    out[1] = _mm512_permutex2var_epi32(lo, _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31), hi);
+}
+
 /* 16 rows of quants (w, row stride wst bytes) and scales (sc, row stride sst bytes), both
- * at the chunk's first super-block, ksb super-blocks -> dst in the strip layout. With
- * `next` / `nexts` (a strip of rows read later, same strides) the same values and scales
- * of those rows are prefetched. NSS = 256 / sub, a constant. */
-static inline __attribute__((always_inline)) void interleave16_rows(const int NSS, uint8_t *dst, const uint8_t *w,
-                                                                    int64_t wst, const uint8_t *sc, int64_t sst,
-                                                                    const uint8_t *next, const uint8_t *nexts,
-                                                                    int64_t ksb) {
+ * at the chunk's first super-block, ksb super-blocks -> dst in the strip layout; with MIN
+ * also the int8 mins (mn, row stride mst) and wd (wd, row stride dst_ bytes), at the
+ * chunk's first super-block. With `next` / `nexts` / `nextm` / `nextd` (a strip of rows
+ * read later, same strides) the same values, scales and mins of those rows are
+ * prefetched. NSS = 256 / sub and MIN are constants. */
+static inline __attribute__((always_inline)) void interleave16_rows(
+    const int NSS, const int MIN, uint8_t *dst, const uint8_t *w, int64_t wst, const uint8_t *sc, int64_t sst,
+    const uint8_t *mn, int64_t mst, const uint8_t *wd, int64_t dst_, const uint8_t *next, const uint8_t *nexts,
+    const uint8_t *nextm, const uint8_t *nextd, int64_t ksb) {
     const __m512i bias = _mm512_set1_epi8((char)0x80);
-    const size_t sbb = 4096 + 64 * (size_t)NSS;
+    const size_t sbb = 4096 + 64 * (size_t)NSS + (MIN ? 32 * (size_t)NSS + 64 : 0);
     for (int64_t sb = 0; sb < ksb; sb++) {
         __m512i *wu = (__m512i *)(dst + sb * sbb);
         if (next)
             for (int i = 0; i < 16; i++) {
                 for (int c = 0; c < QK_K; c += 64) _mm_prefetch((const char *)(next + i * wst + sb * QK_K + c), _MM_HINT_T0);
                 _mm_prefetch((const char *)(nexts + i * sst + sb * NSS * 4), _MM_HINT_T0);
+                if (MIN && (sb == 0 || sb == ksb - 1)) { /* the chunk's first and last bytes: <= 64 of each */
+                    _mm_prefetch((const char *)(nextm + i * mst + sb * NSS), _MM_HINT_T0);
+                    _mm_prefetch((const char *)(nextd + i * dst_ + sb * 4), _MM_HINT_T0);
+                }
             }
         for (int q = 0; q < QK_K / 16; q++) { /* 16 values of the 16 rows -> groups 4q..4q+3 */
             __m512i o[4];
@@ -278,49 +313,130 @@ static inline __attribute__((always_inline)) void interleave16_rows(const int NS
             gather16x4(sc, sst, (sb * NSS + j0) * 4, o);
             for (int e = 0; e < 4; e++) _mm512_storeu_si512(dst + sb * sbb + 4096 + (j0 + e) * 64, o[e]);
         }
+        if (MIN) { /* register 2e lane i: (m[i][4e], m[i][4e + 2]), register 2e + 1: (m[i][4e + 1], m[i][4e + 3]) */
+            uint8_t *mdst = dst + sb * sbb + 4096 + 64 * NSS;
+            __m512i o[4];
+            if (NSS == 16) gather16x4(mn, mst, sb * 16, o);
+            else gather16x2(mn, mst, sb * 8, o);
+            for (int e = 0; e < NSS / 4; e++) {
+                _mm512_storeu_si512(mdst + (2 * e) * 64, _mm512_srai_epi16(_mm512_slli_epi16(o[e], 8), 8));
+                _mm512_storeu_si512(mdst + (2 * e + 1) * 64, _mm512_srai_epi16(o[e], 8));
+            }
+            const __m512i ix = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                                  _mm512_set1_epi32((int32_t)dst_));
+            _mm512_storeu_ps(mdst + 32 * NSS, _mm512_i32gather_ps(ix, (const void *)(wd + sb * 4), 1));
+        }
     }
 }
 
-/* nr (1..16) rows of Wq / Ws (row strides n and n/sub), super-blocks sb0..sb0+ksb-1 ->
- * dst in the strip layout. A partial strip is first copied with its last row repeated
- * (lanes nr..15 compute values nobody stores). next / nexts: see interleave16_rows. */
-static void interleave16_k(uint8_t *dst, const int8_t *Wq, const float *Ws, const int8_t *next, const float *nexts,
-                           int64_t n, int sub, int nr, int64_t sb0, int64_t ksb) {
-    const int64_t ns = n / sub;
+/* nr (1..16) rows of Wq / Ws (row strides n and n/sub) and, when Wm, Wm / Wd (row strides
+ * n/sub and n/256), super-blocks sb0..sb0+ksb-1 -> dst in the strip layout. A partial
+ * strip is first copied with its last row repeated (lanes nr..15 compute values nobody
+ * stores). next / nexts / nextm / nextd: see interleave16_rows. */
+static void interleave16_k(uint8_t *dst, const int8_t *Wq, const float *Ws, const int8_t *Wm, const float *Wd,
+                           const int8_t *next, const float *nexts, const int8_t *nextm, const float *nextd, int64_t n,
+                           int sub, int nr, int64_t sb0, int64_t ksb) {
+    const int64_t ns = n / sub, nsb = n / QK_K;
     const int nss = QK_K / sub;
     const uint8_t *w = (const uint8_t *)(Wq + sb0 * QK_K), *sc = (const uint8_t *)(Ws + sb0 * nss);
-    int64_t wst = n, sst = ns * 4;
-    _Alignas(64) uint8_t pad[16 * (KSB * QK_K + KSB * 16 * 4)];
+    const uint8_t *mn = Wm ? (const uint8_t *)(Wm + sb0 * nss) : NULL, *wd = Wm ? (const uint8_t *)(Wd + sb0) : NULL;
+    int64_t wst = n, sst = ns * 4, mst = ns, dst_ = nsb * 4;
+    _Alignas(64) uint8_t pad[16 * (KSB * QK_K + KSB * 16 * 4 + KSB * 16 + KSB * 4)];
     if (nr < 16) {
-        const size_t wb = (size_t)ksb * QK_K, sbytes = (size_t)ksb * nss * 4;
+        const size_t wb = (size_t)ksb * QK_K, sbytes = (size_t)ksb * nss * 4, mb = (size_t)ksb * nss, db = (size_t)ksb * 4;
+        uint8_t *pw = pad, *ps = pad + 16 * wb, *pm = ps + 16 * sbytes, *pd = pm + 16 * mb;
         for (int i = 0; i < 16; i++) {
             const int ri = i < nr ? i : nr - 1;
-            memcpy(pad + i * wb, w + ri * wst, wb);
-            memcpy(pad + 16 * wb + i * sbytes, sc + ri * sst, sbytes);
+            memcpy(pw + i * wb, w + ri * wst, wb);
+            memcpy(ps + i * sbytes, sc + ri * sst, sbytes);
+            if (Wm) {
+                memcpy(pm + i * mb, mn + ri * mst, mb);
+                memcpy(pd + i * db, wd + ri * dst_, db);
+            }
         }
-        w = pad, sc = pad + 16 * wb, wst = (int64_t)wb, sst = (int64_t)sbytes;
+        w = pw, sc = ps, wst = (int64_t)wb, sst = (int64_t)sbytes;
+        if (Wm) mn = pm, wd = pd, mst = (int64_t)mb, dst_ = (int64_t)db;
     }
     const uint8_t *nw = next ? (const uint8_t *)(next + sb0 * QK_K) : NULL;
     const uint8_t *ns_ = nexts ? (const uint8_t *)(nexts + sb0 * nss) : NULL;
-    if (sub == 16) interleave16_rows(16, dst, w, wst, sc, sst, nw, ns_, ksb);
-    else interleave16_rows(8, dst, w, wst, sc, sst, nw, ns_, ksb);
+    const uint8_t *nm = nextm ? (const uint8_t *)(nextm + sb0 * nss) : NULL;
+    const uint8_t *nd = nextd ? (const uint8_t *)(nextd + sb0) : NULL;
+    if (Wm) {
+        if (!nm || !nd) nw = NULL; /* prefetch all of the next rows or none */
+        if (sub == 16) interleave16_rows(16, 1, dst, w, wst, sc, sst, mn, mst, wd, dst_, nw, ns_, nm, nd, ksb);
+        else interleave16_rows(8, 1, dst, w, wst, sc, sst, mn, mst, wd, dst_, nw, ns_, nm, nd, ksb);
+    } else {
+        if (sub == 16) interleave16_rows(16, 0, dst, w, wst, sc, sst, NULL, 0, NULL, 0, nw, ns_, NULL, NULL, ksb);
+        else interleave16_rows(8, 0, dst, w, wst, sc, sst, NULL, 0, NULL, 0, nw, ns_, NULL, NULL, ksb);
+    }
+}
+
+/* prefetch nl lines at pos of each of the S strips of a tile's chunk (clen bytes), past
+ * its end into the next strips' chunk at pf (when there is one) */
+static inline __attribute__((always_inline)) void prefetch_k(const int S, const uint8_t *st, size_t sst,
+                                                             const uint8_t *pf, size_t clen, size_t pos, int nl) {
+    const uint8_t *p = pos < clen ? st + pos : pf ? pf + (pos - clen) : NULL;
+    if (p)
+        for (int s = 0; s < S; s++)
+            for (int l = 0; l < nl; l++) _mm_prefetch((const char *)p + s * sst + l * 64, _MM_HINT_T0);
+}
+
+/* The min terms of S strips x T tokens for super-block sb of the chunk (its mins at byte
+ * mo of each strip): msum exact (int16 pairs times the broadcast pairs of bsp), then
+ * mt = (float)msum * (wd * d_a). With few accumulators (S * T <= 4) two chains of
+ * vpdpwssd, added (exact), halve the latency. */
+static inline __attribute__((always_inline)) void min_terms_k(const int S, const int T0, const int T, const int NP,
+                                                              const uint8_t *st, size_t sst, size_t mo,
+                                                              const int32_t (*bsp)[KSB * 8], int64_t sb,
+                                                              const block_q8_K *a, int64_t nsb, const int ADD,
+                                                              __m512 mt[2][TT]) {
+    const int C = S * (T - T0) <= 4 ? 2 : 1;
+    __m512i msum[2][2][TT];
+    for (int p = 0; p < NP; p++) {
+        __m512i w[2];
+        for (int s = 0; s < S; s++) w[s] = _mm512_loadu_si512(st + s * sst + mo + (size_t)p * 64);
+        for (int t = T0; t < T; t++) {
+            const __m512i bv = _mm512_set1_epi32(bsp[t][sb * 8 + p]);
+            for (int s = 0; s < S; s++) {
+                __m512i *acc = &msum[p % C][s][t];
+                *acc = p >= C ? _mm512_dpwssd_epi32(*acc, w[s], bv) : _mm512_madd_epi16(w[s], bv);
+            }
+        }
+    }
+    for (int s = 0; s < S; s++) {
+        const __m512 wd = _mm512_loadu_ps(st + s * sst + mo + (size_t)NP * 64);
+        for (int t = T0; t < T; t++) {
+            const __m512i ms = C == 2 ? _mm512_add_epi32(msum[0][s][t], msum[1][s][t]) : msum[0][s][t];
+            const __m512 term = _mm512_mul_ps(_mm512_cvtepi32_ps(ms), _mm512_mul_ps(wd, _mm512_set1_ps(a[t * nsb].d)));
+            mt[s][t] = ADD ? _mm512_add_ps(mt[s][t], term) : term;
+        }
+    }
 }
 
 /* S strips (16 rows each, sst bytes apart; the lanes of the last one in mask m) x T
  * tokens over super-blocks sb0..sb0+ksb-1 of the strip chunk st; Y holds the running
  * sums when sb0 > 0. A: the tile's first token (super-block 0), nofs: [token][sub-block
- * of the chunk]. With pfon (packed strips streaming from memory) each sub-block
- * prefetches the lines PREFETCH_K further on in each strip, past the end of the chunk
- * into the next strips' chunk at pf (when there is one). Two strips share each
- * activation broadcast: 2 + T loads per 2T vpdpbusd, where one strip needs 1 + T per T
- * (the loads, not the multiplies, were the limit). S, T and SUB are constants. */
-static inline __attribute__((always_inline)) void tile_k(const int S, const int T, const int SUB, const uint8_t *st,
-                                                         size_t sst, int pfon, const uint8_t *pf, int64_t ksb, int64_t sb0,
-                                                         const block_q8_K *A, int64_t nsb,
-                                                         const int32_t (*nofs)[KSB * 16], __mmask16 m, float *Y,
+ * of the chunk], bsp (MIN): [token][pair of the chunk, 8 a super-block], the sub-block
+ * sums paired as the mins. With pfon (packed strips streaming from memory) each
+ * sub-block prefetches its share of the super-block's lines (G + 1 without mins: its
+ * quants and scales) PREFETCH_K further on in each strip, past the end of the chunk into
+ * the next strips' chunk at pf (when there is one). Two strips share each activation
+ * broadcast: 2 + T loads per 2T vpdpbusd, where one strip needs 1 + T per T (the loads,
+ * not the multiplies, were the limit). The min terms of small tiles (S * T <= 8) are
+ * computed before the super-block's sub-blocks (their chain of vpdpwssd, convert and
+ * multiplies off the path of the accumulators; only the add waits for its place),
+ * those of larger tiles after them, half the tokens at a time (the registers).
+ * S, T, SUB and MIN are constants. */
+static inline __attribute__((always_inline)) void tile_k(const int S, const int T, const int SUB, const int MIN,
+                                                         const uint8_t *st, size_t sst, int pfon, const uint8_t *pf,
+                                                         int64_t ksb, int64_t sb0, const block_q8_K *A, int64_t nsb,
+                                                         const int32_t (*nofs)[KSB * 16],
+                                                         const int32_t (*bsp)[KSB * 8], __mmask16 m, float *Y,
                                                          int64_t ldy) {
-    const int NS = QK_K / SUB, G = SUB / 4;
-    const size_t sbb = 4096 + 64 * (size_t)NS;
+    const int NS = QK_K / SUB, G = SUB / 4, NP = NS / 2;
+    const size_t sbb = 4096 + 64 * (size_t)NS + (MIN ? 64 * (size_t)NP + 64 : 0), clen = (size_t)ksb * sbb;
+    const int PFL = (int)((sbb / 64 + NS - 1) / NS); /* G + 1 without mins */
+    const int EARLY = S * T <= 8; /* registers for the min terms across the sub-blocks */
     __m512 f[2][TT];
     for (int s = 0; s < S; s++)
         for (int t = 0; t < T; t++)
@@ -328,14 +444,11 @@ static inline __attribute__((always_inline)) void tile_k(const int S, const int 
                           : _mm512_setzero_ps();
     for (int64_t sb = 0; sb < ksb; sb++) {
         const block_q8_K *a = A + sb0 + sb;
+        __m512 mt[2][TT];
+        if (MIN && EARLY) min_terms_k(S, 0, T, NP, st, sst, sb * sbb + 4096 + 64 * (size_t)NS, bsp, sb, a, nsb, 0, mt);
         for (int j = 0; j < NS; j++) {
-            if (pfon) { /* G + 1 lines: a sub-block's worth */
-                const size_t pos = sb * sbb + (size_t)j * (G + 1) * 64 + PREFETCH_K, clen = (size_t)ksb * sbb;
-                const uint8_t *p = pos < clen ? st + pos : pf ? pf + (pos - clen) : NULL;
-                if (p)
-                    for (int s = 0; s < S; s++)
-                        for (int l = 0; l <= G; l++) _mm_prefetch((const char *)p + s * sst + l * 64, _MM_HINT_T0);
-            }
+            if (pfon) /* PFL lines: a sub-block's share of the super-block */
+                prefetch_k(S, st, sst, pf, clen, sb * sbb + (size_t)j * PFL * 64 + PREFETCH_K, PFL);
             __m512i isum[2][TT];
             for (int t = 0; t < T; t++) {
                 const __m512i o = _mm512_set1_epi32(nofs[t][sb * NS + j]);
@@ -357,6 +470,13 @@ static inline __attribute__((always_inline)) void tile_k(const int S, const int 
                 }
             }
         }
+        if (MIN && EARLY) /* the super-block's min term, in kernels.h's place */
+            for (int s = 0; s < S; s++)
+                for (int t = 0; t < T; t++) f[s][t] = _mm512_add_ps(f[s][t], mt[s][t]);
+        if (MIN && !EARLY) { /* computed here, two halves of the tokens: fewer registers live */
+            min_terms_k(S, 0, T / 2, NP, st, sst, sb * sbb + 4096 + 64 * (size_t)NS, bsp, sb, a, nsb, 1, f);
+            min_terms_k(S, T / 2, T, NP, st, sst, sb * sbb + 4096 + 64 * (size_t)NS, bsp, sb, a, nsb, 1, f);
+        }
     }
     for (int s = 0; s < S; s++)
         for (int t = 0; t < T; t++)
@@ -369,67 +489,85 @@ static inline __attribute__((always_inline)) void tile_k(const int S, const int 
  * tokens, balanced (8 tokens = 4 + 4 rather than 6 + 2); with pfon only the first tile
  * prefetches (the others read what it brought in; measured: prefetching the next strips
  * into L2 from a later tile was slower). */
-static inline __attribute__((always_inline)) void strips_times_tokens_k(const int S, const int SUB, const uint8_t *st,
-                                                                        size_t sst, int pfon, const uint8_t *pf,
-                                                                        int64_t ksb, int64_t sb0, const block_q8_K *A,
-                                                                        int64_t nsb, int64_t tc,
-                                                                        const int32_t (*nofs)[KSB * 16], __mmask16 m,
-                                                                        float *Y, int64_t ldy) {
+static inline __attribute__((always_inline)) void strips_times_tokens_k(
+    const int S, const int SUB, const int MIN, const uint8_t *st, size_t sst, int pfon, const uint8_t *pf, int64_t ksb,
+    int64_t sb0, const block_q8_K *A, int64_t nsb, int64_t tc, const int32_t (*nofs)[KSB * 16],
+    const int32_t (*bsp)[KSB * 8], __mmask16 m, float *Y, int64_t ldy) {
     const int TN = S == 2 ? TT2 : TT;
     const int64_t nt = (tc + TN - 1) / TN, base = tc / nt, extra = tc % nt;
     for (int64_t i = 0, t = 0; i < nt; i++, pfon = 0) {
         const int64_t sz = base + (i < extra);
         const block_q8_K *At = A + t * nsb;
+        const int32_t(*bt)[KSB * 8] = MIN ? bsp + t : NULL;
         float *Yt = Y + t * ldy;
+#define TILE(TN_) tile_k(S, TN_, SUB, MIN, st, sst, pfon, pf, ksb, sb0, At, nsb, nofs + t, bt, m, Yt, ldy)
         switch (sz) {
-        case 8: if (S == 1) tile_k(S, 8, SUB, st, sst, pfon, pf, ksb, sb0, At, nsb, nofs + t, m, Yt, ldy); break;
-        case 7: if (S == 1) tile_k(S, 7, SUB, st, sst, pfon, pf, ksb, sb0, At, nsb, nofs + t, m, Yt, ldy); break;
-        case 6: tile_k(S, 6, SUB, st, sst, pfon, pf, ksb, sb0, At, nsb, nofs + t, m, Yt, ldy); break;
-        case 5: tile_k(S, 5, SUB, st, sst, pfon, pf, ksb, sb0, At, nsb, nofs + t, m, Yt, ldy); break;
-        case 4: tile_k(S, 4, SUB, st, sst, pfon, pf, ksb, sb0, At, nsb, nofs + t, m, Yt, ldy); break;
-        case 3: tile_k(S, 3, SUB, st, sst, pfon, pf, ksb, sb0, At, nsb, nofs + t, m, Yt, ldy); break;
-        case 2: tile_k(S, 2, SUB, st, sst, pfon, pf, ksb, sb0, At, nsb, nofs + t, m, Yt, ldy); break;
-        case 1: tile_k(S, 1, SUB, st, sst, pfon, pf, ksb, sb0, At, nsb, nofs + t, m, Yt, ldy); break;
+        case 8: if (S == 1) TILE(8); break;
+        case 7: if (S == 1) TILE(7); break;
+        case 6: TILE(6); break;
+        case 5: TILE(5); break;
+        case 4: TILE(4); break;
+        case 3: TILE(3); break;
+        case 2: TILE(2); break;
+        case 1: TILE(1); break;
         default: break;
         }
+#undef TILE
         t += sz;
     }
 }
 
 typedef void (*strips_fn)(const uint8_t *st, size_t sst, int pfon, const uint8_t *pf, int64_t ksb, int64_t sb0,
-                          const block_q8_K *A, int64_t nsb, int64_t tc, const int32_t (*nofs)[KSB * 16], __mmask16 m,
-                          float *Y, int64_t ldy);
-#define STRIPS_FN(S, SUB)                                                                                    \
-    static void strips_##S##_##SUB(const uint8_t *st, size_t sst, int pfon, const uint8_t *pf, int64_t ksb,          \
-                                   int64_t sb0, const block_q8_K *A, int64_t nsb, int64_t tc,                        \
-                                   const int32_t (*nofs)[KSB * 16], __mmask16 m, float *Y, int64_t ldy) {            \
-        strips_times_tokens_k(S, SUB, st, sst, pfon, pf, ksb, sb0, A, nsb, tc, nofs, m, Y, ldy);                   \
+                          const block_q8_K *A, int64_t nsb, int64_t tc, const int32_t (*nofs)[KSB * 16],
+                          const int32_t (*bsp)[KSB * 8], __mmask16 m, float *Y, int64_t ldy);
+#define STRIPS_FN(S, SUB, MIN)                                                                                       \
+    static void strips_##S##_##SUB##_##MIN(const uint8_t *st, size_t sst, int pfon, const uint8_t *pf, int64_t ksb,  \
+                                           int64_t sb0, const block_q8_K *A, int64_t nsb, int64_t tc,                \
+                                           const int32_t (*nofs)[KSB * 16], const int32_t (*bsp)[KSB * 8],           \
+                                           __mmask16 m, float *Y, int64_t ldy) {                                     \
+        strips_times_tokens_k(S, SUB, MIN, st, sst, pfon, pf, ksb, sb0, A, nsb, tc, nofs, bsp, m, Y, ldy);           \
     }
-STRIPS_FN(1, 16)
-STRIPS_FN(1, 32)
-STRIPS_FN(2, 16)
-STRIPS_FN(2, 32)
+STRIPS_FN(1, 16, 0)
+STRIPS_FN(1, 32, 0)
+STRIPS_FN(2, 16, 0)
+STRIPS_FN(2, 32, 0)
+STRIPS_FN(1, 16, 1)
+STRIPS_FN(1, 32, 1)
+STRIPS_FN(2, 16, 1)
+STRIPS_FN(2, 32, 1)
+
+/* [S - 1][sub == 32][with_min] */
+static const strips_fn strips_k[2][2][2] = {{{strips_1_16_0, strips_1_16_1}, {strips_1_32_0, strips_1_32_1}},
+                                            {{strips_2_16_0, strips_2_16_1}, {strips_2_32_0, strips_2_32_1}}};
 
 /* packed: strips of 16 rows, each n/256 super-blocks in the strip layout */
-static size_t strip_bytes_k(int64_t n, int sub) { return (size_t)(n / QK_K) * sbk_bytes(sub); }
+static size_t strip_bytes_k(int64_t n, int sub, int with_min) { return (size_t)(n / QK_K) * sbk_bytes(sub, with_min); }
 
-static size_t packed_size_q8_K(int64_t n_rows, int64_t n, int sub) { return (size_t)(n_rows / 16) * strip_bytes_k(n, sub); }
+static size_t packed_size_q8_K(int64_t n_rows, int64_t n, int sub, int with_min) {
+    return (size_t)(n_rows / 16) * strip_bytes_k(n, sub, with_min);
+}
 
-static void pack_q8_K(const int8_t *Wq, const float *Ws, int64_t n_rows, int64_t n, int sub, void *P) {
+static void pack_q8_K(const int8_t *Wq, const float *Ws, const int8_t *Wm, const float *Wd, int64_t n_rows, int64_t n,
+                      int sub, void *P) {
+    const int64_t ns = n / sub, nsb = n / QK_K;
+    const int with_min = Wm != NULL;
     for (int64_t r = 0; r < n_rows; r += 16) {
-        uint8_t *strip = (uint8_t *)P + (size_t)(r / 16) * strip_bytes_k(n, sub);
-        for (int64_t sb0 = 0; sb0 < n / QK_K; sb0 += KSB) {
-            const int64_t ksb = n / QK_K - sb0 < KSB ? n / QK_K - sb0 : KSB;
-            interleave16_k(strip + sb0 * sbk_bytes(sub), Wq + r * n, Ws + r * (n / sub), NULL, NULL, n, sub, 16, sb0,
-                           ksb);
+        uint8_t *strip = (uint8_t *)P + (size_t)(r / 16) * strip_bytes_k(n, sub, with_min);
+        for (int64_t sb0 = 0; sb0 < nsb; sb0 += KSB) {
+            const int64_t ksb = nsb - sb0 < KSB ? nsb - sb0 : KSB;
+            interleave16_k(strip + sb0 * sbk_bytes(sub, with_min), Wq + r * n, Ws + r * ns, Wm ? Wm + r * ns : NULL,
+                           Wm ? Wd + r * nsb : NULL, NULL, NULL, NULL, NULL, n, sub, 16, sb0, ksb);
         }
     }
 }
 
 /* -128 * the sums of the sub-blocks' activation quants, tokens t0..t0+tc-1, super-blocks
- * sb0..sb0+ksb-1: the bsums (sub 16) or pairs of them (sub 32) */
-static void sub_offsets(int32_t (*nofs)[KSB * 16], const block_q8_K *A, int64_t nsb, int sub, int64_t tc,
-                        int64_t sb0, int64_t ksb) {
+ * sb0..sb0+ksb-1: the bsums (sub 16) or pairs of them (sub 32); with bsp also the same
+ * sums as int16 pairs in the order of the packed mins: of each 4 sub-blocks j..j+3 the
+ * pairs (j, j+2) and (j+1, j+3), 8 dwords a super-block (4 used for sub 32) */
+static void sub_offsets(int32_t (*nofs)[KSB * 16], int32_t (*bsp)[KSB * 8], const block_q8_K *A, int64_t nsb, int sub,
+                        int64_t tc, int64_t sb0, int64_t ksb) {
+    const __m128i perm = _mm_setr_epi8(0, 1, 4, 5, 2, 3, 6, 7, 8, 9, 12, 13, 10, 11, 14, 15);
     for (int64_t t = 0; t < tc; t++)
         for (int64_t sb = 0; sb < ksb; sb++) {
             const __m256i bs = _mm256_loadu_si256((const __m256i *)A[t * nsb + sb0 + sb].bsums);
@@ -438,21 +576,30 @@ static void sub_offsets(int32_t (*nofs)[KSB * 16], const block_q8_K *A, int64_t 
                                                                         _mm512_slli_epi32(_mm512_cvtepi16_epi32(bs), 7)));
             else
                 _mm256_storeu_si256((__m256i *)&nofs[t][sb * 8], _mm256_madd_epi16(bs, _mm256_set1_epi16(-128)));
+            if (!bsp) continue;
+            if (sub == 16)
+                _mm256_storeu_si256((__m256i *)&bsp[t][sb * 8], _mm256_shuffle_epi8(bs, _mm256_broadcastsi128_si256(perm)));
+            else /* sums of neighbouring bsums: hadd (no overflow: |sum| <= 32 * 128) */
+                _mm_storeu_si128((__m128i *)&bsp[t][sb * 8],
+                                 _mm_shuffle_epi8(_mm_hadd_epi16(_mm256_castsi256_si128(bs), _mm256_extracti128_si256(bs, 1)),
+                                                  perm));
         }
 }
 
 /* The product over 16-row strips, two at a time: per K chunk each strip (pair) is
  * interleaved from the plain rows once (P NULL; the last strip possibly partial, the
  * next pair's rows prefetched meanwhile) or read from the packed strips (prefetched
- * ahead), then multiplied with every token chunk. Stack: ~56 KB here, 20 KB more in
- * interleave16_k. */
-static void gemm_strips_k(int64_t n, int sub, const int8_t *Wq, const float *Ws, const uint8_t *P, int64_t n_rows,
-                          const block_q8_K *A, int64_t n_tok, float *Y, int64_t ldy) {
-    _Alignas(64) uint8_t buf[2 * KSB * (4096 + 64 * 16)];
+ * ahead), then multiplied with every token chunk. with_min: Wm / Wd given (plain rows)
+ * or packed with mins. Stack: ~72 KB here, 21 KB more in interleave16_k. */
+static void gemm_strips_k(int64_t n, int sub, const int8_t *Wq, const float *Ws, const int8_t *Wm, const float *Wd,
+                          const uint8_t *P, int with_min, int64_t n_rows, const block_q8_K *A, int64_t n_tok, float *Y,
+                          int64_t ldy) {
+    _Alignas(64) uint8_t buf[2 * KSB * (4096 + 64 * 16 + 64 * 8 + 64)];
     _Alignas(64) int32_t nofs[TCHK][KSB * 16]; /* -128 * sum of the sub-block's activation quants */
+    _Alignas(64) int32_t bsp[TCHK][KSB * 8];   /* with mins: the sub-block sums, int16 pairs */
     const int64_t nsb = n / QK_K, ns = n / sub;
-    const size_t sbb = sbk_bytes(sub), pst = strip_bytes_k(n, sub);
-    const strips_fn one = sub == 16 ? strips_1_16 : strips_1_32, two = sub == 16 ? strips_2_16 : strips_2_32;
+    const size_t sbb = sbk_bytes(sub, with_min), pst = strip_bytes_k(n, sub, with_min);
+    const strips_fn one = strips_k[0][sub == 32][with_min != 0], two = strips_k[1][sub == 32][with_min != 0];
     for (int64_t sb0 = 0; sb0 < nsb; sb0 += KSB) { /* K chunks: Y carries the sums between them */
         const int64_t ksb = nsb - sb0 < KSB ? nsb - sb0 : KSB;
         const size_t bst = (size_t)ksb * sbb; /* strip to strip in buf */
@@ -470,31 +617,34 @@ static void gemm_strips_k(int64_t n, int sub, const int8_t *Wq, const float *Ws,
             } else {
                 for (int s = 0; s < S; s++) {
                     const int64_t rs = r + 16 * s, rn = r + 32 + 16 * s; /* rn: a strip of the next pair */
-                    interleave16_k(buf + s * bst, Wq + rs * n, Ws + rs * ns, rn + 16 <= n_rows ? Wq + rn * n : NULL,
-                                   rn + 16 <= n_rows ? Ws + rn * ns : NULL, n, sub, s == S - 1 ? nr : 16, sb0, ksb);
+                    const int nx = rn + 16 <= n_rows;
+                    interleave16_k(buf + s * bst, Wq + rs * n, Ws + rs * ns, Wm ? Wm + rs * ns : NULL,
+                                   Wm ? Wd + rs * nsb : NULL, nx ? Wq + rn * n : NULL, nx ? Ws + rn * ns : NULL,
+                                   nx && Wm ? Wm + rn * ns : NULL, nx && Wm ? Wd + rn * nsb : NULL, n, sub,
+                                   s == S - 1 ? nr : 16, sb0, ksb);
                 }
                 st = buf;
                 sst = bst;
             }
             for (int64_t t0 = 0; t0 < n_tok; t0 += TCHK) {
                 const int64_t tc = n_tok - t0 < TCHK ? n_tok - t0 : TCHK;
-                if (have != t0) sub_offsets(nofs, A + t0 * nsb, nsb, sub, tc, sb0, ksb), have = t0;
-                (S == 2 ? two : one)(st, sst, P != NULL && t0 == 0, pf, ksb, sb0, A + t0 * nsb, nsb, tc, nofs, m,
-                                     Y + t0 * ldy + r, ldy);
+                if (have != t0) sub_offsets(nofs, with_min ? bsp : NULL, A + t0 * nsb, nsb, sub, tc, sb0, ksb), have = t0;
+                (S == 2 ? two : one)(st, sst, P != NULL && t0 == 0, pf, ksb, sb0, A + t0 * nsb, nsb, tc, nofs,
+                                     (const int32_t(*)[KSB * 8])bsp, m, Y + t0 * ldy + r, ldy);
             }
             r += 16 * S;
         }
     }
 }
 
-static void gemm_q8_K(int64_t n, int sub, const int8_t *Wq, const float *Ws, int64_t n_rows, const block_q8_K *A,
-                      int64_t n_tok, float *Y, int64_t ldy) {
-    gemm_strips_k(n, sub, Wq, Ws, NULL, n_rows, A, n_tok, Y, ldy);
+static void gemm_q8_K(int64_t n, int sub, const int8_t *Wq, const float *Ws, const int8_t *Wm, const float *Wd,
+                      int64_t n_rows, const block_q8_K *A, int64_t n_tok, float *Y, int64_t ldy) {
+    gemm_strips_k(n, sub, Wq, Ws, Wm, Wd, NULL, Wm != NULL, n_rows, A, n_tok, Y, ldy);
 }
 
-static void gemm_q8_K_packed(int64_t n, int sub, const void *P, int64_t n_rows, const block_q8_K *A, int64_t n_tok,
-                             float *Y, int64_t ldy) {
-    gemm_strips_k(n, sub, NULL, NULL, P, n_rows, A, n_tok, Y, ldy);
+static void gemm_q8_K_packed(int64_t n, int sub, int with_min, const void *P, int64_t n_rows, const block_q8_K *A,
+                             int64_t n_tok, float *Y, int64_t ldy) {
+    gemm_strips_k(n, sub, NULL, NULL, NULL, NULL, P, with_min, n_rows, A, n_tok, Y, ldy);
 }
 
 /* ggml's quantize_row_q8_K_ref, 16 values at a time: the largest |x| is exact in any
