@@ -165,7 +165,7 @@ int main(int argc, char **argv) {
             ref->quantize_q8_K(x, ak_ref, n * MAXT);
             for (int64_t i = 0; i < n * MAXR; i++) wq[i] = (int8_t)rnd();
             for (int64_t i = 0; i < n * MAXR; i += 7) wq[i] = (int8_t)(i % 2 ? 127 : -128);
-            for (int64_t i = 0; i < n / 16 * MAXR; i++) wm[i] = (int8_t)(i % 11 == 0 ? (i % 2 ? 127 : -128) : rnd() % 64);
+            for (int64_t i = 0; i < n / 16 * MAXR; i++) wm[i] = (int8_t)(i % 11 == 0 ? (i % 2 ? 127 : -128) : (int)(rnd() % 64));
             for (int64_t i = 0; i < n / QK_K * MAXR; i++) wd[i] = i % 5 == 0 ? 0.0f : -0.001f * (float)(rnd() % 1000);
             for (int sub = 16; sub <= 32; sub += 16)
                 for (int with_min = 0; with_min < 2; with_min++) {
