@@ -72,8 +72,12 @@ def main():
     rows = {t: {"type": t, "file": os.path.basename(p), "size": os.path.getsize(p)} for t, p in models}
 
     log("quality: cosine to %s (stride %d)" % (os.path.basename(a.ref), a.stride))
-    for t, p in models:
-        rows[t]["quality"] = run_json([a.quality_bin, a.ref, p, a.corpus, str(a.stride)])
+    r = subprocess.run([a.quality_bin, a.ref, a.corpus, str(a.stride), "-"] + [p for _, p in models],
+                       capture_output=True, text=True)
+    if r.returncode != 0:
+        raise RuntimeError("quality failed: " + r.stderr.strip()[-400:])
+    for (t, _), line in zip(models, r.stdout.strip().splitlines()):
+        rows[t]["quality"] = json.loads(line)
         log("  %s: %s" % (t, rows[t]["quality"]))
 
     common = ["--threads", str(a.threads), "--text", docs]
