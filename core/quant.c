@@ -20,37 +20,6 @@
 
 /* ------------------------------------------------------------ act Q8_0 / Q8_1 (32 a block) */
 
-static void decode_q8_0(const void *row, int64_t n, int8_t *q, float *sc, float *mn) {
-    const block_q8_0 *b = row;
-    for (int64_t i = 0; i < n / QK8_0; i++) {
-        sc[i] = ge_fp16_to_fp32(b[i].d);
-        memcpy(q + i * QK8_0, b[i].qs, QK8_0);
-    }
-}
-
-static void decode_q4_0(const void *row, int64_t n, int8_t *q, float *sc, float *mn) {
-    const block_q4_0 *b = row;
-    for (int64_t i = 0; i < n / QK4_0; i++, q += QK4_0) {
-        sc[i] = ge_fp16_to_fp32(b[i].d);
-        for (int j = 0; j < QK4_0 / 2; j++) {
-            q[j] = (int8_t)((b[i].qs[j] & 0x0F) - 8);
-            q[j + QK4_0 / 2] = (int8_t)((b[i].qs[j] >> 4) - 8);
-        }
-    }
-}
-
-static void decode_q4_1(const void *row, int64_t n, int8_t *q, float *sc, float *mn) {
-    const block_q4_1 *b = row;
-    for (int64_t i = 0; i < n / QK4_1; i++, q += QK4_1) {
-        sc[i] = ge_fp16_to_fp32(b[i].d);
-        mn[i] = ge_fp16_to_fp32(b[i].m);
-        for (int j = 0; j < QK4_1 / 2; j++) {
-            q[j] = (int8_t)(b[i].qs[j] & 0x0F);
-            q[j + QK4_1 / 2] = (int8_t)(b[i].qs[j] >> 4);
-        }
-    }
-}
-
 /* the fifth bits of a Q5 block: value j (j < 16) takes bit j, value j + 16 bit j + 16 */
 static void q5_levels(const uint8_t qh4[4], const uint8_t *qs, int offset, int8_t *q) {
     uint32_t qh;
@@ -62,36 +31,8 @@ static void q5_levels(const uint8_t qh4[4], const uint8_t *qs, int offset, int8_
     }
 }
 
-static void decode_q5_0(const void *row, int64_t n, int8_t *q, float *sc, float *mn) {
-    const block_q5_0 *b = row;
-    for (int64_t i = 0; i < n / QK5_0; i++) {
-        sc[i] = ge_fp16_to_fp32(b[i].d);
-        q5_levels(b[i].qh, b[i].qs, 16, q + i * QK5_0);
-    }
-}
-
-static void decode_q5_1(const void *row, int64_t n, int8_t *q, float *sc, float *mn) {
-    const block_q5_1 *b = row;
-    for (int64_t i = 0; i < n / QK5_1; i++) {
-        sc[i] = ge_fp16_to_fp32(b[i].d);
-        mn[i] = ge_fp16_to_fp32(b[i].m);
-        q5_levels(b[i].qh, b[i].qs, 0, q + i * QK5_1);
-    }
-}
-
-static void decode_iq4_nl(const void *row, int64_t n, int8_t *q, float *sc, float *mn) {
-    const block_iq4_nl *b = row;
-    for (int64_t i = 0; i < n / QK4_NL; i++, q += QK4_NL) {
-        sc[i] = ge_fp16_to_fp32(b[i].d);
-        for (int j = 0; j < QK4_NL / 2; j++) {
-            q[j] = ge_kvalues_iq4nl[b[i].qs[j] & 0x0F];
-            q[j + QK4_NL / 2] = ge_kvalues_iq4nl[b[i].qs[j] >> 4];
-        }
-    }
-}
-
-/* The types of act Q8_0 / Q8_1 straight into Q8_0 blocks: the levels, and the fp16 scale bits as they are
- * (the product's input; decode() above is the definition they follow). */
+/* The types of act Q8_0 / Q8_1, straight into Q8_0 blocks: the integer levels, the fp16
+ * scale bits as they are, and the min offsets m (Q4_1, Q5_1). */
 static void q8_q8_0(const void *row, int64_t n, block_q8_0 *out, float *mn) {
     memcpy(out, row, sizeof(block_q8_0) * (size_t)(n / QK8_0));
 }
@@ -146,6 +87,32 @@ static void q8_iq4_nl(const void *row, int64_t n, block_q8_0 *out, float *mn) {
         }
     }
 }
+
+/* Their decode() (levels and float scales, quant.h) read through the Q8_0 blocks, a few at a time */
+static void decode_via_q8_0(void (*to_q8_0)(const void *, int64_t, block_q8_0 *, float *), int bytes, const void *row,
+                            int64_t n, int8_t *q, float *sc, float *mn) {
+    enum { CHUNK = 8 };
+    block_q8_0 blk[CHUNK];
+    const uint8_t *p = row;
+    for (int64_t b0 = 0; b0 < n / QK8_0; b0 += CHUNK, p += (size_t)CHUNK * (size_t)bytes) {
+        const int64_t nb = n / QK8_0 - b0 < CHUNK ? n / QK8_0 - b0 : CHUNK;
+        to_q8_0(p, nb * QK8_0, blk, mn ? mn + b0 : NULL);
+        for (int64_t i = 0; i < nb; i++) {
+            sc[b0 + i] = ge_fp16_to_fp32(blk[i].d);
+            memcpy(q + (b0 + i) * QK8_0, blk[i].qs, QK8_0);
+        }
+    }
+}
+#define DECODE_VIA_Q8_0(type, block)                                                                        \
+    static void decode_##type(const void *row, int64_t n, int8_t *q, float *sc, float *mn) {                \
+        decode_via_q8_0(q8_##type, (int)sizeof(block), row, n, q, sc, mn);                                \
+    }
+DECODE_VIA_Q8_0(q8_0, block_q8_0)
+DECODE_VIA_Q8_0(q4_0, block_q4_0)
+DECODE_VIA_Q8_0(q4_1, block_q4_1)
+DECODE_VIA_Q8_0(q5_0, block_q5_0)
+DECODE_VIA_Q8_0(q5_1, block_q5_1)
+DECODE_VIA_Q8_0(iq4_nl, block_iq4_nl)
 
 /* ------------------------------------------------------------ act Q8_K (256 a block) */
 

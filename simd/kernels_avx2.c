@@ -319,11 +319,22 @@ static kmode kmode_for(int lo, int hi) {
     return m;
 }
 
+/* the two unpack stages of the krows transposes: x[4h + i] holds rows i and i + 4 */
+static inline __attribute__((always_inline)) void unpack_stages(const __m256i x[8], __m256i g[8]) {
+    __m256i t[8];
+    for (int h = 0; h < 8; h += 4) {
+        t[h] = _mm256_unpacklo_epi32(x[h], x[h + 1]), t[h + 1] = _mm256_unpackhi_epi32(x[h], x[h + 1]);
+        t[h + 2] = _mm256_unpacklo_epi32(x[h + 2], x[h + 3]), t[h + 3] = _mm256_unpackhi_epi32(x[h + 2], x[h + 3]);
+        g[h] = _mm256_unpacklo_epi64(t[h], t[h + 2]), g[h + 1] = _mm256_unpackhi_epi64(t[h], t[h + 2]);
+        g[h + 2] = _mm256_unpacklo_epi64(t[h + 1], t[h + 3]), g[h + 3] = _mm256_unpackhi_epi64(t[h + 1], t[h + 3]);
+    }
+}
+
 /* 32 bytes of each of rows 0..nr-1 at p + i * stride (the others zeros) -> g[j] = 32-bit
  * element j of the 8 rows, row r in lane r. Half-row loads put rows i and i + 4 in one
  * register, so two unpack stages transpose (ge_transpose8x8_epi32 needs three). */
 static inline __attribute__((always_inline)) void krows_transpose(const void *p, int64_t stride, int nr, __m256i g[8]) {
-    __m256i x[8], t[8];
+    __m256i x[8];
     const uint8_t *b = p;
     for (int i = 0; i < 4; i++)
         for (int h = 0; h < 2; h++) {
@@ -331,12 +342,7 @@ static inline __attribute__((always_inline)) void krows_transpose(const void *p,
             const __m128i hi = i + 4 < nr ? _mm_loadu_si128((const __m128i *)(b + (i + 4) * stride + 16 * h)) : _mm_setzero_si128();
             x[4 * h + i] = _mm256_inserti128_si256(_mm256_castsi128_si256(lo), hi, 1);
         }
-    for (int h = 0; h < 8; h += 4) {
-        t[h] = _mm256_unpacklo_epi32(x[h], x[h + 1]), t[h + 1] = _mm256_unpackhi_epi32(x[h], x[h + 1]);
-        t[h + 2] = _mm256_unpacklo_epi32(x[h + 2], x[h + 3]), t[h + 3] = _mm256_unpackhi_epi32(x[h + 2], x[h + 3]);
-        g[h] = _mm256_unpacklo_epi64(t[h], t[h + 2]), g[h + 1] = _mm256_unpackhi_epi64(t[h], t[h + 2]);
-        g[h + 2] = _mm256_unpacklo_epi64(t[h + 1], t[h + 3]), g[h + 3] = _mm256_unpackhi_epi64(t[h + 1], t[h + 3]);
-    }
+    unpack_stages(x, g);
 }
 
 /* krows_transpose reading only the first nb bytes of each row (nb a multiple of 4; the
@@ -346,7 +352,7 @@ static inline __attribute__((always_inline)) void krows_transpose_part(const voi
     const uint8_t *b = p;
     const __m128i idx = _mm_setr_epi32(0, 1, 2, 3);
     const __m128i m0 = _mm_cmpgt_epi32(_mm_set1_epi32(nb / 4), idx), m1 = _mm_cmpgt_epi32(_mm_set1_epi32(nb / 4 - 4), idx);
-    __m256i x[8], t[8];
+    __m256i x[8];
     for (int i = 0; i < 4; i++)
         for (int h = 0; h < 2; h++) {
             const __m128i m = h ? m1 : m0;
@@ -354,12 +360,7 @@ static inline __attribute__((always_inline)) void krows_transpose_part(const voi
             const __m128i hi = i + 4 < nr ? _mm_maskload_epi32((const int *)(b + (i + 4) * stride + 16 * h), m) : _mm_setzero_si128();
             x[4 * h + i] = _mm256_inserti128_si256(_mm256_castsi128_si256(lo), hi, 1);
         }
-    for (int h = 0; h < 8; h += 4) {
-        t[h] = _mm256_unpacklo_epi32(x[h], x[h + 1]), t[h + 1] = _mm256_unpackhi_epi32(x[h], x[h + 1]);
-        t[h + 2] = _mm256_unpacklo_epi32(x[h + 2], x[h + 3]), t[h + 3] = _mm256_unpackhi_epi32(x[h + 2], x[h + 3]);
-        g[h] = _mm256_unpacklo_epi64(t[h], t[h + 2]), g[h + 1] = _mm256_unpackhi_epi64(t[h], t[h + 2]);
-        g[h + 2] = _mm256_unpacklo_epi64(t[h + 1], t[h + 3]), g[h + 3] = _mm256_unpackhi_epi64(t[h + 1], t[h + 3]);
-    }
+    unpack_stages(x, g);
 }
 
 /* the range of rows 0..nr-1 of Wq, values k0..k0+kc-1 */
