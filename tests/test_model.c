@@ -214,8 +214,8 @@ int main(int argc, char **argv) {
     }
     /* The last rule: llama.cpp's own worst distance to exact over the texts above bounds the
      * noise of this file's rounding. On EmbeddingGemma Q4_K_M (445 of 461 texts under 0.999:
-     * llama.cpp rounds K and V to fp16 for its flash attention, llama-graph.cpp, so it is the farther from exact
-     * on 433 of them, 0.0018 on average vs ggufembed's 0.0009) both have heavy tails,
+     * llama.cpp is the farther from exact on 433 of them, 0.0018 on average vs ggufembed's
+     * 0.0009, with flash attention on or off: README, Weight types) both have heavy tails,
      * ggufembed's largest 0.030 and llama.cpp's 0.024, and a per-text factor leaves one text
      * of 445 (443: 0.0105 vs 0.0026) to chance. A broken kernel is far outside that range,
      * and the mean rule below holds ggufembed to llama.cpp's average. */
