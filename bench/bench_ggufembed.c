@@ -28,9 +28,6 @@ static long count_tokens(ggufembed_context *ctx, char **docs, const size_t *lens
     return total;
 }
 
-/* from simd/kernels.h (the static library exports it) */
-int ge_kernels_select(const char *name);
-
 int main(int argc, char **argv) {
     bench_opts o;
     bench_opts_init(&o);
@@ -41,7 +38,7 @@ int main(int argc, char **argv) {
             continue;
         }
         if (!strcmp(argv[i], "--kernels") && i + 1 < argc) { /* compare kernel tables side by side */
-            if (ge_kernels_select(argv[++i]) != 0) die("kernels not available on this CPU", argv[i]);
+            if (ggufembed_select_kernels(argv[++i]) != GGUFEMBED_OK) die("kernels not available on this CPU", argv[i]);
             continue;
         }
         int r = bench_opts_parse(&o, argc, argv, &i);
@@ -77,7 +74,8 @@ int main(int argc, char **argv) {
     ggufembed_model *model = NULL;
     ggufembed_status st = ggufembed_model_open_file_v2(o.model, open_flags, &model, err, sizeof err);
     if (st != GGUFEMBED_OK) die("cannot open the model", err);
-    ggufembed_context_params cp = {0};
+    ggufembed_context_params cp;
+    ggufembed_context_params_init(&cp);
     cp.n_threads = o.threads;
     ggufembed_context *ctx = NULL;
     st = ggufembed_context_new(model, &cp, &ctx);

@@ -25,7 +25,7 @@ BUILD="${BENCH_BUILD_DIR:-$ROOT/build-bench}"
 DRV="$BUILD/bench/bench_ggufembed"
 if [ ! -x "$DRV" ]; then
     cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DGGUFEMBED_TESTS=OFF >/dev/null
-    cmake --build "$BUILD" -j "$(nproc)" --target ggufembed_static >/dev/null
+    cmake --build "$BUILD" -j "$(nproc)" --target ggufembed_archive >/dev/null
     mkdir -p "$BUILD/bench"
     "${CC:-cc}" -O2 -std=c11 -I"$ROOT/core" -I"$HERE" "$HERE/bench_ggufembed.c" "$BUILD/lib/libggufembed.a" \
         $(pkg-config --libs libutf8proc) -pthread -lm -o "$DRV"

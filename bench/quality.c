@@ -57,7 +57,7 @@ int main(int argc, char **argv) {
     ggufembed_model *mr = NULL;
     ggufembed_context *cr = open_ctx(argv[1], &mr);
     ggufembed_model_info ir;
-    ggufembed_model_get_info(mr, &ir);
+    ggufembed_model_get_info(mr, &ir, sizeof ir);
     const int dim = ir.dimension;
     float *ref = malloc(sizeof(float) * (size_t)dim * n), *b = malloc(sizeof(float) * (size_t)dim);
     for (size_t i = 0; i < n; i += stride) {

@@ -50,7 +50,7 @@ log() { printf '[quant.sh] %s\n' "$*" >&2; }
 
 BUILD="${BENCH_BUILD_DIR:-$ROOT/build-bench}"
 cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DGGUFEMBED_TESTS=OFF >/dev/null
-cmake --build "$BUILD" -j "$(nproc)" --target ggufembed_static >/dev/null
+cmake --build "$BUILD" -j "$(nproc)" --target ggufembed_archive >/dev/null
 mkdir -p "$BUILD/bench"
 for prog in bench_ggufembed quality; do
     cc -O2 -std=c11 -Wall -Wextra -I"$ROOT/core" -I"$HERE" "$HERE/$prog.c" "$BUILD/lib/libggufembed.a" \

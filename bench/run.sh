@@ -71,7 +71,7 @@ log "model: $MODEL"
 # 2. ggufembed: the library as in this tree (Release), the driver and the limits probe
 log "building ggufembed (Release) in $BUILD"
 cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DGGUFEMBED_TESTS=OFF >/dev/null
-cmake --build "$BUILD" -j "$JOBS" --target ggufembed_static >/dev/null
+cmake --build "$BUILD" -j "$JOBS" --target ggufembed_archive >/dev/null
 mkdir -p "$BUILD/bench"
 "$CC" -O2 -std=c11 -Wall -Wextra -I"$ROOT/core" -I"$HERE" "$HERE/bench_ggufembed.c" \
     "$BUILD/lib/libggufembed.a" $(pkg-config --libs libutf8proc) -pthread -lm -o "$BUILD/bench/bench_ggufembed"

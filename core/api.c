@@ -6,6 +6,7 @@
 #include "util.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -13,6 +14,10 @@
 /* Texts are packed into forward passes of up to this many tokens (a single
  * longer text runs alone, up to the context length). */
 #define GE_PACK_TOKENS 1024
+/* A batch call holds the token ids of at most this many texts / tokens at a time (one
+ * text more than the tokens when that text is long): beyond, it works chunk by chunk. */
+#define GE_BATCH_TEXTS 4096
+#define GE_BATCH_TOKENS 65536
 
 int ggufembed_version_number(void) { return GGUFEMBED_VERSION_NUMBER; }
 const char *ggufembed_version_string(void) { return GGUFEMBED_VERSION_STRING; }
@@ -33,6 +38,13 @@ const char *ggufembed_status_string(ggufembed_status status) {
     return "unknown status";
 }
 
+const char *ggufembed_kernels(void) { return ge_kernels_active()->name; }
+
+ggufembed_status ggufembed_select_kernels(const char *name) {
+    if (!name) return GGUFEMBED_ERR_INVALID_ARGUMENT;
+    return ge_kernels_select(name) == 0 ? GGUFEMBED_OK : GGUFEMBED_ERR_UNSUPPORTED;
+}
+
 /* ------------------------------------------------------------ model */
 
 /* Shared by ggufembed_model_open_memory and the platform's open_file: takes the
@@ -48,7 +60,7 @@ ggufembed_status ge_model_open_bytes(const void *data, size_t size, unsigned fla
         ge_errorf(err, es, "data is NULL");
         return GGUFEMBED_ERR_INVALID_ARGUMENT;
     }
-    const unsigned known = GGUFEMBED_OPEN_REPACK | GGUFEMBED_OPEN_F32_ACTIVATIONS;
+    const unsigned known = GGUFEMBED_OPEN_REPACK | GGUFEMBED_OPEN_F32_ACTIVATIONS | GGUFEMBED_OPEN_VALIDATE;
     if (flags & ~known) {
         ge_errorf(err, es, "unknown open flags 0x%x", flags & ~known);
         return GGUFEMBED_ERR_INVALID_ARGUMENT;
@@ -67,7 +79,10 @@ ggufembed_status ge_model_open_bytes(const void *data, size_t size, unsigned fla
     m->n_bytes = size;
     gguf_str s;
     if (!gguf_get_str(&m->gguf, "general.architecture", &s)) {
-        ge_errorf(err, es, "the GGUF file has no general.architecture");
+        if (gguf_find_kv(&m->gguf, "general.architecture"))
+            ge_errorf(err, es, "general.architecture has the wrong type (expected a string)");
+        else
+            ge_errorf(err, es, "the GGUF file has no general.architecture");
         rc = GGUFEMBED_ERR_FORMAT;
         goto fail;
     }
@@ -88,6 +103,7 @@ ggufembed_status ge_model_open_bytes(const void *data, size_t size, unsigned fla
     if (m->vocab_only) goto done;
     ge_loader L = {m, err, es, {0}, {0}};
     if ((rc = m->arch_ops->load(&L))) goto fail;
+    if ((flags & GGUFEMBED_OPEN_VALIDATE) && (rc = ge_validate_weights(m, err, es))) goto fail;
     ge_summarize_types(m);
     if (!(m->gelu_table = ge_gelu_table_new())) {
         ge_errorf(err, es, "out of memory");
@@ -132,9 +148,27 @@ void ggufembed_model_free(ggufembed_model *m) {
     ge_free(m);
 }
 
-ggufembed_status ggufembed_model_get_info(const ggufembed_model *m, ggufembed_model_info *info) {
-    if (!m || !info) return GGUFEMBED_ERR_INVALID_ARGUMENT;
+/* ------------------------------------------------------------ versioned structs */
+
+/* A caller's struct of `size` bytes over dst, which holds the defaults of all `known`
+ * bytes this library has (ggufembed.h, "ABI stability"): at least min_size bytes (the
+ * first versioned layout), and beyond `known` only zeros. 1 = ok. */
+static int copy_versioned(void *dst, size_t known, const void *src, size_t size, size_t min_size) {
+    if (size < min_size) return 0;
+    for (size_t i = known; i < size; i++)
+        if (((const unsigned char *)src)[i]) return 0;
+    memcpy(dst, src, size < known ? size : known);
+    return 1;
+}
+
+#define GE_OPTIONS_V1_SIZE (offsetof(ggufembed_embed_options, instruction) + sizeof(const char *))
+#define GE_PARAMS_V1_SIZE (offsetof(ggufembed_context_params, n_threads) + sizeof(int32_t))
+
+ggufembed_status ggufembed_model_get_info(const ggufembed_model *m, ggufembed_model_info *out, size_t info_size) {
+    if (!m || !out || info_size < sizeof(size_t)) return GGUFEMBED_ERR_INVALID_ARGUMENT;
+    ggufembed_model_info full, *info = &full;
     memset(info, 0, sizeof *info);
+    info->struct_size = info_size < sizeof full ? info_size : sizeof full;
     info->architecture = m->arch;
     info->name = m->name;
     info->dimension = m->hp.n_out;
@@ -173,6 +207,7 @@ ggufembed_status ggufembed_model_get_info(const ggufembed_model *m, ggufembed_mo
     info->reranker = m->hp.pooling == GE_POOL_RANK;
     static const char *const pooling_names[] = {"", "mean", "cls", "last", "rank"};
     info->pooling = m->vocab_only ? "" : pooling_names[m->hp.pooling];
+    memcpy(out, info, info->struct_size);
     return GGUFEMBED_OK;
 }
 
@@ -214,12 +249,22 @@ const char *ggufembed_token_text(const ggufembed_model *m, int32_t id, size_t *l
 
 /* ------------------------------------------------------------ context */
 
+void ggufembed_context_params_init(ggufembed_context_params *p) {
+    if (!p) return;
+    memset(p, 0, sizeof *p);
+    p->struct_size = sizeof *p;
+}
+
 ggufembed_status ggufembed_context_new(const ggufembed_model *m, const ggufembed_context_params *params,
                                        ggufembed_context **out) {
     if (!out) return GGUFEMBED_ERR_INVALID_ARGUMENT;
     *out = NULL;
     if (!m) return GGUFEMBED_ERR_INVALID_ARGUMENT;
-    int n_threads = params ? params->n_threads : 0;
+    ggufembed_context_params p;
+    ggufembed_context_params_init(&p);
+    if (params && !copy_versioned(&p, sizeof p, params, params->struct_size, GE_PARAMS_V1_SIZE))
+        return GGUFEMBED_ERR_INVALID_ARGUMENT; /* not from ggufembed_context_params_init() */
+    int n_threads = p.n_threads;
     if (n_threads < 0 || n_threads > 256) return GGUFEMBED_ERR_INVALID_ARGUMENT;
     ggufembed_context *ctx = ge_calloc(1, sizeof *ctx);
     if (!ctx) return GGUFEMBED_ERR_OUT_OF_MEMORY;
@@ -331,11 +376,13 @@ ggufembed_status ggufembed_task_from_name(const char *name, ggufembed_task *out)
 void ggufembed_embed_options_init(ggufembed_embed_options *o) {
     if (!o) return;
     memset(o, 0, sizeof *o);
+    o->struct_size = sizeof *o;
     o->normalize = 1;
 }
 
 int32_t ggufembed_output_dimension(const ggufembed_model *m, const ggufembed_embed_options *o) {
     if (!m) return 0;
+    if (o && o->struct_size < GE_OPTIONS_V1_SIZE) return 0; /* not from ggufembed_embed_options_init() */
     if (o && o->dimensions > 0 && o->dimensions < m->hp.n_out) return o->dimensions;
     return m->hp.n_out;
 }
@@ -427,7 +474,8 @@ static ggufembed_status check_options(ggufembed_context *ctx, const ggufembed_em
     return GGUFEMBED_OK;
 }
 
-/* Tokenizes text i of a batch into ctx->tokens after what is there. */
+/* Tokenizes text `index` for embedding (task prompt, truncation) and, when used is not
+ * NULL, appends its ids to ctx->tokens at *used; with used NULL it only checks it. */
 static ggufembed_status tokenize_for_embedding(ggufembed_context *ctx, const ggufembed_embed_options *o, size_t index,
                                                const char *text, size_t len, size_t *used) {
     const ggufembed_model *m = ctx->model;
@@ -451,6 +499,7 @@ static ggufembed_status tokenize_for_embedding(ggufembed_context *ctx, const ggu
         else if (m->vocab.add_eos) ctx->tok.ids[n - 1] = m->vocab.eos;
     }
     if (n == 0) return fail(ctx, GGUFEMBED_ERR_INVALID_ARGUMENT, "text %zu has no tokens (the model adds no BOS/EOS)", index);
+    if (!used) return GGUFEMBED_OK;
     if (!grow_bytes((void **)&ctx->tokens, &ctx->tokens_cap, (*used + n) * sizeof(int32_t)))
         return fail(ctx, GGUFEMBED_ERR_OUT_OF_MEMORY, "out of memory");
     memcpy(ctx->tokens + *used, ctx->tok.ids, n * sizeof(int32_t));
@@ -458,19 +507,32 @@ static ggufembed_status tokenize_for_embedding(ggufembed_context *ctx, const ggu
     return GGUFEMBED_OK;
 }
 
-static void finish_vector(const float *raw, int32_t dim, int normalize, float *out) {
+/* The output vector from the pooled one; 0 when it is not finite (NaN or Inf in the
+ * weights, or an overflow: the sum of squares in double is finite exactly when every
+ * float value is). */
+static int finish_vector(const float *raw, int32_t dim, int normalize, float *out) {
     double ss = 0.0;
     for (int32_t i = 0; i < dim; i++) ss += (double)raw[i] * raw[i];
     const float scale = normalize && ss > 0.0 ? (float)(1.0 / sqrt(ss)) : 1.0f;
     for (int32_t i = 0; i < dim; i++) out[i] = raw[i] * scale;
+    return isfinite(ss);
 }
 
-/* Runs the network over the n token lists in ctx->tokens (text i at tok_off[i] ..
- * tok_off[i+1]), consecutive texts packed into forward passes of up to GE_PACK_TOKENS
- * tokens, and hands each text's raw output (hp.n_out floats) to emit, in order. */
+static ggufembed_status not_finite(ggufembed_context *ctx, size_t i) {
+    return fail(ctx, GGUFEMBED_ERR_FORMAT,
+                "the model's output for text %zu is not finite (NaN or Inf): the file's weights hold NaN/Inf or "
+                "overflow (GGUFEMBED_OPEN_VALIDATE finds such weights at load)",
+                i);
+}
+
+/* Runs the network over the n token lists in ctx->tokens (list j at tok_off[j] ..
+ * tok_off[j+1], text first + j of the call's total), consecutive texts packed into
+ * forward passes of up to GE_PACK_TOKENS tokens, and hands each text's raw output
+ * (hp.n_out floats) to emit, in order. */
 typedef ggufembed_status (*emit_fn)(ggufembed_context *ctx, size_t i, size_t n, const float *raw, void *user);
 
-static ggufembed_status run_passes(ggufembed_context *ctx, size_t n, emit_fn emit, void *user) {
+static ggufembed_status run_passes(ggufembed_context *ctx, size_t first, size_t n, size_t total, emit_fn emit,
+                                   void *user) {
     const int32_t n_out = ctx->model->hp.n_out;
     size_t done = 0;
     while (done < n) {
@@ -488,7 +550,7 @@ static ggufembed_status run_passes(ggufembed_context *ctx, size_t n, emit_fn emi
         int rc = ctx->model->arch_ops->forward(ctx, ctx->tokens + base, offs, (int)n_seq, raw);
         if (rc) return fail(ctx, (ggufembed_status)rc, "out of memory for the activations of %zu tokens", offs[n_seq]);
         for (size_t i = 0; i < n_seq; i++) {
-            ggufembed_status st = emit(ctx, done + i, n, raw + i * (size_t)n_out, user);
+            ggufembed_status st = emit(ctx, first + done + i, total, raw + i * (size_t)n_out, user);
             if (st) return st;
         }
         done = end;
@@ -504,7 +566,7 @@ typedef struct embed_emit_state {
 
 static ggufembed_status embed_emit(ggufembed_context *ctx, size_t i, size_t n, const float *raw, void *user) {
     const embed_emit_state *e = user;
-    finish_vector(raw, e->dim, e->o->normalize, e->out + i * (size_t)e->dim);
+    if (!finish_vector(raw, e->dim, e->o->normalize, e->out + i * (size_t)e->dim)) return not_finite(ctx, i);
     if (e->o->progress && e->o->progress(e->o->progress_user, i + 1, n))
         return fail(ctx, GGUFEMBED_ERR_CANCELLED, "cancelled after %zu of %zu texts", i + 1, n);
     return GGUFEMBED_OK;
@@ -521,9 +583,16 @@ ggufembed_status ggufembed_embed_batch(ggufembed_context *ctx, const char *const
         return fail(ctx, GGUFEMBED_ERR_UNSUPPORTED,
                     "this model is a reranker (pooling type rank): it scores query/document pairs "
                     "(ggufembed_rerank), it does not embed");
-    ggufembed_embed_options defaults;
-    ggufembed_embed_options_init(&defaults);
-    const ggufembed_embed_options *o = opts ? opts : &defaults;
+    ggufembed_embed_options full;
+    ggufembed_embed_options_init(&full);
+    if (opts && !copy_versioned(&full, sizeof full, opts, opts->struct_size, GE_OPTIONS_V1_SIZE))
+        return fail(ctx, GGUFEMBED_ERR_INVALID_ARGUMENT,
+                    opts->struct_size < GE_OPTIONS_V1_SIZE
+                        ? "options.struct_size is %zu: start the options with ggufembed_embed_options_init()"
+                        : "options.struct_size is %zu and sets fields this library version (" GGUFEMBED_VERSION_STRING
+                          ") does not have",
+                    opts->struct_size);
+    const ggufembed_embed_options *o = &full;
     ggufembed_status st = check_options(ctx, o);
     if (st) return st;
     const ggufembed_model *m = ctx->model;
@@ -535,20 +604,39 @@ ggufembed_status ggufembed_embed_batch(ggufembed_context *ctx, const char *const
         return fail(ctx, GGUFEMBED_ERR_BUFFER_TOO_SMALL, "out holds %zu floats but %zu texts of dimension %d need %zu",
                     out_len, n, dim, n * (size_t)dim);
 
-    /* tokenize everything first: errors (too long, bad options) surface before any work */
-    if (!grow_bytes((void **)&ctx->tok_off, &ctx->tok_off_cap, (n + 1) * sizeof(size_t)))
+    /* Tokenize everything first, so that errors (too long, bad options) surface before any
+     * work. The ids are kept while the batch fits GE_BATCH_TEXTS / GE_BATCH_TOKENS; a
+     * larger one is tokenized again chunk by chunk below, so a call's memory is bounded
+     * whatever n is (ggufembed.h, "Limits"). */
+    int keep = n <= GE_BATCH_TEXTS;
+    if (keep && !grow_bytes((void **)&ctx->tok_off, &ctx->tok_off_cap, (n + 1) * sizeof(size_t)))
         return fail(ctx, GGUFEMBED_ERR_OUT_OF_MEMORY, "out of memory");
     size_t used = 0;
     for (size_t i = 0; i < n; i++) {
         if (!texts[i] && (!lens || lens[i])) return fail(ctx, GGUFEMBED_ERR_INVALID_ARGUMENT, "text %zu is NULL", i);
         size_t len = lens ? lens[i] : strlen(texts[i]);
-        ctx->tok_off[i] = used;
-        if ((st = tokenize_for_embedding(ctx, o, i, texts[i] ? texts[i] : "", len, &used))) return st;
+        if (keep) ctx->tok_off[i] = used;
+        if ((st = tokenize_for_embedding(ctx, o, i, texts[i] ? texts[i] : "", len, keep ? &used : NULL))) return st;
+        if (used > GE_BATCH_TOKENS) keep = 0;
     }
-    ctx->tok_off[n] = used;
-
     embed_emit_state es = {o, dim, out};
-    return run_passes(ctx, n, embed_emit, &es);
+    if (keep) {
+        ctx->tok_off[n] = used;
+        return run_passes(ctx, 0, n, n, embed_emit, &es);
+    }
+    if (!grow_bytes((void **)&ctx->tok_off, &ctx->tok_off_cap, (GE_BATCH_TEXTS + 1) * sizeof(size_t)))
+        return fail(ctx, GGUFEMBED_ERR_OUT_OF_MEMORY, "out of memory");
+    for (size_t first = 0, count; first < n; first += count) {
+        used = 0;
+        for (count = 0; first + count < n && count < GE_BATCH_TEXTS && (count == 0 || used < GE_BATCH_TOKENS); count++) {
+            size_t i = first + count, len = lens ? lens[i] : strlen(texts[i]);
+            ctx->tok_off[count] = used;
+            if ((st = tokenize_for_embedding(ctx, o, i, texts[i] ? texts[i] : "", len, &used))) return st;
+        }
+        ctx->tok_off[count] = used;
+        if ((st = run_passes(ctx, first, count, n, embed_emit, &es))) return st;
+    }
+    return GGUFEMBED_OK;
 }
 
 ggufembed_status ggufembed_embed(ggufembed_context *ctx, const char *text, size_t len,
@@ -607,9 +695,9 @@ typedef struct rerank_emit_state {
 } rerank_emit_state;
 
 static ggufembed_status rerank_emit(ggufembed_context *ctx, size_t i, size_t n, const float *raw, void *user) {
-    (void)ctx, (void)n;
+    (void)n;
     ((rerank_emit_state *)user)->scores[i] = raw[0]; /* llama-server's score: the first output */
-    return GGUFEMBED_OK;
+    return isfinite(raw[0]) ? GGUFEMBED_OK : not_finite(ctx, i);
 }
 
 ggufembed_status ggufembed_rerank(ggufembed_context *ctx, const char *query, size_t query_len,
@@ -648,7 +736,7 @@ ggufembed_status ggufembed_rerank(ggufembed_context *ctx, const char *query, siz
     }
     ctx->tok_off[n_docs] = used;
     rerank_emit_state st = {scores};
-    return run_passes(ctx, n_docs, rerank_emit, &st);
+    return run_passes(ctx, 0, n_docs, n_docs, rerank_emit, &st);
 }
 
 ggufembed_status ggufembed_tokenize(ggufembed_context *ctx, const char *text, size_t len, unsigned flags, int32_t *out,

@@ -6,6 +6,7 @@
 #include "util.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* ggml block layouts: values per block and bytes per block (ggml-common.h). */
@@ -143,7 +144,7 @@ static int read_value(reader *r, gguf_kv *kv) {
             }
         } else if (kv->arr_type < GGUF_TYPE_COUNT_ && kv->arr_type != GGUF_TYPE_ARRAY) {
             uint64_t esz = k_gguf_type_sizes[kv->arr_type];
-            if (n > UINT64_MAX / esz || !need(r, n * esz, what)) return 0;
+            if (!need(r, n > UINT64_MAX / esz ? UINT64_MAX : n * esz, what)) return 0;
             r->pos += (size_t)(n * esz);
         } else {
             ge_errorf(r->err, r->err_size, "GGUF metadata '%.*s' is an array of unsupported type %u",
@@ -171,6 +172,88 @@ gguf_str gguf_str_array_next(const uint8_t **cursor) {
     s.ptr = (const char *)(*cursor + 8);
     *cursor += 8 + s.len;
     return s;
+}
+
+/* ------------------------------------------------------------ uniqueness */
+
+/* Sorting index arrays: qsort has no user pointer in C11, so each entry carries what
+ * it is compared by. */
+typedef struct name_ref {
+    gguf_str name;
+    uint64_t i;
+} name_ref;
+
+static int cmp_name_ref(const void *a, const void *b) {
+    const gguf_str *x = &((const name_ref *)a)->name, *y = &((const name_ref *)b)->name;
+    size_t n = x->len < y->len ? (size_t)x->len : (size_t)y->len;
+    int c = n ? memcmp(x->ptr, y->ptr, n) : 0;
+    return c ? c : (x->len > y->len) - (x->len < y->len);
+}
+
+/* A name given twice is refused, as llama.cpp's gguf reader does: which of the two
+ * would a lookup mean? Sorting keeps this O(n log n) for hostile counts. */
+static int check_unique(name_ref *refs, uint64_t n, const char *what, char *err, size_t es) {
+    qsort(refs, (size_t)n, sizeof *refs, cmp_name_ref);
+    for (uint64_t i = 1; i < n; i++)
+        if (cmp_name_ref(&refs[i - 1], &refs[i]) == 0) {
+            const gguf_str *s = &refs[i].name;
+            ge_errorf(err, es, "duplicate %s '%.*s'", what, (int)(s->len > 96 ? 96 : s->len), s->ptr);
+            return 0;
+        }
+    return 1;
+}
+
+typedef struct range_ref {
+    uint64_t begin, end;
+    const gguf_tensor *t;
+} range_ref;
+
+static int cmp_range_ref(const void *a, const void *b) {
+    uint64_t x = ((const range_ref *)a)->begin, y = ((const range_ref *)b)->begin;
+    return (x > y) - (x < y);
+}
+
+/* Two tensors reading the same bytes are refused: a writer never does it, and a file
+ * that does is built to confuse. */
+static int check_no_overlap(range_ref *refs, uint64_t n, char *err, size_t es) {
+    qsort(refs, (size_t)n, sizeof *refs, cmp_range_ref);
+    for (uint64_t i = 1; i < n; i++)
+        if (refs[i].begin < refs[i - 1].end) {
+            const gguf_tensor *a = refs[i - 1].t, *b = refs[i].t;
+            ge_errorf(err, es, "tensors '%.*s' and '%.*s' overlap in the data section (bytes %llu to %llu and %llu to %llu)",
+                      (int)(a->name.len > 64 ? 64 : a->name.len), a->name.ptr,
+                      (int)(b->name.len > 64 ? 64 : b->name.len), b->name.ptr,
+                      (unsigned long long)refs[i - 1].begin, (unsigned long long)refs[i - 1].end,
+                      (unsigned long long)refs[i].begin, (unsigned long long)refs[i].end);
+            return 0;
+        }
+    return 1;
+}
+
+static int check_names_and_ranges(gguf_file *f, char *err, size_t es) {
+    uint64_t n = f->n_kv > f->n_tensors ? f->n_kv : f->n_tensors;
+    size_t each = sizeof(name_ref) > sizeof(range_ref) ? sizeof(name_ref) : sizeof(range_ref);
+    void *scratch = ge_malloc((size_t)(n ? n : 1) * each);
+    if (!scratch) {
+        ge_errorf(err, es, "out of memory reading the GGUF header");
+        return GGUFEMBED_ERR_OUT_OF_MEMORY;
+    }
+    name_ref *names = scratch;
+    range_ref *ranges = scratch;
+    int ok = 1;
+    for (uint64_t i = 0; i < f->n_kv; i++) names[i] = (name_ref){f->kv[i].key, i};
+    ok = check_unique(names, f->n_kv, "metadata key", err, es);
+    if (ok) {
+        for (uint64_t i = 0; i < f->n_tensors; i++) names[i] = (name_ref){f->tensors[i].name, i};
+        ok = check_unique(names, f->n_tensors, "tensor name", err, es);
+    }
+    if (ok) {
+        for (uint64_t i = 0; i < f->n_tensors; i++)
+            ranges[i] = (range_ref){f->tensors[i].offset, f->tensors[i].offset + f->tensors[i].nbytes, &f->tensors[i]};
+        ok = check_no_overlap(ranges, f->n_tensors, err, es);
+    }
+    ge_free(scratch);
+    return ok ? 0 : GGUFEMBED_ERR_FORMAT;
 }
 
 /* ------------------------------------------------------------ the parse */
@@ -306,6 +389,8 @@ int gguf_parse(gguf_file *f, const void *data, size_t size, char *err, size_t er
         }
         t->data = f->base + f->data_offset + t->offset;
     }
+    /* offsets and sizes are in range (so their sums cannot overflow) */
+    if ((status = check_names_and_ranges(f, err, err_size)) != 0) goto fail;
     return 0;
 
 fail:

@@ -41,11 +41,26 @@ extern "C" {
 #endif
 
 #define GGUFEMBED_VERSION_MAJOR 0
-#define GGUFEMBED_VERSION_MINOR 2
+#define GGUFEMBED_VERSION_MINOR 3
 #define GGUFEMBED_VERSION_PATCH 0
 #define GGUFEMBED_VERSION_NUMBER \
     (GGUFEMBED_VERSION_MAJOR * 10000 + GGUFEMBED_VERSION_MINOR * 100 + GGUFEMBED_VERSION_PATCH)
-#define GGUFEMBED_VERSION_STRING "0.2.0"
+#define GGUFEMBED_VERSION_STRING "0.3.0"
+
+/*
+ * ABI stability. The shared library's SONAME is libggufembed.so.GGUFEMBED_ABI_VERSION.
+ * The ABI version goes up only when a binary built against the previous release could
+ * break: a function removed or its signature changed, a field moved, a constant
+ * renumbered. These never break it, so they come in minor releases:
+ *   - new functions, new enum values and flags appended at the end;
+ *   - new fields appended at the end of the caller-allocated structs. Each carries
+ *     struct_size, set by its _init() function (or passed, for ggufembed_model_info):
+ *     the library reads only the fields the caller's struct_size covers, gives the later
+ *     ones their defaults, and refuses a struct larger than it knows whose unknown tail
+ *     is not all zero (a caller asking for something this library cannot do).
+ * The static library defines no extern symbol outside the ggufembed_ prefix.
+ */
+#define GGUFEMBED_ABI_VERSION 1
 
 #if defined(_WIN32) && defined(GGUFEMBED_BUILD_SHARED)
 #define GGUFEMBED_API __declspec(dllexport)
@@ -76,6 +91,39 @@ typedef enum ggufembed_status {
 
 /* Static text for a status ("out of memory", ...). Never NULL. */
 GGUFEMBED_API const char *ggufembed_status_string(ggufembed_status status);
+
+/* ------------------------------------------------------------- kernels */
+
+/* The name of the kernel table the library runs ("avx512", "avx2", "scalar",
+ * "wasm-simd128", ...), chosen once at start-up for this CPU. */
+GGUFEMBED_API const char *ggufembed_kernels(void);
+/* Uses the table `name` for all later calls instead (every table gives the same bits;
+ * "scalar" is the reference): GGUFEMBED_ERR_UNSUPPORTED when this CPU or build lacks it.
+ * For tests and benchmarks; not thread-safe. */
+GGUFEMBED_API ggufembed_status ggufembed_select_kernels(const char *name);
+
+/* ------------------------------------------------------------- memory */
+
+/*
+ * Every heap allocation of the library (models, contexts, scratch, tokenizer tables)
+ * goes through these functions (zstd's customMem, SQLite's SQLITE_CONFIG_MALLOC). The
+ * file mapping of ggufembed_model_open_file() is not heap memory and is not included.
+ * malloc_fn returns NULL on failure (the call then fails with
+ * GGUFEMBED_ERR_OUT_OF_MEMORY); free_fn accepts NULL. Both may be called from several
+ * threads at once when contexts are used in parallel. Memory is requested with at most
+ * 16-byte alignment (larger alignments are carved out of larger blocks).
+ */
+typedef struct ggufembed_allocator {
+    size_t struct_size; /* sizeof(ggufembed_allocator) */
+    void *(*malloc_fn)(void *user, size_t size);
+    void (*free_fn)(void *user, void *ptr);
+    void *user;
+} ggufembed_allocator;
+
+/* Installs alloc for all later allocations (NULL: back to the C library's malloc/free).
+ * Only while the library holds no memory (no model or context exists): otherwise
+ * GGUFEMBED_ERR_INVALID_ARGUMENT and nothing changes. Not thread-safe: call it at start-up. */
+GGUFEMBED_API ggufembed_status ggufembed_set_allocator(const ggufembed_allocator *alloc);
 
 /* ----------------------------------------------------------------- model */
 
@@ -123,6 +171,15 @@ GGUFEMBED_API ggufembed_status ggufembed_model_open_memory(const void *data, siz
  * (the tests use it), several times slower. Not combined with GGUFEMBED_OPEN_REPACK.
  */
 #define GGUFEMBED_OPEN_F32_ACTIVATIONS 2u
+/*
+ * GGUFEMBED_OPEN_VALIDATE: read every weight once at load (each tensor decoded to
+ * float, llama.cpp's --check-tensors) and refuse the file with GGUFEMBED_ERR_FORMAT,
+ * naming the tensor, when a value is NaN or infinite. Costs a pass over the whole file
+ * (~1 s for 300 MB). Without it a non-finite weight is caught where it matters: an
+ * embedding (or rerank score) that comes out NaN/Inf fails with GGUFEMBED_ERR_FORMAT
+ * instead of being returned.
+ */
+#define GGUFEMBED_OPEN_VALIDATE 4u
 
 GGUFEMBED_API ggufembed_status ggufembed_model_open_file_v2(const char *path, unsigned flags,
                                                             ggufembed_model **out_model,
@@ -138,6 +195,7 @@ GGUFEMBED_API void ggufembed_model_free(ggufembed_model *model);
 
 /* What a model is. Strings point into the model and live as long as it. */
 typedef struct ggufembed_model_info {
+    size_t struct_size;          /* written by the library: the bytes it filled in       */
     const char *architecture;    /* "gemma-embedding"                                  */
     const char *name;            /* general.name, or "" when absent                    */
     int32_t dimension;           /* length of the output vector (768)                 */
@@ -170,8 +228,10 @@ typedef struct ggufembed_model_info {
     const char *pooling;         /* "mean", "cls", "last", "rank" ("" for a vocabulary) */
 } ggufembed_model_info;
 
+/* Fills the first info_size bytes of *out_info (pass sizeof *out_info): an older
+ * caller's smaller struct gets only the fields it has. */
 GGUFEMBED_API ggufembed_status ggufembed_model_get_info(const ggufembed_model *model,
-                                                        ggufembed_model_info *out_info);
+                                                        ggufembed_model_info *out_info, size_t info_size);
 
 /* Integer/float/string metadata lookup by GGUF key, for tools (info printing). */
 GGUFEMBED_API int ggufembed_model_metadata_count(const ggufembed_model *model);
@@ -182,11 +242,16 @@ GGUFEMBED_API ggufembed_status ggufembed_model_metadata_line(const ggufembed_mod
 /* --------------------------------------------------------------- context */
 
 typedef struct ggufembed_context_params {
-    int32_t n_threads; /* worker threads for one embed call; 0 = one per CPU core (capped at 16) */
+    size_t struct_size; /* set by ggufembed_context_params_init()                          */
+    int32_t n_threads;  /* worker threads for one embed call; 0 = one per CPU core (capped at 16) */
 } ggufembed_context_params;
 
+/* Defaults (n_threads 0) and struct_size. */
+GGUFEMBED_API void ggufembed_context_params_init(ggufembed_context_params *params);
+
 /*
- * A context: per-thread scratch for one model. params may be NULL (defaults).
+ * A context: per-thread scratch for one model. params may be NULL (defaults); when
+ * given it must have been set up by ggufembed_context_params_init().
  * The model must outlive the context.
  */
 GGUFEMBED_API ggufembed_status ggufembed_context_new(const ggufembed_model *model,
@@ -252,6 +317,7 @@ typedef enum ggufembed_whitespace {
 } ggufembed_whitespace;
 
 typedef struct ggufembed_embed_options {
+    size_t struct_size;              /* set by ggufembed_embed_options_init()             */
     ggufembed_task task;             /* prompt template applied to each text              */
     const char *title;               /* EmbeddingGemma documents: NUL-terminated title; NULL = "none" */
     int32_t dimensions;              /* Matryoshka: keep the first N values, 1..dimension;
@@ -270,7 +336,8 @@ typedef struct ggufembed_embed_options {
 } ggufembed_embed_options;
 
 /* Fill with defaults: no task, full dimension, normalized, error on over-long text,
- * surrounding whitespace stripped.
+ * surrounding whitespace stripped; and struct_size. Options must start from this call
+ * (a struct_size of 0 is refused with GGUFEMBED_ERR_INVALID_ARGUMENT).
  * Passing NULL options anywhere means exactly these defaults. */
 GGUFEMBED_API void ggufembed_embed_options_init(ggufembed_embed_options *opts);
 
@@ -290,6 +357,14 @@ GGUFEMBED_API ggufembed_status ggufembed_embed(ggufembed_context *ctx, const cha
  * Embed n texts: text i is texts[i] with byte length lens[i] (lens may be NULL when
  * every text is NUL-terminated). Vector i goes to out + i * dim, dim =
  * ggufembed_output_dimension(); out_len (floats) must be >= n * dim.
+ *
+ * Limits: the call's memory does not grow with n. Every text is tokenized first (so a
+ * bad option or an over-long text fails before any vector is written); the token ids
+ * are kept for up to 4096 texts and 65536 tokens, and a larger batch is embedded in
+ * chunks of that size, tokenized again. The activations are those of one forward pass
+ * of at most 1024 tokens, or of one text up to the context length. When a call fails
+ * part-way (out of memory, cancelled, a non-finite output) the vectors before the failing
+ * text are written and the rest of out is unspecified.
  */
 GGUFEMBED_API ggufembed_status ggufembed_embed_batch(ggufembed_context *ctx, const char *const *texts,
                                                      const size_t *lens, size_t n,

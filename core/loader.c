@@ -4,6 +4,7 @@
 #include "alloc.h"
 #include "util.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -217,4 +218,37 @@ void ge_summarize_types(ggufembed_model *m) {
         if (w < 0 || (size_t)w >= sizeof m->weight_types - n) break;
         n += (size_t)w;
     }
+}
+
+int ge_validate_weights(ggufembed_model *m, char *err, size_t es) {
+    uint64_t widest = 0;
+    for (uint64_t i = 0; i < m->gguf.n_tensors; i++)
+        if (m->gguf.tensors[i].ne[0] > widest) widest = m->gguf.tensors[i].ne[0];
+    float *row = ge_malloc(sizeof(float) * (size_t)(widest ? widest : 1));
+    if (!row) {
+        ge_errorf(err, es, "out of memory validating the weights");
+        return GGUFEMBED_ERR_OUT_OF_MEMORY;
+    }
+    int rc = 0;
+    for (uint64_t i = 0; i < m->gguf.n_tensors && !rc; i++) {
+        const gguf_tensor *t = &m->gguf.tensors[i];
+        const uint32_t ty = t->type;
+        if (ty != GGML_TYPE_F32 && ty != GGML_TYPE_F16 && ty != GGML_TYPE_BF16 && !ge_type_traits_of(ty)) continue;
+        const int64_t n = (int64_t)t->ne[0];
+        const uint64_t rows = t->ne[1] * t->ne[2] * t->ne[3];
+        const size_t rb = (size_t)(t->nbytes / rows);
+        for (uint64_t r = 0; r < rows && !rc; r++) {
+            ge_row_to_float(ty, (const uint8_t *)t->data + rb * r, row, n);
+            for (int64_t k = 0; k < n; k++)
+                if (!isfinite(row[k])) {
+                    ge_errorf(err, es, "tensor '%.*s' holds a non-finite weight (%s) at value %llu",
+                              (int)(t->name.len > 96 ? 96 : t->name.len), t->name.ptr, isnan(row[k]) ? "NaN" : "Inf",
+                              (unsigned long long)(r * (uint64_t)n + (uint64_t)k));
+                    rc = GGUFEMBED_ERR_FORMAT;
+                    break;
+                }
+        }
+    }
+    ge_free(row);
+    return rc;
 }

@@ -45,6 +45,10 @@ int ge_get_bias(ge_loader *L, const char *weight_name, ge_matrix *w);
 /* bytes of one row of w (its n_in values in its type) */
 size_t ge_matrix_row_bytes(const ge_matrix *w);
 
+/* Every tensor of a type ggufembed decodes, read as floats: GGUFEMBED_ERR_FORMAT naming
+ * the first NaN/Inf value (GGUFEMBED_OPEN_VALIDATE). */
+int ge_validate_weights(ggufembed_model *m, char *err, size_t es);
+
 /* m->weight_types ("Q8_0 x169, F32 x145") and m->n_params from the tensor list */
 void ge_summarize_types(ggufembed_model *m);
 

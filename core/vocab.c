@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <utf8proc.h>
 
 /* tokenizer.ggml.token_type values (llama.cpp's llama_token_type) */
 enum { TOK_UNDEFINED = 0, TOK_NORMAL = 1, TOK_UNKNOWN = 2, TOK_CONTROL = 3, TOK_USER_DEFINED = 4, TOK_UNUSED = 5,
@@ -102,9 +103,33 @@ static int read_token_id(const gguf_file *f, const char *key, int32_t n, int32_t
     return 0;
 }
 
-static void read_flag(const gguf_file *f, const char *key, int *flag) {
+/* A tokenizer flag (when present): a value that is not a bool or an integer is refused. */
+static int read_flag(const gguf_file *f, const char *key, int *flag, char *err, size_t es) {
     int b;
-    if (gguf_get_bool(f, key, &b)) *flag = b;
+    if (gguf_get_bool(f, key, &b)) {
+        *flag = b;
+    } else if (gguf_find_kv(f, key)) {
+        ge_errorf(err, es, "tokenizer metadata %s has the wrong type (expected a bool)", key);
+        return GGUFEMBED_ERR_FORMAT;
+    }
+    return 0;
+}
+
+/* Whole UTF-8 sequences only, no surrogates or code points past U+10FFFF. */
+static int valid_utf8(gguf_str s) {
+    const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)s.ptr;
+    utf8proc_ssize_t n = (utf8proc_ssize_t)s.len;
+    while (n > 0) {
+        if (*p < 0x80) {
+            p++, n--;
+            continue;
+        }
+        utf8proc_int32_t cp;
+        utf8proc_ssize_t k = utf8proc_iterate(p, n, &cp);
+        if (k <= 0) return 0;
+        p += k, n -= k;
+    }
+    return 1;
 }
 
 static int str_contains(gguf_str hay, const char *needle) {
@@ -151,7 +176,10 @@ int ge_vocab_load(ge_vocab *v, const gguf_file *f, char *err, size_t es) {
     v->bos = v->eos = v->unk = v->sep = v->pad = v->cls = v->mask = -1;
     gguf_str model, pre;
     if (!gguf_get_str(f, "tokenizer.ggml.model", &model)) {
-        ge_errorf(err, es, "the GGUF file has no tokenizer (tokenizer.ggml.model is missing)");
+        if (gguf_find_kv(f, "tokenizer.ggml.model"))
+            ge_errorf(err, es, "tokenizer.ggml.model has the wrong type (expected a string)");
+        else
+            ge_errorf(err, es, "the GGUF file has no tokenizer (tokenizer.ggml.model is missing)");
         return GGUFEMBED_ERR_FORMAT;
     }
     for (size_t i = 0; i < sizeof k_tokenizers / sizeof k_tokenizers[0]; i++)
@@ -205,6 +233,11 @@ int ge_vocab_load(ge_vocab *v, const gguf_file *f, char *err, size_t es) {
     const uint8_t *cur = tokens->arr_data;
     for (int32_t i = 0; i < n; i++) {
         gguf_str s = gguf_str_array_next(&cur);
+        if (!valid_utf8(s)) {
+            ge_errorf(err, es, "tokenizer.ggml.tokens: token %d is not valid UTF-8 (GGUF strings are UTF-8)", (int)i);
+            ge_vocab_free(v);
+            return GGUFEMBED_ERR_FORMAT;
+        }
         v->piece_off[i] = (uint32_t)((const uint8_t *)s.ptr - v->pieces);
         v->piece_len[i] = (uint32_t)s.len;
         if ((int32_t)s.len > v->max_piece_len) v->max_piece_len = (int32_t)s.len;
@@ -269,11 +302,14 @@ int ge_vocab_load(ge_vocab *v, const gguf_file *f, char *err, size_t es) {
         ge_vocab_free(v);
         return rc;
     }
-    read_flag(f, "tokenizer.ggml.add_bos_token", &v->add_bos);
-    read_flag(f, "tokenizer.ggml.add_eos_token", &v->add_eos);
-    read_flag(f, "tokenizer.ggml.add_sep_token", &v->add_sep);
-    read_flag(f, "tokenizer.ggml.add_space_prefix", &v->add_space_prefix);
-    read_flag(f, "tokenizer.ggml.remove_extra_whitespaces", &v->remove_extra_whitespaces);
+    if ((rc = read_flag(f, "tokenizer.ggml.add_bos_token", &v->add_bos, err, es)) ||
+        (rc = read_flag(f, "tokenizer.ggml.add_eos_token", &v->add_eos, err, es)) ||
+        (rc = read_flag(f, "tokenizer.ggml.add_sep_token", &v->add_sep, err, es)) ||
+        (rc = read_flag(f, "tokenizer.ggml.add_space_prefix", &v->add_space_prefix, err, es)) ||
+        (rc = read_flag(f, "tokenizer.ggml.remove_extra_whitespaces", &v->remove_extra_whitespaces, err, es))) {
+        ge_vocab_free(v);
+        return rc;
+    }
     v->add_sep_flag = v->add_sep && v->sep >= 0;
     if ((rc = v->tk->init(v, f, err, es))) {
         ge_vocab_free(v);

@@ -11,7 +11,6 @@
  * Exit status 0 on success; otherwise one line on stderr and 1 (bad usage: 2).
  */
 #include "../core/ggufembed.h"
-#include "../simd/kernels.h"
 
 #include <errno.h>
 #include <math.h>
@@ -204,7 +203,7 @@ static int parse_args(int argc, char **argv, cli *c) {
         fprintf(stderr, "%s: no model: pass -m MODEL or set GGUFEMBED_MODEL\n", g_prog);
         return 2;
     }
-    if (c->kernels && ge_kernels_select(c->kernels) != 0) {
+    if (c->kernels && ggufembed_select_kernels(c->kernels) != GGUFEMBED_OK) {
         fprintf(stderr, "%s: kernels '%s' are not available on this CPU\n", g_prog, c->kernels);
         return 2;
     }
@@ -266,7 +265,9 @@ static int open_model(const cli *c, ggufembed_model **m, ggufembed_context **ctx
                                                 : c->no_repack ? 0 : GGUFEMBED_OPEN_REPACK,
                                      m, err, sizeof err);
     if (s != GGUFEMBED_OK) return die("%s%s", err[0] ? err : ggufembed_status_string(s), "");
-    ggufembed_context_params p = {c->threads};
+    ggufembed_context_params p;
+    ggufembed_context_params_init(&p);
+    p.n_threads = c->threads;
     s = ggufembed_context_new(*m, &p, ctx);
     if (s != GGUFEMBED_OK) {
         ggufembed_model_free(*m);
@@ -288,7 +289,7 @@ static double cosine(const float *a, const float *b, int dim) {
 /* One line on stderr when the file is known to give vectors other than the model's. */
 static void warn_about_model(const ggufembed_model *m) {
     ggufembed_model_info in;
-    if (ggufembed_model_get_info(m, &in) == GGUFEMBED_OK && in.warning && in.warning[0])
+    if (ggufembed_model_get_info(m, &in, sizeof in) == GGUFEMBED_OK && in.warning && in.warning[0])
         fprintf(stderr, "%s: warning: %s\n", g_prog, in.warning);
 }
 
@@ -308,7 +309,7 @@ static int cmd_embed(cli *c, int similarity) {
     warn_about_model(m);
     if (c->query) { /* query/document prompts where the model has them, the texts as they are otherwise */
         ggufembed_model_info in;
-        ggufembed_model_get_info(m, &in);
+        ggufembed_model_get_info(m, &in, sizeof in);
         if (!strcmp(in.prompts, "none")) c->opts.task = GGUFEMBED_TASK_NONE;
     }
     int rc = 0;
@@ -449,7 +450,7 @@ static int cmd_info(cli *c) {
     ggufembed_status s = ggufembed_model_open_file(c->model_path, &m, err, sizeof err);
     if (s != GGUFEMBED_OK) return die("%s%s", err[0] ? err : ggufembed_status_string(s), "");
     ggufembed_model_info in;
-    ggufembed_model_get_info(m, &in);
+    ggufembed_model_get_info(m, &in, sizeof in);
     printf("file:            %s (%llu bytes)\n", c->model_path, (unsigned long long)in.file_size);
     printf("architecture:    %s\n", in.architecture);
     printf("name:            %s\n", in.name);
@@ -467,7 +468,7 @@ static int cmd_info(cli *c) {
         printf("pooling:         %s%s\n", in.pooling, in.reranker ? " (a reranker: use the rerank command)" : "");
     printf("task prompts:    %s: %s\n", in.prompts, in.tasks);
     printf("tensors:         %d, %.1f M parameters: %s\n", in.n_tensors, (double)in.n_params / 1e6, in.weight_types);
-    printf("kernels:         %s\n", ge_kernels_active()->name);
+    printf("kernels:         %s\n", ggufembed_kernels());
     printf("metadata:\n");
     char line[512];
     for (int i = 0; i < ggufembed_model_metadata_count(m); i++)

@@ -39,7 +39,9 @@ typedef struct thread_job {
 static void *thread_main(void *p) {
     thread_job *j = p;
     ggufembed_context *ctx;
-    ggufembed_context_params cp = {1};
+    ggufembed_context_params cp;
+    ggufembed_context_params_init(&cp);
+    cp.n_threads = 1;
     j->rc = ggufembed_context_new(g_m, &cp, &ctx);
     for (int rep = 0; rep < 3 && !j->rc; rep++) j->rc = ggufembed_embed(ctx, j->text, strlen(j->text), NULL, j->v, 768);
     ggufembed_context_free(ctx);
@@ -85,7 +87,7 @@ int main(int argc, char **argv) {
     CHECK(st == GGUFEMBED_OK, "open %s: %s", g_model, err);
     if (st) return check_summary("test_api");
     ggufembed_model_info info;
-    CHECK(ggufembed_model_get_info(g_m, &info) == GGUFEMBED_OK && info.dimension == 768 && info.context_length == 2048 &&
+    CHECK(ggufembed_model_get_info(g_m, &info, sizeof info) == GGUFEMBED_OK && info.dimension == 768 && info.context_length == 2048 &&
               info.vocab_size == 262144 && strcmp(info.architecture, "gemma-embedding") == 0,
           "info");
     {
@@ -177,7 +179,7 @@ int main(int argc, char **argv) {
                   strstr(ggufembed_context_last_error(ctx), "not a reranker"),
               "rerank on an embedding model: %s", ggufembed_context_last_error(ctx));
         ggufembed_model_info mi;
-        ggufembed_model_get_info(g_m, &mi);
+        ggufembed_model_get_info(g_m, &mi, sizeof mi);
         CHECK(!strcmp(mi.prompts, "embeddinggemma") && strstr(mi.tasks, "summarization") && !strcmp(mi.pooling, "mean") &&
                   !mi.reranker && !mi.vocab_only && !strcmp(mi.tokenizer, "llama"),
               "info: prompts %s, pooling %s, tokenizer %s", mi.prompts, mi.pooling, mi.tokenizer);

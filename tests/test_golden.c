@@ -120,7 +120,7 @@ int main(int argc, char **argv) {
     CHECK(st == GGUFEMBED_OK, "open %s: %s", argv[1], err);
     if (st) return check_summary("test_golden");
     ggufembed_model_info info;
-    ggufembed_model_get_info(m, &info);
+    ggufembed_model_get_info(m, &info, sizeof info);
     const int dim = info.dimension;
 
     snprintf(path, sizeof path, "%s/corpus.jsonl", dir);

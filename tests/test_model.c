@@ -97,7 +97,7 @@ int main(int argc, char **argv) {
     if (!m) return check_summary("test_model");
     CHECK(ggufembed_context_new(m, NULL, &ctx) == GGUFEMBED_OK, "context");
     ggufembed_model_info info;
-    ggufembed_model_get_info(m, &info);
+    ggufembed_model_get_info(m, &info, sizeof info);
     const int dim = info.dimension;
 
     char *corpus = read_file(argv[3], NULL);

@@ -82,7 +82,7 @@ int main(int argc, char **argv) {
     CHECK(st == GGUFEMBED_OK, "open %s: %s", argv[1], err);
     if (st) return check_summary("test_reference");
     ggufembed_model_info info;
-    ggufembed_model_get_info(m, &info);
+    ggufembed_model_get_info(m, &info, sizeof info);
     CHECK(info.has_dense && !info.missing_dense && info.warning[0] == 0,
           "%s has no dense_2/dense_3: sentence-transformers' vectors need them", argv[1]);
     const int dim = info.dimension;

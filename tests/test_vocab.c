@@ -172,10 +172,12 @@ int main(int argc, char **argv) {
         ggufembed_status st = ggufembed_model_open_file(path, &m, err, sizeof err);
         CHECK(st == GGUFEMBED_OK, "%s: cannot open %s: %s", name, path, err);
         if (st != GGUFEMBED_OK) continue;
-        ggufembed_context_params cp = {1};
+        ggufembed_context_params cp;
+        ggufembed_context_params_init(&cp);
+        cp.n_threads = 1;
         CHECK(ggufembed_context_new(m, &cp, &ctx) == GGUFEMBED_OK, "%s: no context", name);
         ggufembed_model_info info;
-        ggufembed_model_get_info(m, &info);
+        ggufembed_model_get_info(m, &info, sizeof info);
         CHECK(info.vocab_only == 1, "%s: a vocabulary-only file is not reported as one", name);
         /* embedding with a vocabulary is a clear error */
         float v[4];
