@@ -52,6 +52,9 @@ cmake --build build-asan -j"$jobs" >/dev/null
 ASAN_OPTIONS=detect_leaks=1 GGUFEMBED_REFERENCE_STRIDE=23 GGUFEMBED_REFERENCE_MAX_BYTES=3000 GGUFEMBED_MODEL_STRIDE=7 ctest --test-dir build-asan --output-on-failure \
   -E "^(cli|golden|reference_f32|egemma_.*|gemma3_.*)$"
 
+echo "== valgrind memcheck on a subset of the C tests (Release build)" >&2
+bash scripts/valgrind.sh build
+
 echo "== WebAssembly builds, npm package, Node and headless-Chromium tests" >&2
 bash scripts/test-js.sh
 
