@@ -33,15 +33,16 @@ export GGUFEMBED_MODEL_PATH="$MODEL" GGUFEMBED_MODEL_F32_PATH="$MODEL_F32" GGUFE
 export GGUFEMBED_GGUF_PY_DIR="$CACHE/llama.cpp-from-llama-cpp-python-0.3.36/gguf-py"
 export GGUFEMBED_NUMPY_PYTHON="$CACHE/venv/bin/python"
 jobs=$(nproc)
+stage() { echo "== [$(date -u +%H:%M:%S), ${SECONDS}s] $*" >&2; }
 
-echo "== native Release build + tests" >&2
+stage "native Release build + tests"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DGGUFEMBED_MODEL_PATH="$MODEL" \
   -DGGUFEMBED_MODEL_F32_PATH="$MODEL_F32" -DGGUFEMBED_MINILM_DIR="$MINILM_DIR" \
   -DGGUFEMBED_GGUF_PY_DIR="$GGUFEMBED_GGUF_PY_DIR" -DGGUFEMBED_NUMPY_PYTHON="$GGUFEMBED_NUMPY_PYTHON" >/dev/null
 cmake --build build -j"$jobs" >/dev/null
 ctest --test-dir build --output-on-failure -E "^(golden|reference_f32)$"
 
-echo "== ASan + UBSan build + tests" >&2
+stage "ASan + UBSan build + tests"
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGGUFEMBED_SANITIZE=ON -DGGUFEMBED_MODEL_PATH="$MODEL" \
   -DGGUFEMBED_MODEL_F32_PATH="$MODEL_F32" -DGGUFEMBED_MINILM_DIR="$MINILM_DIR" \
   -DGGUFEMBED_GGUF_PY_DIR="$GGUFEMBED_GGUF_PY_DIR" -DGGUFEMBED_NUMPY_PYTHON="$GGUFEMBED_NUMPY_PYTHON" >/dev/null
@@ -50,22 +51,23 @@ cmake --build build-asan -j"$jobs" >/dev/null
 # the reference test on every 23rd text of each section up to 3000 bytes (every code path;
 # the numbers are the Release run's)
 ASAN_OPTIONS=detect_leaks=1 GGUFEMBED_REFERENCE_STRIDE=23 GGUFEMBED_REFERENCE_MAX_BYTES=3000 GGUFEMBED_MODEL_STRIDE=7 ctest --test-dir build-asan --output-on-failure \
-  -E "^(cli|golden|reference_f32|egemma_.*|gemma3_.*)$"
+  -E "^(cli|stress|golden|reference_f32|egemma_.*|gemma3_.*)$"
 
-echo "== valgrind memcheck on a subset of the C tests (Release build)" >&2
+stage "valgrind memcheck on a subset of the C tests (Release build)"
 bash scripts/valgrind.sh build
 
-echo "== WebAssembly builds, npm package, Node and headless-Chromium tests" >&2
+stage "WebAssembly builds, npm package, Node and headless-Chromium tests"
 bash scripts/test-js.sh
 
-echo "== benchmark harness smoke runs (the main bench, the quant table)" >&2
+stage "benchmark harness smoke runs (the main bench, the quant table)"
 bash bench/run.sh --smoke
 bash bench/quant.sh --smoke
 
 # last because they are the longest: the whole golden corpus against llama.cpp's
 # outputs, the F32 file against sentence-transformers (every 12th text of each section: its float path is slow),
 # then every 5th text again under the sanitizers
-echo "== golden agreement with llama.cpp (Release, then ASan + UBSan), F32 against sentence-transformers" >&2
+stage "golden agreement with llama.cpp (Release, then ASan + UBSan), F32 against sentence-transformers"
 ctest --test-dir build --output-on-failure -R "^golden$"
 GGUFEMBED_REFERENCE_STRIDE=${GGUFEMBED_REFERENCE_F32_STRIDE:-12} ctest --test-dir build --output-on-failure -R "^reference_f32$"
 GGUFEMBED_GOLDEN_STRIDE=5 ASAN_OPTIONS=detect_leaks=1 ctest --test-dir build-asan --output-on-failure -R "^golden$"
+stage "all tests passed"
