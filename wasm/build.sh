@@ -12,6 +12,7 @@
 #     ggufembed.wasm                  WASI command: the CLI (embed, tokenize, info, ...)
 #     test_kernels-{simd128,relaxed}.wasm  tests/test_kernels.c as WASI commands (build-wasm/)
 #     test_quant-{simd128,relaxed}.wasm    tests/test_quant.c as WASI commands (build-wasm/)
+#     test_{malformed,abi}.wasm            tests/test_malformed.c, test_abi.c as WASI commands
 #
 # Needs: emscripten, clang-19, lld-19, libclang-rt-19-dev-wasm32, wasi-libc (see
 # scripts/test-js.sh, which installs them).
@@ -107,5 +108,11 @@ for v in simd128 relaxed; do
   "${WASI_LD[@]}" $(objs_in "$B/tk-$v" "${K[@]}" tests/test_kernels.c) -o "$B/test_kernels-$v.wasm"
   # shellcheck disable=SC2046
   "${WASI_LD[@]}" $(objs_in "$B/tk-$v" "${K[@]}" "${Q[@]}") -o "$B/test_quant-$v.wasm"
+done
+echo "clang-19: malformed-file and ABI tests (build-wasm/test_{malformed,abi}.wasm)" >&2
+for t in malformed abi; do
+  wasi_objs "$B/cli" -msimd128 -- tests/test_$t.c > /dev/null
+  # shellcheck disable=SC2046
+  "${WASI_LD[@]}" $(objs_in "$B/cli" "${CORE[@]}" wasm/pool_serial.c tests/test_$t.c) -o "$B/test_$t.wasm"
 done
 ls -l "$OUT" "$OUT/node" >&2

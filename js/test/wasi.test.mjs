@@ -36,6 +36,16 @@ for (const t of ['test_kernels', 'test_quant']) {
   });
 }
 
+// tests/test_malformed.c (every malformed-file class refused with its message, NaN/Inf
+// weights) and tests/test_abi.c (versioned structs, allocator hook) in the wasm build.
+for (const t of ['test_malformed', 'test_abi']) {
+  test(`WASI ${t}`, async () => {
+    const r = await runWasi(join(ROOT, 'build-wasm', `${t}.wasm`), []);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, / [1-9]\d* passed, 0 failed/);
+  });
+}
+
 test('WASI CLI: embed agrees with native, tokenize, info, errors', async () => {
   const r = await runWasi(CLI, ['embed', '-m', MODEL, '--format', 'ndjson', ...TEXTS], { files: [MODEL] });
   assert.equal(r.code, 0, r.stderr);
