@@ -48,9 +48,9 @@ cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGGUFEMBED_SANITIZE=
   -DGGUFEMBED_GGUF_PY_DIR="$GGUFEMBED_GGUF_PY_DIR" -DGGUFEMBED_NUMPY_PYTHON="$GGUFEMBED_NUMPY_PYTHON" >/dev/null
 cmake --build build-asan -j"$jobs" >/dev/null
 # the CLI test runs in the Release build only (the same code paths, 20x the time under ASan);
-# the reference test on every 23rd text of each section up to 3000 bytes (every code path;
+# the reference test on every 61st text of each section up to 1500 bytes (every code path;
 # the numbers are the Release run's)
-ASAN_OPTIONS=detect_leaks=1 GGUFEMBED_REFERENCE_STRIDE=23 GGUFEMBED_REFERENCE_MAX_BYTES=3000 GGUFEMBED_MODEL_STRIDE=7 ctest --test-dir build-asan --output-on-failure \
+ASAN_OPTIONS=detect_leaks=1 GGUFEMBED_REFERENCE_STRIDE=61 GGUFEMBED_REFERENCE_MAX_BYTES=1500 GGUFEMBED_MODEL_STRIDE=7 ctest --test-dir build-asan --output-on-failure \
   -E "^(cli|stress|golden|reference_f32|egemma_.*|gemma3_.*)$"
 
 stage "valgrind memcheck on a subset of the C tests (Release build)"
