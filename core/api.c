@@ -513,8 +513,12 @@ static ggufembed_status tokenize_for_embedding(ggufembed_context *ctx, const ggu
 static int finish_vector(const float *raw, int32_t dim, int normalize, float *out) {
     double ss = 0.0;
     for (int32_t i = 0; i < dim; i++) ss += (double)raw[i] * raw[i];
-    const float scale = normalize && ss > 0.0 ? (float)(1.0 / sqrt(ss)) : 1.0f;
-    for (int32_t i = 0; i < dim; i++) out[i] = raw[i] * scale;
+    const double sd = normalize && ss > 0.0 ? 1.0 / sqrt(ss) : 1.0;
+    const float scale = (float)sd;
+    if (isfinite(scale))
+        for (int32_t i = 0; i < dim; i++) out[i] = raw[i] * scale;
+    else /* a tiny vector (norm < ~3e-39): 1/norm overflows a float, so scale in double (found by fuzz_model) */
+        for (int32_t i = 0; i < dim; i++) out[i] = (float)(raw[i] * sd);
     return isfinite(ss);
 }
 

@@ -143,7 +143,9 @@ GGUFEMBED_API ggufembed_status ggufembed_model_open_file(const char *path,
 /*
  * Open a model from GGUF bytes the caller holds in memory. The buffer is NOT
  * copied: it must stay valid and unchanged until ggufembed_model_free().
- * The buffer should be aligned to at least 32 bytes (malloc'ed or mapped memory is).
+ * The buffer should be aligned to at least 32 bytes (malloc'ed or mapped memory is);
+ * one whose weights land at addresses not a multiple of 4 (F32) or 2 (other types) is
+ * refused with GGUFEMBED_ERR_FORMAT ("not N-byte aligned").
  */
 GGUFEMBED_API ggufembed_status ggufembed_model_open_memory(const void *data, size_t size,
                                                            ggufembed_model **out_model,

@@ -80,7 +80,7 @@ const char *ge_tn(ge_loader *L, const char *pattern, int layer) {
 
 /* A weight type ggufembed multiplies with (quant.h), rows of n_in values a whole number
  * of its blocks; records the activation format its products read. */
-static int check_matrix_type(ge_loader *L, const char *name, uint32_t type, int64_t n_in) {
+static int check_matrix_type(ge_loader *L, const char *name, uint32_t type, int64_t n_in, const void *data) {
     const ge_type_traits *tt = ge_type_traits_of(type);
     if (!tt) {
         ge_errorf(L->err, L->es, "tensor '%s' has type %s, which ggufembed does not support (supported: %s)", name,
@@ -90,6 +90,15 @@ static int check_matrix_type(ge_loader *L, const char *name, uint32_t type, int6
     if (n_in % tt->blck) {
         ge_errorf(L->err, L->es, "tensor '%s' is %s but its rows (%lld) are not a multiple of its block (%d)", name,
                   tt->name, (long long)n_in, tt->blck);
+        return GGUFEMBED_ERR_FORMAT;
+    }
+    /* the kernels read floats and block structs (2-byte halves) in place; a file written
+     * with general.alignment 1 or 2 (llama.cpp's writers use 32) can place them at odd
+     * addresses, which C does not allow reading that way */
+    const uintptr_t align = type == GGML_TYPE_F32 ? 4 : 2;
+    if ((uintptr_t)data % align) {
+        ge_errorf(L->err, L->es, "tensor '%s' (%s) is not %u-byte aligned in memory (general.alignment %llu)", name,
+                  tt->name, (unsigned)align, (unsigned long long)L->m->gguf.alignment);
         return GGUFEMBED_ERR_FORMAT;
     }
     return ge_need_for_type(type, &L->m->act_need);
@@ -111,7 +120,7 @@ int ge_get_matrix(ge_loader *L, const char *name, int64_t n_in, int64_t n_out, i
                   (unsigned long long)t->ne[3], (long long)n_in, (long long)n_out);
         return GGUFEMBED_ERR_FORMAT;
     }
-    int rc = check_matrix_type(L, name, t->type, n_in);
+    int rc = check_matrix_type(L, name, t->type, n_in, t->data);
     if (rc) return rc;
     out->data = t->data;
     out->type = t->type;
@@ -130,7 +139,7 @@ int ge_get_matrices(ge_loader *L, const char *name, int64_t n_in, int64_t n_out,
                   (unsigned long long)t->ne[3], (long long)n_in, (long long)n_out, (long long)n_mat);
         return GGUFEMBED_ERR_FORMAT;
     }
-    int rc = check_matrix_type(L, name, t->type, n_in);
+    int rc = check_matrix_type(L, name, t->type, n_in, t->data);
     if (rc) return rc;
     ge_owned *o = ge_malloc(sizeof(ge_owned) + sizeof(ge_matrix) * (size_t)n_mat);
     if (!o) {

@@ -320,11 +320,22 @@ size_t ge_row_bytes(uint32_t type, int64_t n) {
 void ge_row_to_float(uint32_t type, const void *row, float *y, int64_t n) {
     switch (type) {
     case GGML_TYPE_F32: memcpy(y, row, sizeof(float) * (size_t)n); return;
+    /* F16/BF16 and the block structs need 2-byte alignment, which a row of a tensor in a
+     * file with general.alignment 1 (or in a caller's odd buffer) does not have: halves
+     * are read by memcpy, blocks copied to an aligned chunk first (found by fuzz_model) */
     case GGML_TYPE_F16:
-        for (int64_t i = 0; i < n; i++) y[i] = ge_fp16_to_fp32(((const uint16_t *)row)[i]);
+        for (int64_t i = 0; i < n; i++) {
+            uint16_t h;
+            memcpy(&h, (const uint8_t *)row + 2 * i, 2);
+            y[i] = ge_fp16_to_fp32(h);
+        }
         return;
     case GGML_TYPE_BF16:
-        for (int64_t i = 0; i < n; i++) y[i] = ge_bf16_to_fp32(((const uint16_t *)row)[i]);
+        for (int64_t i = 0; i < n; i++) {
+            uint16_t h;
+            memcpy(&h, (const uint8_t *)row + 2 * i, 2);
+            y[i] = ge_bf16_to_fp32(h);
+        }
         return;
     default: break;
     }
@@ -334,10 +345,18 @@ void ge_row_to_float(uint32_t type, const void *row, float *y, int64_t n) {
     int8_t q[QK_K];
     float sc[QK_K / 16], mn[QK_K / 16];
     const uint8_t *p = row;
+    const int misaligned = ((uintptr_t)row & 1) != 0;
+    _Alignas(16) uint8_t chunk[512]; /* one chunk's blocks: at most 8 x 34 bytes (Q8_0) */
     for (int64_t i0 = 0; i0 < n; i0 += QK_K) {
         const int64_t c = n - i0 < QK_K ? n - i0 : QK_K;
-        t->decode(p, c, q, sc, mn);
-        p += (size_t)(c / t->blck) * (size_t)t->bytes;
+        const size_t cb = (size_t)(c / t->blck) * (size_t)t->bytes;
+        if (misaligned && cb <= sizeof chunk) {
+            memcpy(chunk, p, cb);
+            t->decode(chunk, c, q, sc, mn);
+        } else {
+            t->decode(p, c, q, sc, mn);
+        }
+        p += cb;
         for (int64_t i = 0; i < c; i++) {
             const float v = sc[i / t->sub] * (float)q[i];
             y[i0 + i] = t->has_min ? v + mn[i / t->sub] : v;

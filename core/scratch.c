@@ -102,14 +102,21 @@ int ge_scratch_reserve(ggufembed_context *ctx, int64_t T, int64_t max_pos) {
         s->cap_tokens = cap;
     }
     if (!s->scores) {
-        if (!grow_floats(&s->scores, (size_t)ctx->n_threads * QBLK * (size_t)hp->n_ctx) ||
-            !grow_floats(&s->rowbuf, (size_t)ctx->n_threads * (size_t)max_in) ||
-            !grow_floats(&s->pooled, 2 * (size_t)max_in))
-            return GGUFEMBED_ERR_OUT_OF_MEMORY;
-        if (m->act_need & GE_NEED_DECODE) { /* ops.c matmul_decoded's strip of 16 rows */
+        int ok = grow_floats(&s->scores, (size_t)ctx->n_threads * QBLK * (size_t)hp->n_ctx) &&
+                 grow_floats(&s->rowbuf, (size_t)ctx->n_threads * (size_t)max_in) &&
+                 grow_floats(&s->pooled, 2 * (size_t)max_in);
+        if (ok && (m->act_need & GE_NEED_DECODE)) { /* ops.c matmul_decoded's strip of 16 rows */
             s->dec_bytes = ge_gemm_quant_buf_size(max_in);
+            ge_aligned_free(s->dec);
             s->dec = ge_aligned_alloc(64, (size_t)ctx->n_threads * s->dec_bytes);
-            if (!s->dec) return GGUFEMBED_ERR_OUT_OF_MEMORY;
+            ok = s->dec != NULL;
+        }
+        /* s->scores says "this block is done": set only when all of it is, or the next call
+         * would skip it and use a NULL rowbuf/pooled/dec (found by fuzz_embed) */
+        if (!ok) {
+            ge_aligned_free(s->scores);
+            s->scores = NULL;
+            return GGUFEMBED_ERR_OUT_OF_MEMORY;
         }
     }
     if (max_pos > s->rope_cap && hp->n_rot > 0) {

@@ -174,6 +174,28 @@ static const mcase k_cases[] = {
     {"kv heads contradict attn_k", 1, gemma_kv_heads, GGUFEMBED_ERR_FORMAT, "attn_k.weight' has shape"},
 };
 
+/* The same valid file at an odd address (a caller's buffer; or what general.alignment 1
+ * allows): the matrices cannot be read in place, so the open is refused, not UB. */
+static void check_odd_buffer(void) {
+    gb_file f;
+    gb_tiny_bert(&f);
+    gw w = gb_write(&f);
+    uint8_t *buf = malloc(w.n + 1);
+    memcpy(buf + 1, w.p, w.n);
+    char err[256] = "";
+    ggufembed_model *m = NULL;
+    ggufembed_status st = ggufembed_model_open_memory(buf + 1, w.n, &m, err, sizeof err);
+    CHECK(st == GGUFEMBED_ERR_FORMAT && strstr(err, "not 4-byte aligned") && !m, "odd buffer: %d %s", st, err);
+    ggufembed_model_free(m);
+    memcpy(buf, w.p, w.n); /* and the same bytes aligned open */
+    m = NULL;
+    CHECK(ggufembed_model_open_memory(buf, w.n, &m, err, sizeof err) == GGUFEMBED_OK, "aligned copy: %s", err);
+    ggufembed_model_free(m);
+    free(buf);
+    free(w.p);
+    gb_free(&f);
+}
+
 /* A weight of the model set to NaN or +Inf: opening succeeds (weights are not scanned
  * unless GGUFEMBED_OPEN_VALIDATE asks), embedding refuses the non-finite result. */
 static void check_nonfinite(float bad, const char *what) {
@@ -241,5 +263,6 @@ int main(void) {
     }
     check_nonfinite(NAN, "NaN weight");
     check_nonfinite(INFINITY, "Inf weight");
+    check_odd_buffer();
     return check_summary("test_malformed");
 }
