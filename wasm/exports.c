@@ -7,6 +7,9 @@
  * the file into it chunk by chunk, then hands it to ge_js_open(), which takes
  * ownership of it whether it succeeds or not. Nothing here aborts: every failure
  * is a status plus a message that JavaScript turns into an Error.
+ *
+ * The header's constants (status codes, task ids, flags, enum values) reach
+ * JavaScript through ge_js_constants(), so the package never copies a number by hand.
  */
 #include "../core/alloc.h"
 #include "../core/ggufembed.h"
@@ -42,9 +45,70 @@ GE_EXPORT(ge_js_kernels) const char *ge_js_kernels(void) { return ge_kernels_act
 GE_EXPORT(ge_js_select_kernels) int ge_js_select_kernels(const char *name) { return ge_kernels_select(name); }
 GE_EXPORT(ge_js_open_error) const char *ge_js_open_error(void) { return g_open_err; }
 
-/* Takes ownership of buf (freed on failure too). NULL on failure: the message is
- * ge_js_open_error(), the status in *status. */
-GE_EXPORT(ge_js_open) ge_js *ge_js_open(void *buf, size_t size, int n_threads, int *status) {
+/* Test hook (js/test): the nth allocation from now on, and every later one, fails; n <= 0
+ * stops failing. Lets the tests reach every out-of-memory path of a call at small sizes. */
+GE_EXPORT(ge_js_fail_alloc_after) void ge_js_fail_alloc_after(int n) { ge_alloc_fail_after(n); }
+
+/* ---- the header's constants, by name */
+
+typedef struct ge_js_const {
+    const char *group, *name;
+    long long value;
+} ge_js_const;
+
+/* The name is the identifier without its prefix, spelled once: a constant renamed or
+ * renumbered in ggufembed.h changes here by itself, and js/test checks the header. */
+#define STATUS(n) {"status", #n, GGUFEMBED_ERR_##n}
+#define TASK(n) {"task", #n, GGUFEMBED_TASK_##n}
+static const ge_js_const k_consts[] = {
+    {"status", "OK", GGUFEMBED_OK},
+    STATUS(INVALID_ARGUMENT), STATUS(IO), STATUS(OUT_OF_MEMORY), STATUS(FORMAT), STATUS(UNSUPPORTED),
+    STATUS(TOO_LONG), STATUS(BUFFER_TOO_SMALL), STATUS(CANCELLED), STATUS(INTERNAL),
+    TASK(NONE), TASK(QUERY), TASK(DOCUMENT), TASK(QUESTION_ANSWERING), TASK(FACT_CHECKING),
+    TASK(CLASSIFICATION), TASK(CLUSTERING), TASK(SENTENCE_SIMILARITY), TASK(CODE_RETRIEVAL),
+    TASK(SUMMARIZATION), TASK(COUNT_),
+    {"tokenize", "ADD_SPECIAL", GGUFEMBED_TOKENIZE_ADD_SPECIAL},
+    {"tokenize", "PARSE_SPECIAL", GGUFEMBED_TOKENIZE_PARSE_SPECIAL},
+    {"tokenize", "DEFAULT", GGUFEMBED_TOKENIZE_DEFAULT},
+    {"open", "REPACK", GGUFEMBED_OPEN_REPACK},
+    {"open", "F32_ACTIVATIONS", GGUFEMBED_OPEN_F32_ACTIVATIONS},
+    {"open", "VALIDATE", GGUFEMBED_OPEN_VALIDATE},
+    {"truncate", "ERROR", GGUFEMBED_TRUNCATE_ERROR},
+    {"truncate", "END", GGUFEMBED_TRUNCATE_END},
+    {"whitespace", "STRIP", GGUFEMBED_WHITESPACE_STRIP},
+    {"whitespace", "KEEP", GGUFEMBED_WHITESPACE_KEEP},
+};
+#undef STATUS
+#undef TASK
+
+/* {"status":{"OK":0,...},"task":{...},...} (groups in table order), built on the first
+ * call; NULL when out of memory. */
+GE_EXPORT(ge_js_constants) const char *ge_js_constants(void) {
+    static char *json;
+    if (json) return json;
+    const size_t n = sizeof k_consts / sizeof k_consts[0];
+    size_t cap = 16;
+    for (size_t i = 0; i < n; i++) cap += strlen(k_consts[i].group) + strlen(k_consts[i].name) + 40;
+    char *p = ge_malloc(cap);
+    if (!p) return NULL;
+    size_t len = 0;
+    p[len++] = '{';
+    for (size_t i = 0; i < n; i++) {
+        const int first_of_group = i == 0 || strcmp(k_consts[i].group, k_consts[i - 1].group) != 0;
+        if (first_of_group)
+            len += (size_t)snprintf(p + len, cap - len, "%s\"%s\":{", i ? "}," : "", k_consts[i].group);
+        else
+            p[len++] = ',';
+        len += (size_t)snprintf(p + len, cap - len, "\"%s\":%lld", k_consts[i].name, k_consts[i].value);
+    }
+    snprintf(p + len, cap - len, "}}");
+    json = p;
+    return json;
+}
+
+/* Takes ownership of buf (freed on failure too). flags: GGUFEMBED_OPEN_*. NULL on
+ * failure: the message is ge_js_open_error(), the status in *status. */
+GE_EXPORT(ge_js_open) ge_js *ge_js_open(void *buf, size_t size, int n_threads, unsigned flags, int *status) {
     g_open_err[0] = 0;
     ge_js *h = ge_calloc(1, sizeof *h);
     ggufembed_status s;
@@ -53,9 +117,11 @@ GE_EXPORT(ge_js_open) ge_js *ge_js_open(void *buf, size_t size, int n_threads, i
         s = GGUFEMBED_ERR_OUT_OF_MEMORY;
         goto fail;
     }
-    s = ggufembed_model_open_memory(buf, size, &h->model, g_open_err, sizeof g_open_err);
+    s = ggufembed_model_open_memory_v2(buf, size, flags, &h->model, g_open_err, sizeof g_open_err);
     if (s != GGUFEMBED_OK) goto fail;
-    ggufembed_context_params p = {n_threads > 0 ? n_threads : 1};
+    ggufembed_context_params p;
+    ggufembed_context_params_init(&p);
+    p.n_threads = n_threads > 0 ? n_threads : 1;
     s = ggufembed_context_new(h->model, &p, &h->ctx);
     if (s != GGUFEMBED_OK) {
         snprintf(g_open_err, sizeof g_open_err, "cannot create a context: %s", ggufembed_status_string(s));
@@ -153,7 +219,7 @@ GE_EXPORT(ge_js_info) const char *ge_js_info(ge_js *h) {
     if (!h) return NULL;
     if (h->info_json) return h->info_json;
     ggufembed_model_info in;
-    if (ggufembed_model_get_info(h->model, &in) != GGUFEMBED_OK) return NULL;
+    if (ggufembed_model_get_info(h->model, &in, sizeof in) != GGUFEMBED_OK) return NULL;
     sb b = {0};
     sb_str(&b, "{\"architecture\":");
     sb_json_string(&b, in.architecture);
@@ -222,12 +288,12 @@ GE_EXPORT(ge_js_info) const char *ge_js_info(ge_js *h) {
  * defines the task, and how title / prefix / instruction go with it, the core decides
  * in the embed call itself (check_options). */
 static int make_opts(ge_js *h, const char *task, const char *title, const char *prefix, const char *instruction,
-                     int dims, int normalize, int truncate, int keep_ws, ggufembed_embed_options *o) {
+                     int dims, int normalize, int truncation, int whitespace, ggufembed_embed_options *o) {
     ggufembed_embed_options_init(o);
     ggufembed_task t = GGUFEMBED_TASK_NONE;
     if (task && ggufembed_task_from_name(task, &t) != GGUFEMBED_OK) {
         ggufembed_model_info in;
-        ggufembed_model_get_info(h->model, &in);
+        ggufembed_model_get_info(h->model, &in, sizeof in);
         snprintf(h->err, sizeof h->err, "unknown task '%.100s'; this model's tasks: %s", task, in.tasks);
         return GGUFEMBED_ERR_INVALID_ARGUMENT;
     }
@@ -237,8 +303,9 @@ static int make_opts(ge_js *h, const char *task, const char *title, const char *
     o->instruction = instruction;
     o->dimensions = dims;
     o->normalize = normalize;
-    o->truncation = truncate ? GGUFEMBED_TRUNCATE_END : GGUFEMBED_TRUNCATE_ERROR;
-    o->whitespace = keep_ws ? GGUFEMBED_WHITESPACE_KEEP : GGUFEMBED_WHITESPACE_STRIP;
+    /* the enum values as JavaScript read them from ge_js_constants(); the core checks them */
+    o->truncation = (ggufembed_truncation)truncation;
+    o->whitespace = (ggufembed_whitespace)whitespace;
     return 0;
 }
 
@@ -248,7 +315,7 @@ static int make_opts(ge_js *h, const char *task, const char *title, const char *
 GE_EXPORT(ge_js_dimension) int ge_js_dimension(ge_js *h, int dims) {
     if (!h) return -1;
     ggufembed_model_info in;
-    ggufembed_model_get_info(h->model, &in);
+    ggufembed_model_get_info(h->model, &in, sizeof in);
     if (in.vocab_only || in.reranker) return 0;
     if (dims < 0 || dims > in.dimension) {
         snprintf(h->err, sizeof h->err, "dimensions must be between 1 and %d, got %d", in.dimension, dims);
@@ -264,12 +331,12 @@ GE_EXPORT(ge_js_dimension) int ge_js_dimension(ge_js *h, int dims) {
  * instruction are NUL-terminated or NULL. */
 GE_EXPORT(ge_js_embed)
 int ge_js_embed(ge_js *h, const char *const *texts, const size_t *lens, size_t n, const char *task, const char *title,
-                const char *prefix, const char *instruction, int dims, int normalize, int truncate,
-                int keep_whitespace, float *out, size_t out_len) {
+                const char *prefix, const char *instruction, int dims, int normalize, int truncation,
+                int whitespace, float *out, size_t out_len) {
     if (!h) return GGUFEMBED_ERR_INVALID_ARGUMENT;
     h->err[0] = 0;
     ggufembed_embed_options o;
-    int rc = make_opts(h, task, title, prefix, instruction, dims, normalize, truncate, keep_whitespace, &o);
+    int rc = make_opts(h, task, title, prefix, instruction, dims, normalize, truncation, whitespace, &o);
     if (rc) return rc;
     ggufembed_status s = ggufembed_embed_batch(h->ctx, texts, lens, n, &o, out, out_len);
     return s == GGUFEMBED_OK ? 0 : fail(h, s);

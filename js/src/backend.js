@@ -3,9 +3,25 @@
 //   'relaxed'  clang + wasi-libc reactor, relaxed-SIMD kernels, single thread
 //   'threads'  Emscripten + pthreads, simd128 kernels                (SharedArrayBuffer)
 // A Backend hides which one it is: call(name, ...args), u8()/f32()/i32() views
-// that follow memory growth, and string/alloc helpers.
+// that follow memory growth, string/alloc helpers, and the C header's constants
+// (k(group, name)) as the module itself reports them.
 
-import { GgufembedError } from './errors.js';
+import { GgufembedError, asGgufembedError, registerStatusCodes } from './errors.js';
+
+/** The C constants the package uses, by ge_js_constants() group: each must exist in the
+ * module (checked at init; test/constants.test.mjs checks them against ggufembed.h). */
+export const USED_CONSTANTS = {
+  status: ['OK', 'INVALID_ARGUMENT', 'IO', 'OUT_OF_MEMORY', 'FORMAT', 'UNSUPPORTED', 'TOO_LONG',
+    'BUFFER_TOO_SMALL', 'CANCELLED', 'INTERNAL'],
+  tokenize: ['ADD_SPECIAL', 'PARSE_SPECIAL'],
+  open: ['VALIDATE'],
+  truncate: ['ERROR', 'END'],
+  whitespace: ['STRIP', 'KEEP'],
+};
+
+// Largest single allocation worth asking for: wasm32 addresses 4 GiB and ge_js_alloc
+// takes a 32-bit size (a larger JS number would wrap around to a small one).
+const MAX_ALLOC = 0xffff0000;
 
 // A tiny module using one relaxed-SIMD instruction (f32x4.relaxed_madd), for
 // WebAssembly.validate: (func (param v128 v128 v128) (result v128) local.get 0 1 2 relaxed_madd)
@@ -58,13 +74,38 @@ export class Backend {
     this._u8 = null;
   }
 
+  /** Reads the module's constants (once, before any other use). */
+  init() {
+    const p = this.call('ge_js_constants');
+    if (!p) throw new GgufembedError('out of memory (WebAssembly constants)', { code: 'OUT_OF_MEMORY' });
+    const K = JSON.parse(this.str(p));
+    for (const [group, names] of Object.entries(USED_CONSTANTS)) {
+      for (const n of names) {
+        if (!Number.isInteger(K[group]?.[n])) throw new GgufembedError(`the wasm module has no constant ${group}.${n}`, { code: 'INTERNAL' });
+      }
+    }
+    this.K = K;
+    registerStatusCodes(K.status);
+    return this;
+  }
+
+  /** A constant of ggufembed.h as the module has it, e.g. k('tokenize', 'ADD_SPECIAL'). */
+  k(group, name) {
+    const v = this.K?.[group]?.[name];
+    if (v === undefined) throw new GgufembedError(`unknown constant ${group}.${name}`, { code: 'INTERNAL' });
+    return v;
+  }
+
   call(name, ...args) {
+    // After a trap the instance's heap may be mid-update (allocator, pool): refuse rather
+    // than compute on it. The Embedder stays disposable.
+    if (this.broken) throw new GgufembedError(`the WebAssembly instance failed earlier (${this.broken}); load the model again`, { code: 'INTERNAL' });
     const fn = this.fns[name];
     if (!fn) throw new GgufembedError(`wasm export ${name} is missing`, { code: 'INTERNAL' });
     try {
       return fn(...args);
     } catch (e) {
-      this.broken = true;
+      this.broken = `${name}: ${e?.message ?? e}`;
       throw new GgufembedError(`WebAssembly failure in ${name}: ${e?.message ?? e}`, { code: 'INTERNAL', cause: e });
     }
   }
@@ -76,7 +117,10 @@ export class Backend {
   }
 
   alloc(size) {
-    const p = this.call('ge_js_alloc', size >>> 0) >>> 0;
+    if (!Number.isSafeInteger(size) || size < 0 || size > MAX_ALLOC) {
+      throw new GgufembedError(`out of memory (${size} bytes do not fit in WebAssembly's 4 GiB address space)`, { code: 'OUT_OF_MEMORY' });
+    }
+    const p = this.call('ge_js_alloc', size) >>> 0;
     if (!p) throw new GgufembedError(`out of memory (could not allocate ${size} bytes of WebAssembly memory)`, { code: 'OUT_OF_MEMORY' });
     return p;
   }
@@ -97,10 +141,13 @@ export class Backend {
   static bytes(s) { return enc.encode(s); }
 
   dispose() {
-    if (this.onDispose) this.onDispose();
+    const f = this.onDispose;
     this.onDispose = null;
     this.fns = {};
     this._u8 = null;
+    this.memory = null; // the instance's memory goes with the last reference to it
+    this.emscripten = null;
+    f?.();
   }
 }
 
@@ -138,37 +185,71 @@ export async function instantiateReactor(module) {
     for (let i = 0; i < len; i++) u8[i] = (Math.random() * 256) | 0;
     return 0;
   };
-  const instance = await WebAssembly.instantiate(module, { wasi_snapshot_preview1: wasi });
-  memory = instance.exports.memory;
-  if (instance.exports._initialize) instance.exports._initialize();
-  return new Backend('relaxed', instance.exports, memory, null);
+  let instance;
+  try {
+    instance = await WebAssembly.instantiate(module, { wasi_snapshot_preview1: wasi });
+    memory = instance.exports.memory;
+    if (instance.exports._initialize) instance.exports._initialize();
+  } catch (e) {
+    throw asGgufembedError(e, 'INTERNAL', 'cannot instantiate the WebAssembly module (relaxed)');
+  }
+  return new Backend('relaxed', instance.exports, memory, null).init();
 }
 
 function findMemory(obj) {
   return Object.values(obj || {}).find((v) => v instanceof WebAssembly.Memory);
 }
 
-/** Instantiates an Emscripten MODULARIZE factory, compiling the .wasm ourselves. */
+function onWorkerError(w, fn) {
+  if (typeof w.on === 'function') w.on('error', fn); // Node's worker_threads
+  else w.addEventListener?.('error', fn);
+}
+
+/**
+ * Instantiates an Emscripten MODULARIZE factory, compiling the .wasm ourselves. Its
+ * promise never settles when instantiation or a pthread worker fails (3.1.6 only logs),
+ * so those failures reject here, and the pool workers it had already started (the
+ * factory creates them synchronously, before the instance) are terminated.
+ */
 export async function instantiateEmscripten(variant, factory, wasmModule, extra = {}) {
   let memory = null;
-  const mod = await factory({
+  let fail;
+  const failed = new Promise((_, reject) => { fail = reject; });
+  failed.catch(() => {}); // a failure after a successful start is the calls' business
+  const arg = {
     ...extra,
     print: () => {},
     printErr: (s) => { if (String(s).trim()) console.error(`ggufembed: ${s}`); },
+    onAbort: (what) => fail(new GgufembedError(`WebAssembly module aborted: ${what}`, { code: 'INTERNAL' })),
     instantiateWasm(imports, receive) {
       WebAssembly.instantiate(wasmModule, imports).then((instance) => {
         memory = findMemory(instance.exports) || Object.values(imports).map(findMemory).find(Boolean);
         receive(instance, wasmModule);
-      }, (e) => { console.error('ggufembed: wasm instantiation failed', e); });
+      }, (e) => fail(asGgufembedError(e, 'INTERNAL', `cannot instantiate the WebAssembly module (${variant})`)));
       return {};
     },
-  });
+  };
+  // the factory's argument becomes its Module object: arg.PThread is the pool
+  const terminatePool = () => { try { arg.PThread?.terminateAllThreads?.(); } catch { /* already gone */ } };
+  let mod;
+  try {
+    const ready = factory(arg);
+    for (const w of arg.PThread?.unusedWorkers ?? []) {
+      onWorkerError(w, (e) => fail(asGgufembedError(e?.error ?? e, 'INTERNAL', `a WebAssembly thread failed to start (${variant})`)));
+    }
+    mod = await Promise.race([ready, failed]);
+  } catch (e) {
+    terminatePool();
+    throw asGgufembedError(e, 'INTERNAL', `cannot start the WebAssembly module (${variant})`);
+  }
   if (!memory) memory = mod.wasmMemory || mod.asm?.memory;
   const fns = new Proxy({}, { get: (_, name) => mod['_' + String(name)] });
-  const onDispose = () => {
-    try { mod.PThread?.terminateAllThreads?.(); } catch { /* already gone */ }
-  };
-  const b = new Backend(variant, fns, memory, onDispose);
+  const b = new Backend(variant, fns, memory, terminatePool);
   b.emscripten = mod;
-  return b;
+  try {
+    return b.init();
+  } catch (e) {
+    b.dispose();
+    throw e;
+  }
 }

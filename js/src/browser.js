@@ -2,6 +2,7 @@
 // located with new URL(..., import.meta.url) so bundlers find them.
 import { instantiateEmscripten, instantiateReactor } from './backend.js';
 import { makeEmbedderClass } from './embedder.js';
+import { GgufembedError, asGgufembedError } from './errors.js';
 import { sourceReader } from './sources.js';
 
 export { GgufembedError, AbortError } from './errors.js';
@@ -11,17 +12,28 @@ function compile(url) {
   const key = String(url);
   if (!modules.has(key)) {
     const p = (async () => {
-      const res = await fetch(url);
-      if (!res.ok) throw new Error(`cannot fetch ${url}: HTTP ${res.status}`);
-      if (WebAssembly.compileStreaming && (res.headers.get('content-type') || '').startsWith('application/wasm')) {
-        return WebAssembly.compileStreaming(res);
+      let res;
+      try { res = await fetch(url); } catch (e) { throw asGgufembedError(e, 'IO', `cannot fetch the WebAssembly module ${url}`); }
+      if (!res.ok) throw new GgufembedError(`cannot fetch the WebAssembly module ${url}: HTTP ${res.status}`, { code: 'IO' });
+      // a body that is not this module (an HTML fallback page, a truncated file) is a
+      // deployment problem: IO, like a failed fetch
+      try {
+        if (WebAssembly.compileStreaming && (res.headers.get('content-type') || '').startsWith('application/wasm')) {
+          return await WebAssembly.compileStreaming(res);
+        }
+        return await WebAssembly.compile(await res.arrayBuffer());
+      } catch (e) {
+        throw asGgufembedError(e, 'IO', `cannot compile the WebAssembly module ${url}`);
       }
-      return WebAssembly.compile(await res.arrayBuffer());
     })();
     p.catch(() => modules.delete(key));
     modules.set(key, p);
   }
   return modules.get(key);
+}
+
+async function importGlue(load, what) {
+  try { return await load(); } catch (e) { throw asGgufembedError(e, 'IO', `cannot load ${what}`); }
 }
 
 const platform = {
@@ -30,10 +42,10 @@ const platform = {
   async loadBackend(variant, threads) {
     if (variant === 'relaxed') return instantiateReactor(await compile(new URL('./wasm/ggufembed-relaxed.wasm', import.meta.url)));
     if (variant === 'simd') {
-      const { default: factory } = await import('./wasm/ggufembed-st.mjs');
+      const { default: factory } = await importGlue(() => import('./wasm/ggufembed-st.mjs'), 'wasm/ggufembed-st.mjs');
       return instantiateEmscripten(variant, factory, await compile(new URL('./wasm/ggufembed-st.wasm', import.meta.url)));
     }
-    const { default: factory } = await import('./wasm/ggufembed-mt.mjs');
+    const { default: factory } = await importGlue(() => import('./wasm/ggufembed-mt.mjs'), 'wasm/ggufembed-mt.mjs');
     return instantiateEmscripten(variant, factory, await compile(new URL('./wasm/ggufembed-mt.wasm', import.meta.url)),
       { gePoolSize: threads - 1 });
   },

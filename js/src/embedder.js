@@ -3,9 +3,12 @@
 // from a platform object given by node.js or browser.js.
 
 import { Backend, chooseVariant } from './backend.js';
-import { AbortError, GgufembedError, codeOf, throwIfAborted } from './errors.js';
+import { GgufembedError, asGgufembedError, codeOf, throwIfAborted } from './errors.js';
 
-const TOKENIZE_ADD_SPECIAL = 1, TOKENIZE_PARSE_SPECIAL = 2;
+// wasm32 memory is 4 GiB, and the instance needs some for itself
+const MAX_MODEL_BYTES = 0xfff00000;
+/** Test hooks (js/test only): e[INTERNALS]() gives the instance's constants and fault injection. */
+const INTERNALS = Symbol.for('ggufembed.internals');
 // A long batch is embedded (or reranked) in chunks (the core packs each chunk's texts
 // into forward passes), checking the AbortSignal and dispose() in between.
 const CHUNK_TEXTS = 16, CHUNK_BYTES = 16384;
@@ -21,9 +24,10 @@ function optionalString(options, key) {
   return Backend.bytes(v);
 }
 
-function whitespaceFlag(ws) {
-  if (ws === undefined || ws === 'strip') return 0;
-  if (ws === 'keep') return 1;
+// The core's ggufembed_whitespace name for the option (its value comes from the module).
+function whitespaceName(ws) {
+  if (ws === undefined || ws === 'strip') return 'STRIP';
+  if (ws === 'keep') return 'KEEP';
   throw new GgufembedError(`whitespace must be 'strip' or 'keep', got ${JSON.stringify(ws)}`, { code: 'INVALID_ARGUMENT' });
 }
 
@@ -32,11 +36,15 @@ function whitespaceFlag(ws) {
  * the buffer is allocated up front (size known) and each chunk is written into it.
  * `reader` is { size?: number, chunks(): AsyncIterable<Uint8Array> } or
  * { size: number, readInto(u8, offset, position, length): Promise<number> }.
+ * Returns { ptr, size }; on any failure the buffer is freed. The caller closes the reader.
  */
 async function streamIntoWasm(backend, reader, { onProgress, signal }) {
   const total = reader.size ?? undefined;
+  if (total !== undefined && total > MAX_MODEL_BYTES) {
+    throw new GgufembedError(`out of memory: the model (${total} bytes) does not fit in WebAssembly's 4 GiB memory`, { code: 'OUT_OF_MEMORY' });
+  }
   let cap = total ?? 64 << 20;
-  let ptr = backend.alloc(Math.max(cap, 1));
+  let ptr = 0;
   let loaded = 0;
   let lastReport = -1;
   const report = (force) => {
@@ -50,6 +58,7 @@ async function streamIntoWasm(backend, reader, { onProgress, signal }) {
     return u8[ptr] === 0x47 && u8[ptr + 1] === 0x47 && u8[ptr + 2] === 0x55 && u8[ptr + 3] === 0x46;
   };
   try {
+    ptr = backend.alloc(Math.max(cap, 1));
     report(true);
     if (reader.readInto) {
       const CH = 8 << 20;
@@ -66,8 +75,11 @@ async function streamIntoWasm(backend, reader, { onProgress, signal }) {
         throwIfAborted(signal);
         if (loaded + chunk.length > cap) {
           if (total !== undefined) throw new GgufembedError(`the source sent more than its announced ${total} bytes`, { code: 'IO' });
-          let ncap = cap * 2;
-          while (ncap < loaded + chunk.length) ncap *= 2;
+          let ncap = Math.min(cap * 2, MAX_MODEL_BYTES);
+          while (ncap < loaded + chunk.length && ncap < MAX_MODEL_BYTES) ncap = Math.min(ncap * 2, MAX_MODEL_BYTES);
+          if (ncap < loaded + chunk.length) {
+            throw new GgufembedError(`out of memory: the model (over ${loaded + chunk.length} bytes) does not fit in WebAssembly's 4 GiB memory`, { code: 'OUT_OF_MEMORY' });
+          }
           const np = backend.alloc(ncap);
           backend.u8().copyWithin(np, ptr, ptr + loaded);
           backend.free(ptr);
@@ -82,11 +94,9 @@ async function streamIntoWasm(backend, reader, { onProgress, signal }) {
     throwIfAborted(signal);
     report(true);
   } catch (e) {
-    backend.free(ptr);
-    await reader.close?.();
+    if (ptr) backend.free(ptr);
     throw e;
   }
-  await reader.close?.();
   return { ptr, size: loaded };
 }
 
@@ -103,65 +113,94 @@ function takeChunk(texts, i) {
 }
 
 export function makeEmbedderClass(platform) {
-  class Embedder {
-    #backend; #h; #queue = Promise.resolve(); #info; #disposed = false;
-
-    constructor(token, backend, handle) {
-      if (token !== platform) throw new TypeError('use Embedder.load(source, options)');
-      this.#backend = backend;
-      this.#h = handle;
-      const json = backend.str(backend.call('ge_js_info', handle));
-      this.#info = Object.freeze({ ...JSON.parse(json), variant: backend.variant });
+  // Reads the source into backend and opens it there: an Embedder, or a throw that has
+  // freed the buffer and closed the handle (the caller disposes the backend and reader).
+  async function openModel(backend, reader, { onProgress, signal, kernels, validate, variant, nThreads }) {
+    let buf;
+    try {
+      buf = await streamIntoWasm(backend, reader, { onProgress, signal });
+    } finally {
+      await reader.close?.();
     }
-
-    /**
-     * Loads a GGUF embedding model. source: URL string or URL, a file path (Node),
-     * ArrayBuffer, typed array, Blob/File, or Response.
-     */
-    static async load(source, options = {}) {
-      const { onProgress, signal } = options;
-      throwIfAborted(signal);
-      const threads = options.threads ?? platform.defaultThreads();
-      if (!Number.isInteger(threads) || threads < 1 || threads > 64) {
-        throw new GgufembedError(`threads must be an integer from 1 to 64, got ${threads}`, { code: 'INVALID_ARGUMENT' });
-      }
-      const variant = chooseVariant(threads, options.variant, platform.autoRelaxed);
-      const nThreads = variant === 'threads' ? threads : 1;
-      const [backend, reader] = await Promise.all([
-        platform.loadBackend(variant, nThreads),
-        platform.openSource(source, signal),
-      ]).catch(async (e) => { throw e; });
-      let buf;
-      try {
-        buf = await streamIntoWasm(backend, reader, { onProgress, signal });
-      } catch (e) {
-        backend.dispose();
-        if (e instanceof GgufembedError) throw e;
-        if (e?.name === 'AbortError') throw new AbortError(e.message, e);
-        throw new GgufembedError(`cannot read the model: ${e?.message ?? e}`, { code: 'IO', cause: e });
-      }
-      if (options.kernels) { // like the CLI's --kernels: 'scalar' or the build's SIMD table
-        const name = Backend.bytes(String(options.kernels) + '\0');
+    let h = 0;
+    try {
+      if (kernels) { // like the CLI's --kernels: 'scalar' or the build's SIMD table
+        const name = Backend.bytes(String(kernels) + '\0');
         const np = backend.alloc(name.length);
         backend.u8().set(name, np);
         const rc = backend.call('ge_js_select_kernels', np);
         backend.free(np);
-        if (rc !== 0) {
-          backend.free(buf.ptr);
-          backend.dispose();
-          throw new GgufembedError(`kernels '${options.kernels}' are not available in the ${variant} build`, { code: 'INVALID_ARGUMENT' });
-        }
+        if (rc !== 0) throw new GgufembedError(`kernels '${kernels}' are not available in the ${variant} build`, { code: 'INVALID_ARGUMENT' });
       }
+      throwIfAborted(signal); // the last point where an abort can stop the load
+      const flags = validate ? backend.k('open', 'VALIDATE') : 0;
       const stPtr = backend.alloc(4);
-      const h = backend.call('ge_js_open', buf.ptr, buf.size, nThreads, stPtr) >>> 0; // takes the buffer
+      const { ptr, size } = buf;
+      buf = null; // ge_js_open takes the buffer, whether it succeeds or not
+      h = backend.call('ge_js_open', ptr, size, nThreads, flags, stPtr) >>> 0;
       const status = new Int32Array(backend.memory.buffer, stPtr, 1)[0];
       backend.free(stPtr);
       if (!h) {
         const msg = backend.str(backend.call('ge_js_open_error'));
-        backend.dispose();
         throw new GgufembedError(msg || 'cannot open the model', { status, code: codeOf(status) });
       }
-      return new Embedder(platform, backend, h);
+      const json = backend.str(backend.call('ge_js_info', h));
+      if (!json) throw new GgufembedError('out of memory (model info)', { code: 'OUT_OF_MEMORY' });
+      const info = Object.freeze({ ...JSON.parse(json), variant: backend.variant });
+      return new Embedder(platform, backend, h, info);
+    } catch (e) {
+      if (h) { try { backend.call('ge_js_close', h); } catch { /* the backend is disposed next */ } }
+      if (buf) backend.free(buf.ptr);
+      throw e;
+    }
+  }
+
+  class Embedder {
+    #backend; #h; #queue = Promise.resolve(); #info; #disposed = false;
+
+    constructor(token, backend, handle, info) {
+      if (token !== platform) throw new TypeError('use Embedder.load(source, options)');
+      this.#backend = backend;
+      this.#h = handle;
+      this.#info = info;
+    }
+
+    /**
+     * Loads a GGUF embedding model. source: URL string or URL, a file path (Node),
+     * ArrayBuffer, typed array, Blob/File, or Response. Whatever fails (or is aborted),
+     * everything the load had started is released before the promise rejects: the
+     * wasm instance and its threads, the source (file handle, download), the buffer.
+     */
+    static async load(source, options = {}) {
+      const { onProgress, signal } = options;
+      try {
+        throwIfAborted(signal);
+        const threads = options.threads ?? platform.defaultThreads();
+        if (!Number.isInteger(threads) || threads < 1 || threads > 64) {
+          throw new GgufembedError(`threads must be an integer from 1 to 64, got ${threads}`, { code: 'INVALID_ARGUMENT' });
+        }
+        const variant = chooseVariant(threads, options.variant, platform.autoRelaxed);
+        const nThreads = variant === 'threads' ? threads : 1;
+        // Both halves run at once; each is awaited to the end even when the other fails,
+        // so that the one that succeeded can be released (not left with its workers or handle).
+        const [b, r] = await Promise.allSettled([
+          (async () => platform.loadBackend(variant, nThreads))(),
+          (async () => platform.openSource(source, signal))(),
+        ]);
+        const backend = b.value ?? null, reader = r.value ?? null;
+        try {
+          if (b.status === 'rejected') throw asGgufembedError(b.reason, 'INTERNAL', 'cannot start WebAssembly', signal);
+          if (r.status === 'rejected') throw asGgufembedError(r.reason, 'IO', 'cannot open the model', signal);
+          throwIfAborted(signal);
+          return await openModel(backend, reader, { ...options, variant, nThreads });
+        } catch (e) {
+          try { await reader?.close?.(); } catch { /* the load's own error is the one to report */ }
+          backend?.dispose();
+          throw e;
+        }
+      } catch (e) {
+        throw asGgufembedError(e, 'IO', 'cannot read the model', signal);
+      }
     }
 
     /** architecture, dimension, contextLength, ... plus the wasm variant and kernels in use. */
@@ -197,7 +236,8 @@ export function makeEmbedderClass(platform) {
       return this.#enqueue(async () => {
         const { signal } = options;
         throwIfAborted(signal);
-        const keepWs = whitespaceFlag(options.whitespace);
+        const b = this.#backend;
+        const whitespace = b.k('whitespace', whitespaceName(options.whitespace));
         // as the CLI: a title implies task 'document', an instruction 'query'; the core resolves the name
         const task = options.task ?? (options.title != null ? 'document' : options.instruction != null ? 'query' : null);
         const strs = {
@@ -208,10 +248,9 @@ export function makeEmbedderClass(platform) {
         };
         const dims = options.dimensions ?? 0;
         if (!Number.isInteger(dims)) throw new GgufembedError(`dimensions must be an integer, got ${dims}`, { code: 'INVALID_ARGUMENT' });
-        const b = this.#backend;
         const dim = b.call('ge_js_dimension', this.#h, dims);
         if (dim < 0) throw new GgufembedError(b.str(b.call('ge_js_error', this.#h)), { code: 'INVALID_ARGUMENT' });
-        const opts = { strs, dims, normalize: options.normalize === false ? 0 : 1, truncate: options.truncate ? 1 : 0, keepWs, dim };
+        const opts = { strs, dims, normalize: options.normalize === false ? 0 : 1, truncation: b.k('truncate', options.truncate ? 'END' : 'ERROR'), whitespace, dim };
         const out = [];
         // an empty batch still has its options checked by the core
         if (texts.length === 0) this.#embedChunk([], 0, opts, out);
@@ -230,7 +269,7 @@ export function makeEmbedderClass(platform) {
       });
     }
 
-    #embedChunk(chunk, bytes, { strs, dims, normalize, truncate, keepWs, dim }, out) {
+    #embedChunk(chunk, bytes, { strs, dims, normalize, truncation, whitespace, dim }, out) {
       const b = this.#backend, n = chunk.length;
       const outOff = 8 * n, textOff = outOff + 4 * n * dim;
       let strOff = textOff + bytes;
@@ -257,7 +296,7 @@ export function makeEmbedderClass(platform) {
           ptr[k] = base + placed[k];
         }
         const st = b.call('ge_js_embed', this.#h, base, base + 4 * n, n, ptr.task, ptr.title, ptr.prefix, ptr.instruction,
-          dims, normalize, truncate, keepWs, base + outOff, n * dim);
+          dims, normalize, truncation, whitespace, base + outOff, n * dim);
         if (st !== 0) throw new GgufembedError(b.str(b.call('ge_js_error', this.#h)), { status: st, code: codeOf(st) });
         u8 = b.u8();
         for (let k = 0; k < n; k++) {
@@ -331,8 +370,8 @@ export function makeEmbedderClass(platform) {
       if (typeof text !== 'string') return Promise.reject(new GgufembedError('tokenize() takes a string', { code: 'INVALID_ARGUMENT' }));
       return this.#enqueue(async () => {
         const b = this.#backend;
-        const flags = (options.addSpecial === false ? 0 : TOKENIZE_ADD_SPECIAL) |
-          (options.parseSpecial === false ? 0 : TOKENIZE_PARSE_SPECIAL);
+        const flags = (options.addSpecial === false ? 0 : b.k('tokenize', 'ADD_SPECIAL')) |
+          (options.parseSpecial === false ? 0 : b.k('tokenize', 'PARSE_SPECIAL'));
         const bytes = Backend.bytes(text);
         let cap = bytes.length + 8;
         for (;;) {
@@ -342,7 +381,7 @@ export function makeEmbedderClass(platform) {
             const ids = base + 8 + ((bytes.length + 3) & ~3);
             const st = b.call('ge_js_tokenize', this.#h, base + 8, bytes.length, flags, ids, cap, base);
             const n = new Uint32Array(b.memory.buffer, base, 1)[0];
-            if (st === 7) { cap = n; continue; }
+            if (st === b.k('status', 'BUFFER_TOO_SMALL')) { cap = n; continue; }
             if (st !== 0) throw new GgufembedError(b.str(b.call('ge_js_error', this.#h)), { status: st, code: codeOf(st) });
             return new Int32Array(b.u8().slice(ids, ids + 4 * n).buffer);
           } finally {
@@ -350,6 +389,12 @@ export function makeEmbedderClass(platform) {
           }
         }
       });
+    }
+
+    /** For the package's tests: this instance's C constants, and failing its nth allocation from now on. */
+    [INTERNALS]() {
+      const b = this.#backend;
+      return { constants: b?.K, failAllocAfter: (n) => b.call('ge_js_fail_alloc_after', n) };
     }
 
     /** Frees the model and its wasm memory (and threads) now; later calls fail. */

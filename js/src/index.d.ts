@@ -20,6 +20,10 @@ export interface LoadOptions {
   signal?: AbortSignal;
   /** Force a WebAssembly build instead of choosing by feature detection. */
   variant?: Variant;
+  /** Read every weight once at load and refuse the file (FORMAT, naming the tensor) when
+   * one is NaN or infinite (the core's GGUFEMBED_OPEN_VALIDATE; ~1 s per 300 MB). Without
+   * it such a weight is caught when an output comes out non-finite. Default false. */
+  validate?: boolean;
 }
 
 /** Task names the core knows. Each model family defines some of them (info.taskNames;
@@ -122,6 +126,9 @@ export interface ModelInfo {
 
 export declare class Embedder {
   private constructor();
+  /** Rejects with a GgufembedError (or AbortError) only after everything the load had
+   * started is released: the wasm instance and its threads, the file handle or download,
+   * the wasm memory. A model larger than wasm memory (4 GiB) rejects with OUT_OF_MEMORY. */
   static load(source: ModelSource, options?: LoadOptions): Promise<Embedder>;
   embed(text: string, options?: EmbedOptions): Promise<Float32Array>;
   embed(texts: string[], options?: EmbedOptions): Promise<Float32Array[]>;
@@ -130,7 +137,8 @@ export declare class Embedder {
   tokenize(text: string, options?: TokenizeOptions): Promise<Int32Array>;
   readonly info: ModelInfo;
   readonly disposed: boolean;
-  /** Frees the model and its WebAssembly memory now. */
+  /** Frees the model and its WebAssembly memory now; pending and later calls reject with
+   * INVALID_ARGUMENT ('... disposed'). */
   dispose(): void;
 }
 
@@ -138,11 +146,15 @@ export type ErrorCode =
   | 'INVALID_ARGUMENT' | 'IO' | 'OUT_OF_MEMORY' | 'FORMAT' | 'UNSUPPORTED' | 'TOO_LONG'
   | 'BUFFER_TOO_SMALL' | 'CANCELLED' | 'INTERNAL' | 'ABORTED';
 
-/** Every failure: the message is the C core's own. */
+/** Every failure: the C core's (its message is the core's own), and those around it
+ * (IO: a .wasm file or model source that cannot be fetched, read or compiled;
+ * OUT_OF_MEMORY: wasm memory exhausted, after which the instance keeps working; INTERNAL:
+ * a worker or wasm instance that died). */
 export declare class GgufembedError extends Error {
   constructor(message: string, options?: { code?: ErrorCode; status?: number; cause?: unknown });
   readonly code: ErrorCode;
-  /** the core's ggufembed_status (-1 for an abort) */
+  /** the core's ggufembed_status number for code, as the wasm module reports it (-1 for
+   * ABORTED, and before any wasm module has been loaded in this thread) */
   readonly status: number;
 }
 

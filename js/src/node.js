@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 
 import { instantiateEmscripten, instantiateReactor } from './backend.js';
 import { makeEmbedderClass } from './embedder.js';
-import { GgufembedError } from './errors.js';
+import { GgufembedError, asGgufembedError } from './errors.js';
 import { sourceReader } from './sources.js';
 
 export { GgufembedError, AbortError } from './errors.js';
@@ -15,11 +15,21 @@ export { GgufembedError, AbortError } from './errors.js';
 const modules = new Map();
 function compile(rel) {
   if (!modules.has(rel)) {
-    const p = readFile(fileURLToPath(new URL(rel, import.meta.url))).then((bytes) => WebAssembly.compile(bytes));
-    p.catch(() => modules.delete(rel));
+    const path = fileURLToPath(new URL(rel, import.meta.url));
+    const p = (async () => {
+      let bytes;
+      try { bytes = await readFile(path); } catch (e) { throw asGgufembedError(e, 'IO', `cannot read the WebAssembly module ${path}`); }
+      // a file that is not this module (truncated, replaced) is a broken installation
+      try { return await WebAssembly.compile(bytes); } catch (e) { throw asGgufembedError(e, 'IO', `cannot compile the WebAssembly module ${path}`); }
+    })();
+    p.catch(() => modules.delete(rel)); // a later load tries again
     modules.set(rel, p);
   }
   return modules.get(rel);
+}
+
+async function importGlue(load, what) {
+  try { return await load(); } catch (e) { throw asGgufembedError(e, 'IO', `cannot load ${what}`); }
 }
 
 const platform = {
@@ -31,12 +41,12 @@ const platform = {
   async loadBackend(variant, threads) {
     if (variant === 'relaxed') return instantiateReactor(await compile('./wasm/ggufembed-relaxed.wasm'));
     if (variant === 'simd') {
-      const { default: factory } = await import('./wasm/ggufembed-st.mjs');
+      const { default: factory } = await importGlue(() => import('./wasm/ggufembed-st.mjs'), 'wasm/ggufembed-st.mjs');
       return instantiateEmscripten(variant, factory, await compile('./wasm/ggufembed-st.wasm'));
     }
     // Emscripten 3.1.6's ES module cannot start its pthread workers in Node: use
     // the CommonJS build of the same code.
-    const factory = createRequire(import.meta.url)('./wasm/node/ggufembed-mt.js');
+    const factory = await importGlue(() => createRequire(import.meta.url)('./wasm/node/ggufembed-mt.js'), 'wasm/node/ggufembed-mt.js');
     const b = await instantiateEmscripten(variant, factory, await compile('./wasm/node/ggufembed-mt.wasm'),
       { gePoolSize: threads - 1 });
     // An idle pool must not keep the process alive when the user forgets dispose().
@@ -59,10 +69,11 @@ async function fileReader(path) {
     fh = await open(path, 'r');
     const st = await fh.stat();
     if (!st.isFile()) throw new Error(`'${path}' is not a regular file`);
+    let closing = null;
     return {
       size: st.size,
       readInto: async (u8, offset, position, length) => (await fh.read(u8, offset, length, position)).bytesRead,
-      close: () => fh.close(),
+      close: () => (closing ??= fh.close()), // once, whichever failure path gets here first
     };
   } catch (e) {
     await fh?.close();

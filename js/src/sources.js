@@ -1,7 +1,7 @@
 // Readers for the model sources shared by browsers and Node: URL (fetch, streaming),
 // Response, Blob/File, ArrayBuffer and typed arrays. Each gives chunks to be written
 // straight into wasm memory.
-import { GgufembedError } from './errors.js';
+import { GgufembedError, asGgufembedError } from './errors.js';
 
 async function* streamChunks(stream) {
   const reader = stream.getReader();
@@ -18,12 +18,20 @@ async function* streamChunks(stream) {
 }
 
 function responseReader(res, what) {
-  if (!res.ok) throw new GgufembedError(`cannot fetch ${what}: HTTP ${res.status} ${res.statusText}`.trim(), { code: 'IO' });
+  if (!res.ok) {
+    res.body?.cancel().catch(() => {});
+    throw new GgufembedError(`cannot fetch ${what}: HTTP ${res.status} ${res.statusText}`.trim(), { code: 'IO' });
+  }
   if (!res.body) throw new GgufembedError(`cannot fetch ${what}: the response has no body`, { code: 'IO' });
   const len = res.headers.get('content-length');
   const enc = res.headers.get('content-encoding');
   const size = len !== null && (!enc || enc === 'identity') ? Number(len) : undefined;
-  return { size: Number.isFinite(size) ? size : undefined, chunks: () => streamChunks(res.body) };
+  return {
+    size: Number.isFinite(size) ? size : undefined,
+    chunks: () => streamChunks(res.body),
+    // a load that fails before (or without) reading the body must not leave the download running
+    close: async () => { if (!res.body.locked) { try { await res.body.cancel(); } catch { /* already closed */ } } },
+  };
 }
 
 export async function sourceReader(source, signal) {
@@ -33,7 +41,7 @@ export async function sourceReader(source, signal) {
     try {
       res = await fetch(url, { signal });
     } catch (e) {
-      if (e?.name === 'AbortError') throw e;
+      if (e?.name === 'AbortError' || signal?.aborted) throw asGgufembedError(e, 'IO', '', signal);
       throw new GgufembedError(`cannot fetch ${url}: ${e?.cause?.message ?? e?.message ?? e}`, { code: 'IO', cause: e });
     }
     return responseReader(res, String(url));

@@ -9,8 +9,11 @@ export const WorkerEmbedder = makeWorkerEmbedder(async () => {
   return {
     post: (m, t) => w.postMessage(m, t ?? []),
     onMessage: (fn) => w.on('message', fn),
-    onError: (fn) => w.on('error', fn),
-    terminate: () => { w.terminate(); },
+    onError: (fn) => { w.on('error', fn); w.on('messageerror', fn); },
+    onExit: (fn) => w.on('exit', fn),
+    terminate: () => w.terminate(),
+    ref: () => w.ref(),
+    unref: () => w.unref(),
   };
 });
 export default WorkerEmbedder;

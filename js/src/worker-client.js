@@ -8,7 +8,8 @@ export const WorkerEmbedder = makeWorkerEmbedder(async () => {
   return {
     post: (m, t) => w.postMessage(m, t ?? []),
     onMessage: (fn) => { w.onmessage = (e) => fn(e.data); },
-    onError: (fn) => { w.onerror = (e) => fn(e); },
+    // a worker script that fails to load or throws, or a message that cannot be read
+    onError: (fn) => { w.onerror = (e) => { e.preventDefault?.(); fn(e); }; w.onmessageerror = (e) => fn(e); },
     terminate: () => w.terminate(),
   };
 });

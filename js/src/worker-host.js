@@ -4,23 +4,34 @@ import { GgufembedError } from './errors.js';
 
 export function serve(Embedder, post, onMessage) {
   let embedder = null;
+  let closed = false; // after 'dispose': nothing more is served, a late load is freed at once
   const controllers = new Map();
   const fail = (id, e) => post({
-    id, error: { name: e?.name ?? 'Error', message: e?.message ?? String(e), code: e?.code ?? 'INTERNAL', status: e?.status ?? 9 },
+    id, error: { name: e?.name ?? 'Error', message: e?.message ?? String(e), code: e?.code ?? 'INTERNAL', status: e?.status },
   });
   onMessage(async (msg) => {
     const { id, op } = msg;
     if (op === 'abort') { controllers.get(msg.target)?.abort(); return; }
-    if (op === 'dispose') { embedder?.dispose(); embedder = null; post({ id, ok: true }); return; }
+    if (op === 'dispose') {
+      closed = true;
+      for (const ac of controllers.values()) ac.abort();
+      embedder?.dispose();
+      embedder = null;
+      post({ id, ok: true });
+      return;
+    }
     const ac = new AbortController();
     controllers.set(id, ac);
     try {
+      if (closed) throw new GgufembedError('this WorkerEmbedder has been disposed', { code: 'INVALID_ARGUMENT' });
       let result;
       if (op === 'load') {
         if (embedder) throw new GgufembedError('this worker already holds a model', { code: 'INVALID_ARGUMENT' });
-        embedder = await Embedder.load(msg.source, {
+        const e = await Embedder.load(msg.source, {
           ...msg.options, signal: ac.signal, onProgress: (p) => post({ id, progress: p }),
         });
+        if (closed) { e.dispose(); throw new GgufembedError('this WorkerEmbedder has been disposed', { code: 'INVALID_ARGUMENT' }); }
+        embedder = e;
         result = embedder.info;
       } else if (!embedder) {
         throw new GgufembedError('no model loaded', { code: 'INVALID_ARGUMENT' });

@@ -69,8 +69,41 @@ for (const isolated of [false, true]) {
         const toks = [];
         for (const s of sub) toks.push(Array.from(await e.tokenize(s)));
         const info = e.info;
+        // out of wasm memory in a call (the core's fault injection): a clean error, then the
+        // same instance gives the same vector
+        const hooks = e[Symbol.for('ggufembed.internals')]();
+        const before = Array.from(await e.embed(sub[0], { whitespace: 'keep' }));
+        // allocation n failing, for n = 1, 2, ... until the call needs fewer than n
+        const oom = [];
+        for (let n = 1; n < 1000 && oom.at(-1) !== 'resolved'; n++) {
+          hooks.failAllocAfter(n);
+          try { await e.embed(sub.slice(0, 3), { whitespace: 'keep' }); oom.push('resolved'); } catch (err) { oom.push(`${err.name}:${err.code}`); }
+          hooks.failAllocAfter(0);
+        }
+        // a text longer than any before makes the core's tokenizer grow its buffers: its own
+        // allocations fail too (embed's, after the batch above, are only the JS buffer's)
+        const longText = sub.join(' ');
+        const oomTok = [];
+        let firstToks;
+        for (let n = 1; n < 1000 && oomTok.at(-1) !== 'resolved'; n++) {
+          hooks.failAllocAfter(n);
+          try { firstToks = Array.from(await e.tokenize(longText)); oomTok.push('resolved'); } catch (err) { oomTok.push(`${err.name}:${err.code}`); }
+          hooks.failAllocAfter(0);
+        }
+        // the same ids again, BOS and EOS as for the single texts, longer than the longest of them
+        const gotToks = Array.from(await e.tokenize(longText));
+        const sameToks = JSON.stringify(gotToks) === JSON.stringify(firstToks) && gotToks[0] === toks[0][0] &&
+          gotToks.at(-1) === toks[0].at(-1) && gotToks.length > Math.max(...toks.map((t) => t.length));
+        const afterOom = Array.from(await e.embed(sub[0], { whitespace: 'keep' }));
         e.dispose();
-        return { vs: vs.map((v) => Array.from(v)), toks, info, loadMs: t1 - t0, embedMs: t2 - t1,
+        // a model larger than wasm memory, announced by its Content-Length
+        let tooBig;
+        try {
+          await Embedder.load(new Response(new ReadableStream({ pull(c) { c.enqueue(new Uint8Array(1 << 20)); } }), { headers: { 'content-length': String(5 * 2 ** 30) } }));
+          tooBig = 'resolved';
+        } catch (err) { tooBig = `${err.name}:${err.code}`; }
+        return { vs: vs.map((v) => Array.from(v)), toks, info, loadMs: t1 - t0, embedMs: t2 - t1, oom, oomTok, sameToks, tooBig,
+          sameAfterOom: JSON.stringify(before) === JSON.stringify(afterOom),
           mem: performance.memory ? performance.memory.usedJSHeapSize : null };
       }, { model: `/${MODEL_NAME}`, sub: idx.map((i) => texts[i]), variant: null });
       const vsL = [], vsN = [];
@@ -82,6 +115,15 @@ for (const isolated of [false, true]) {
       const l = stats(vsL), n = stats(vsN);
       console.log(`# browser ${out.info.variant}/${out.info.kernels}/${out.info.threads}t, ${idx.length} texts: vs llama.cpp min ${l.min.toFixed(6)} mean ${l.mean.toFixed(6)}; vs native min ${n.min.toFixed(6)} mean ${n.mean.toFixed(6)}; load ${out.loadMs.toFixed(0)} ms, embed ${out.embedMs.toFixed(0)} ms`);
       assert.equal(out.info.variant === 'threads', isolated);
+      // out of wasm memory: every failing allocation a clean OUT_OF_MEMORY, then the same results
+      for (const [what, seq, min] of [['embed', out.oom, 1], ['tokenize', out.oomTok, 2]]) {
+        assert.ok(seq.length > min && seq.at(-1) === 'resolved', `${what}: ${seq.join()}`);
+        assert.deepEqual(new Set(seq.slice(0, -1)), new Set(['GgufembedError:OUT_OF_MEMORY']), `${what}: ${seq.join()}`);
+        console.log(`# browser ${out.info.variant}: ${seq.length - 1} allocations of a ${what} call failed in turn, each OUT_OF_MEMORY`);
+      }
+      assert.equal(out.sameToks, true, 'tokenize after running out of memory');
+      assert.equal(out.sameAfterOom, true, 'the instance works after running out of memory');
+      assert.equal(out.tooBig, 'GgufembedError:OUT_OF_MEMORY');
       // llama.cpp's rule per text (helpers.llamaRule); the mean over the whole corpus is the native test's
       const misses = idx.map((i, k) => [i, llamaRule(ref, i, out.vs[k], native.get(i))]).filter(([, x]) => !x.ok || x.byNative);
       for (const [i, x] of misses) console.log(`#   text ${i}: vs llama.cpp ${x.on.toFixed(6)} / ${x.off.toFixed(6)} (its own spread ${x.r.toFixed(6)})${x.byNative ? ': the native vector, decided by the native golden test' : ''}`);
