@@ -56,6 +56,9 @@ ASAN_OPTIONS=detect_leaks=1 GGUFEMBED_REFERENCE_STRIDE=61 GGUFEMBED_REFERENCE_MA
 stage "valgrind memcheck on a subset of the C tests (Release build)"
 bash scripts/valgrind.sh build
 
+stage "libFuzzer targets (clang-19, ASan + UBSan), 60 s each, side by side, on the committed seeds"
+bash scripts/fuzz.sh "${GGUFEMBED_FUZZ_SECONDS:-60}"
+
 stage "WebAssembly builds, npm package, Node and headless-Chromium tests"
 bash scripts/test-js.sh
 
