@@ -14,9 +14,6 @@
 
 #include <math.h>
 
-/* from simd/kernels.h (the static library exports it) */
-int ge_kernels_select(const char *name);
-
 static ggufembed_context *open_ctx(const char *path, ggufembed_model **m) {
     char err[512] = {0};
     ggufembed_context *ctx = NULL;
@@ -38,7 +35,7 @@ int main(int argc, char **argv) {
     }
     (void)json_get_ints; /* jsonl.h's other reader */
     const size_t stride = atoi(argv[3]) > 0 ? (size_t)atoi(argv[3]) : 1;
-    if (strcmp(argv[4], "-") != 0 && ge_kernels_select(argv[4]) != 0) {
+    if (strcmp(argv[4], "-") != 0 && ggufembed_select_kernels(argv[4]) != GGUFEMBED_OK) {
         fprintf(stderr, "quality: no kernel table %s here\n", argv[4]);
         return 2;
     }
