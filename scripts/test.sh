@@ -43,14 +43,15 @@ cmake --build build -j"$jobs" >/dev/null
 ctest --test-dir build --output-on-failure -E "^(golden|reference_f32)$"
 
 stage "ASan + UBSan build + tests"
-GGUFEMBED_GEMMA3_STRIDE=42 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGGUFEMBED_SANITIZE=ON -DGGUFEMBED_MODEL_PATH="$MODEL" \
+GGUFEMBED_EGEMMA_STRIDE=115 GGUFEMBED_GEMMA3_STRIDE=42 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGGUFEMBED_SANITIZE=ON -DGGUFEMBED_MODEL_PATH="$MODEL" \
   -DGGUFEMBED_MODEL_F32_PATH="$MODEL_F32" -DGGUFEMBED_MINILM_DIR="$MINILM_DIR" \
   -DGGUFEMBED_GGUF_PY_DIR="$GGUFEMBED_GGUF_PY_DIR" -DGGUFEMBED_NUMPY_PYTHON="$GGUFEMBED_NUMPY_PYTHON" >/dev/null
 cmake --build build-asan -j"$jobs" >/dev/null
 # the CLI test runs in the Release build only (the same code paths, 20x the time under ASan),
 # and so do the stress test (56 s in Release) and EmbeddingGemma's K-quant files (their exact
 # referee is ~35 s a file even on 5 texts; the K-quant kernels are checked under ASan by
-# kernels, quant, minilm_*_K* and the fuzz seeds); Gemma 3 on every 42nd text; the reference
+# kernels, quant, minilm_*_K* and the fuzz seeds); the others on every 115th text, Gemma 3 on
+# every 42nd; the reference
 # test on every 61st text of each section up to 1500 bytes (every code path; the numbers are
 # the Release run's)
 ASAN_OPTIONS=detect_leaks=1 GGUFEMBED_REFERENCE_STRIDE=61 GGUFEMBED_REFERENCE_MAX_BYTES=1500 GGUFEMBED_MODEL_STRIDE=7 ctest --test-dir build-asan --output-on-failure \
