@@ -136,6 +136,16 @@ static inline int fz_load_dir(const char *dir, const char *suffix, fz_file **out
     return n;
 }
 
+/* The committed seeds of one kind (the .bin files of tests/fuzz/seeds/<sub>); none is a setup error,
+ * named for `target`. The buffers stay alive for the process (models point into them). */
+static inline int fz_load_seeds(const char *sub, const char *target, fz_file **out) {
+    char dir[1024];
+    snprintf(dir, sizeof dir, "%s/%s", fz_seed_root(), sub);
+    int n = fz_load_dir(dir, ".bin", out);
+    if (n == 0) FZ_FAIL("%s: no seeds in %s (set GGUFEMBED_FUZZ_SEED_DIR)", target, dir);
+    return n;
+}
+
 /* A vector from an OK call: finite, and of unit length when normalize was asked, or all
  * zeros (a mutated model can output zeros; normalizing them gives zeros, as llama.cpp). */
 static inline void fz_check_vector(const float *v, int32_t dim, int normalized, const char *what) {

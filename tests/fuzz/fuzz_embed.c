@@ -30,11 +30,9 @@ static ggufembed_model_info g_info[MAX_MODELS];
 static int g_n;
 
 static void init(void) {
-    char dir[1024], err[256];
-    snprintf(dir, sizeof dir, "%s/model", fz_seed_root());
+    char err[256];
     static fz_file *fs; /* kept: the models point into it */
-    int n = fz_load_dir(dir, ".bin", &fs);
-    if (n == 0) FZ_FAIL("fuzz_embed: no models in %s (set GGUFEMBED_FUZZ_SEED_DIR)", dir);
+    int n = fz_load_seeds("model", "fuzz_embed", &fs);
     for (int i = 0; i < n && g_n < MAX_MODELS; i++) {
         ggufembed_context_params cp;
         ggufembed_context_params_init(&cp);

@@ -24,6 +24,14 @@ static void check_inside(const gguf_file *f, const void *p, uint64_t n, const ch
     touch(p, n);
 }
 
+/* s as a C string in buf, when it fits and holds no NUL (the lookups take C strings) */
+static int c_string(gguf_str s, char *buf, size_t cap) {
+    if (s.len >= cap || memchr(s.ptr, 0, s.len)) return 0;
+    memcpy(buf, s.ptr, s.len);
+    buf[s.len] = 0;
+    return 1;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     size_t cap;
     uint8_t *copy = fz_aligned_copy(data, size, &cap);
@@ -44,9 +52,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         const gguf_kv *kv = &f.kv[i];
         check_inside(&f, kv->key.ptr, kv->key.len, "key");
         char key[256];
-        if (kv->key.len < sizeof key && !memchr(kv->key.ptr, 0, kv->key.len)) {
-            memcpy(key, kv->key.ptr, kv->key.len);
-            key[kv->key.len] = 0;
+        if (c_string(kv->key, key, sizeof key)) {
             const gguf_kv *g = gguf_find_kv(&f, key);
             if (!g || !gguf_str_eq(g->key, key)) FZ_FAIL("gguf_find_kv misses key %s", key);
         }
@@ -88,9 +94,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (((size_t)((const uint8_t *)t->data - f.base)) % f.alignment) FZ_FAIL("tensor data not aligned");
         (void)ggml_type_name(t->type);
         char name[128];
-        if (t->name.len < sizeof name && !memchr(t->name.ptr, 0, t->name.len)) {
-            memcpy(name, t->name.ptr, t->name.len);
-            name[t->name.len] = 0;
+        if (c_string(t->name, name, sizeof name)) {
             const gguf_tensor *g = gguf_find_tensor(&f, name);
             if (!g || !gguf_str_eq(g->name, name)) FZ_FAIL("gguf_find_tensor misses tensor %s", name);
         }

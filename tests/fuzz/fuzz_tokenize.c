@@ -37,11 +37,9 @@ static void add_model(ggufembed_model *m, const char *what) {
 }
 
 static void init(void) {
-    char dir[1024], err[256];
-    snprintf(dir, sizeof dir, "%s/tokenizer", fz_seed_root());
+    char err[256];
     static fz_file *fs; /* kept: the models point into it */
-    int n = fz_load_dir(dir, ".bin", &fs);
-    if (n == 0) FZ_FAIL("fuzz_tokenize: no vocabularies in %s (set GGUFEMBED_FUZZ_SEED_DIR)", dir);
+    int n = fz_load_seeds("tokenizer", "fuzz_tokenize", &fs);
     for (int i = 0; i < n; i++) {
         ggufembed_model *m = NULL;
         /* the buffers stay alive for the process: the model's views point into them */
