@@ -81,31 +81,6 @@ static const ge_js_const k_consts[] = {
 #undef STATUS
 #undef TASK
 
-/* {"status":{"OK":0,...},"task":{...},...} (groups in table order), built on the first
- * call; NULL when out of memory. */
-GE_EXPORT(ge_js_constants) const char *ge_js_constants(void) {
-    static char *json;
-    if (json) return json;
-    const size_t n = sizeof k_consts / sizeof k_consts[0];
-    size_t cap = 16;
-    for (size_t i = 0; i < n; i++) cap += strlen(k_consts[i].group) + strlen(k_consts[i].name) + 40;
-    char *p = ge_malloc(cap);
-    if (!p) return NULL;
-    size_t len = 0;
-    p[len++] = '{';
-    for (size_t i = 0; i < n; i++) {
-        const int first_of_group = i == 0 || strcmp(k_consts[i].group, k_consts[i - 1].group) != 0;
-        if (first_of_group)
-            len += (size_t)snprintf(p + len, cap - len, "%s\"%s\":{", i ? "}," : "", k_consts[i].group);
-        else
-            p[len++] = ',';
-        len += (size_t)snprintf(p + len, cap - len, "\"%s\":%lld", k_consts[i].name, k_consts[i].value);
-    }
-    snprintf(p + len, cap - len, "}}");
-    json = p;
-    return json;
-}
-
 /* Takes ownership of buf (freed on failure too). flags: GGUFEMBED_OPEN_*. NULL on
  * failure: the message is ge_js_open_error(), the status in *status. */
 GE_EXPORT(ge_js_open) ge_js *ge_js_open(void *buf, size_t size, int n_threads, unsigned flags, int *status) {
@@ -160,7 +135,7 @@ static int fail(ge_js *h, ggufembed_status s) {
     return (int)s;
 }
 
-/* ---- info as JSON (built once) */
+/* ---- JSON for JavaScript: the constants and info (each built once) */
 
 typedef struct sb {
     char *p;
@@ -213,6 +188,33 @@ static void sb_int(sb *b, const char *key, long long v) {
     char t[96];
     snprintf(t, sizeof t, ",\"%s\":%lld", key, v);
     sb_str(b, t);
+}
+
+/* {"status":{"OK":0,...},"task":{...},...} (groups in table order), built on the first
+ * call; NULL when out of memory. */
+GE_EXPORT(ge_js_constants) const char *ge_js_constants(void) {
+    static char *json;
+    if (json) return json;
+    sb b = {0};
+    for (size_t i = 0; i < sizeof k_consts / sizeof k_consts[0]; i++) {
+        const ge_js_const *c = &k_consts[i];
+        if (i > 0 && strcmp(c->group, k_consts[i - 1].group) == 0) {
+            sb_int(&b, c->name, c->value);
+            continue;
+        }
+        char first[96]; /* a group opens: its first member without the comma sb_int puts first */
+        snprintf(first, sizeof first, ":{\"%s\":%lld", c->name, c->value);
+        sb_str(&b, i ? "}," : "{");
+        sb_json_string(&b, c->group);
+        sb_str(&b, first);
+    }
+    sb_str(&b, "}}");
+    if (b.oom) {
+        ge_free(b.p);
+        return NULL;
+    }
+    json = b.p;
+    return json;
 }
 
 GE_EXPORT(ge_js_info) const char *ge_js_info(ge_js *h) {
