@@ -651,6 +651,92 @@ ggufembed_status ggufembed_embed(ggufembed_context *ctx, const char *text, size_
     return ggufembed_embed_batch(ctx, &t, &len, 1, opts, out, out_len);
 }
 
+/* Shared by embed_tokens and count_tokens: the embedding-model checks of embed_batch. */
+static ggufembed_status embed_preamble(ggufembed_context *ctx, const ggufembed_embed_options *opts,
+                                       ggufembed_embed_options *full) {
+    ctx->err[0] = 0;
+    if (ctx->model->vocab_only)
+        return fail(ctx, GGUFEMBED_ERR_UNSUPPORTED,
+                    "this GGUF file holds a vocabulary only (no tensors): it can tokenize but not embed");
+    if (ctx->model->hp.pooling == GE_POOL_RANK)
+        return fail(ctx, GGUFEMBED_ERR_UNSUPPORTED,
+                    "this model is a reranker (pooling type rank): it scores query/document pairs "
+                    "(ggufembed_rerank), it does not embed");
+    ggufembed_embed_options_init(full);
+    if (opts && !copy_versioned(full, sizeof *full, opts, opts->struct_size, GE_OPTIONS_V1_SIZE))
+        return fail(ctx, GGUFEMBED_ERR_INVALID_ARGUMENT,
+                    "options.struct_size is %zu: start the options with ggufembed_embed_options_init()",
+                    opts->struct_size);
+    return check_options(ctx, full);
+}
+
+ggufembed_status ggufembed_count_tokens(ggufembed_context *ctx, const char *text, size_t len,
+                                        const ggufembed_embed_options *opts, size_t *n_tokens) {
+    if (!ctx) return GGUFEMBED_ERR_INVALID_ARGUMENT;
+    if (n_tokens) *n_tokens = 0;
+    ggufembed_embed_options full;
+    ggufembed_status st = embed_preamble(ctx, opts, &full);
+    if (st) return st;
+    if (!text && len) return fail(ctx, GGUFEMBED_ERR_INVALID_ARGUMENT, "text is NULL");
+    if ((st = tokenize_for_embedding(ctx, &full, 0, text ? text : "", len, NULL))) return st;
+    size_t n = ctx->tok.n_ids;
+    if (n > (size_t)ctx->model->hp.n_ctx) n = (size_t)ctx->model->hp.n_ctx; /* truncated */
+    if (n_tokens) *n_tokens = n;
+    return GGUFEMBED_OK;
+}
+
+ggufembed_status ggufembed_embed_tokens(ggufembed_context *ctx, const int32_t *const *ids, const size_t *n_ids,
+                                        size_t n, const ggufembed_embed_options *opts, float *out, size_t out_len) {
+    if (!ctx) return GGUFEMBED_ERR_INVALID_ARGUMENT;
+    ggufembed_embed_options full;
+    ggufembed_status st = embed_preamble(ctx, opts, &full);
+    if (st) return st;
+    const ggufembed_embed_options *o = &full;
+    if (o->task != GGUFEMBED_TASK_NONE || o->prefix)
+        return fail(ctx, GGUFEMBED_ERR_INVALID_ARGUMENT, "token ids are embedded as given: no task or prefix");
+    const ggufembed_model *m = ctx->model;
+    const int32_t dim = ggufembed_output_dimension(m, o);
+    const size_t n_ctx = (size_t)m->hp.n_ctx;
+    if (n == 0) return GGUFEMBED_OK;
+    if (!ids || !n_ids) return fail(ctx, GGUFEMBED_ERR_INVALID_ARGUMENT, "ids or n_ids is NULL");
+    if (!out) return fail(ctx, GGUFEMBED_ERR_INVALID_ARGUMENT, "out is NULL");
+    if (n > SIZE_MAX / (size_t)dim / 2 || out_len < n * (size_t)dim)
+        return fail(ctx, GGUFEMBED_ERR_BUFFER_TOO_SMALL, "out holds %zu floats but %zu texts of dimension %d need %zu",
+                    out_len, n, dim, n * (size_t)dim);
+    /* every list is checked before any work, as embed_batch tokenizes everything first */
+    for (size_t i = 0; i < n; i++) {
+        if (n_ids[i] == 0) return fail(ctx, GGUFEMBED_ERR_INVALID_ARGUMENT, "token list %zu is empty", i);
+        if (!ids[i]) return fail(ctx, GGUFEMBED_ERR_INVALID_ARGUMENT, "token list %zu is NULL", i);
+        if (n_ids[i] > n_ctx && o->truncation == GGUFEMBED_TRUNCATE_ERROR)
+            return fail(ctx, GGUFEMBED_ERR_TOO_LONG,
+                        "token list %zu has %zu tokens but the model's context is %zu tokens; shorten it or enable "
+                        "truncation",
+                        i, n_ids[i], n_ctx);
+        for (size_t j = 0; j < n_ids[i]; j++)
+            if (ids[i][j] < 0 || ids[i][j] >= m->vocab.n_tokens)
+                return fail(ctx, GGUFEMBED_ERR_INVALID_ARGUMENT,
+                            "token list %zu: id %ld at position %zu is out of range (the vocabulary has %d tokens)", i,
+                            (long)ids[i][j], j, (int)m->vocab.n_tokens);
+    }
+    if (!grow_bytes((void **)&ctx->tok_off, &ctx->tok_off_cap, (GE_BATCH_TEXTS + 1) * sizeof(size_t)))
+        return fail(ctx, GGUFEMBED_ERR_OUT_OF_MEMORY, "out of memory");
+    embed_emit_state es = {o, dim, out};
+    for (size_t first = 0, count; first < n; first += count) {
+        size_t used = 0;
+        for (count = 0; first + count < n && count < GE_BATCH_TEXTS && (count == 0 || used < GE_BATCH_TOKENS); count++) {
+            const size_t i = first + count, len = n_ids[i] < n_ctx ? n_ids[i] : n_ctx; /* truncation: the first n_ctx */
+            if (!grow_bytes((void **)&ctx->tokens, &ctx->tokens_cap, (used + len) * sizeof(int32_t)))
+                return fail(ctx, GGUFEMBED_ERR_OUT_OF_MEMORY, "out of memory");
+            ctx->tok_off[count] = used;
+            memcpy(ctx->tokens + used, ids[i], len * sizeof(int32_t));
+            used += len;
+        }
+        ctx->tok_off[count] = used;
+        if ((st = run_passes(ctx, first, count, n, embed_emit, &es))) return st;
+    }
+    return GGUFEMBED_OK;
+}
+
 /* ------------------------------------------------------------ rerank */
 
 /* Appends bytes to ctx->prompt at *n; 1 = ok */

@@ -41,11 +41,11 @@ extern "C" {
 #endif
 
 #define GGUFEMBED_VERSION_MAJOR 0
-#define GGUFEMBED_VERSION_MINOR 3
+#define GGUFEMBED_VERSION_MINOR 4
 #define GGUFEMBED_VERSION_PATCH 0
 #define GGUFEMBED_VERSION_NUMBER \
     (GGUFEMBED_VERSION_MAJOR * 10000 + GGUFEMBED_VERSION_MINOR * 100 + GGUFEMBED_VERSION_PATCH)
-#define GGUFEMBED_VERSION_STRING "0.3.0"
+#define GGUFEMBED_VERSION_STRING "0.4.0"
 
 /*
  * ABI stability. The shared library's SONAME is libggufembed.so.GGUFEMBED_ABI_VERSION.
@@ -372,6 +372,29 @@ GGUFEMBED_API ggufembed_status ggufembed_embed_batch(ggufembed_context *ctx, con
                                                      const size_t *lens, size_t n,
                                                      const ggufembed_embed_options *opts, float *out,
                                                      size_t out_len);
+
+/*
+ * Embed n lists of token ids as given (list i: ids[i][0 .. n_ids[i])): no task prompt,
+ * no BOS/EOS added, no whitespace handling; opts' task must be NONE and prefix NULL
+ * (dimensions, normalize and truncation apply: truncation keeps the first n_ctx ids).
+ * Every id must be in [0, n_vocab); every list non-empty. Output as embed_batch; the
+ * vectors equal embed_batch's for the ids ggufembed_tokenize gives (with the default
+ * flags) a text that needs no prompt and no stripping. Memory bounded as embed_batch.
+ * Added in 0.4.0 (ABI version 1: appended).
+ */
+GGUFEMBED_API ggufembed_status ggufembed_embed_tokens(ggufembed_context *ctx, const int32_t *const *ids,
+                                                      const size_t *n_ids, size_t n,
+                                                      const ggufembed_embed_options *opts, float *out,
+                                                      size_t out_len);
+
+/*
+ * The number of tokens the model runs for this text when embedded with opts: task
+ * prompt and special tokens included, after truncation. Fails exactly as embedding it
+ * would before any work (bad options, over-long text without truncation, a reranker).
+ * Added in 0.4.0.
+ */
+GGUFEMBED_API ggufembed_status ggufembed_count_tokens(ggufembed_context *ctx, const char *text, size_t text_len,
+                                                      const ggufembed_embed_options *opts, size_t *n_tokens);
 
 /* ------------------------------------------------------------- tokenize */
 

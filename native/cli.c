@@ -6,11 +6,15 @@
  *   ggufembed similarity -m MODEL [options as embed] [--query Q] TEXT TEXT [...]
  *   ggufembed tokenize -m MODEL [--no-special] [--no-parse-special] TEXT | --file PATH
  *   ggufembed info     -m MODEL
+ *   ggufembed serve    -m MODEL [...]   (serve.c: the HTTP server)
  *   ggufembed version
  *
  * Exit status 0 on success; otherwise one line on stderr and 1 (bad usage: 2).
  */
 #include "../core/ggufembed.h"
+#ifdef GGUFEMBED_HAVE_SERVER
+#include "serve.h"
+#endif
 
 #include <errno.h>
 #include <math.h>
@@ -44,6 +48,8 @@ static void usage(FILE *f) {
             "  %s tokenize -m MODEL [--no-special] [--no-parse-special] TEXT | --file PATH\n"
             "      Prints the token ids (BOS/EOS added, special tokens parsed, like llama-tokenize).\n"
             "  %s info -m MODEL\n"
+            "  %s serve -m MODEL [-m MODEL ...] [--port 8080] [...]\n"
+            "      An OpenAI-compatible embeddings/rerank HTTP server (`%s serve --help`).\n"
             "  %s version\n"
             "tasks: none (default), query, document, question-answering, fact-checking, classification,\n"
             "       clustering, sentence-similarity, code-retrieval, summarization, as far as the model's\n"
@@ -51,7 +57,7 @@ static void usage(FILE *f) {
             "       prompt names (STS, Retrieval-document, ...). --title T: EmbeddingGemma documents;\n"
             "       --instruction I: Qwen3 queries; --prefix P: any model, free text instead of a task.\n"
             "MODEL defaults to $GGUFEMBED_MODEL.\n",
-            g_prog, g_prog, g_prog, g_prog, g_prog, g_prog, g_prog);
+            g_prog, g_prog, g_prog, g_prog, g_prog, g_prog, g_prog, g_prog, g_prog);
 }
 
 static int die(const char *fmt, const char *a, const char *b) {
@@ -485,6 +491,14 @@ int main(int argc, char **argv) {
     if (!strcmp(argv[1], "version") || !strcmp(argv[1], "--version")) {
         printf("ggufembed %s\n", ggufembed_version_string());
         return 0;
+    }
+    if (!strcmp(argv[1], "serve")) {
+#ifdef GGUFEMBED_HAVE_SERVER
+        return ge_serve_main(argc - 1, argv + 1);
+#else
+        fprintf(stderr, "%s: this build has no server (libmicrohttpd was not found at configure time)\n", g_prog);
+        return 2;
+#endif
     }
     const char *cmds[] = {"embed", "similarity", "rerank", "tokenize", "info"};
     int known = 0;

@@ -3,7 +3,7 @@
 # Idempotent: does nothing when everything is already there.
 set -euo pipefail
 need=()
-for pkg in cmake gcc make pkg-config python3 python3-venv curl ca-certificates libutf8proc-dev valgrind binutils clang-19 lld-19 libclang-rt-19-dev; do
+for pkg in cmake gcc make pkg-config python3 python3-venv curl ca-certificates libutf8proc-dev libmicrohttpd-dev valgrind binutils clang-19 lld-19 libclang-rt-19-dev; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then
