@@ -6,8 +6,9 @@
 #   fuzz_model     open + context + tokenize + embed/rerank seeds: the same complete small models
 #   fuzz_tokenize  every tokenizer on arbitrary bytes       seeds: tests/fuzz/seeds/tokenize
 #   fuzz_embed     embed / embed_batch / rerank options     seeds: tests/fuzz/seeds/embed
+#   fuzz_json      the server's JSON reader (request bodies) seeds: tests/fuzz/seeds/json
 #
-# The targets run at the same time (CI calls this once: the build plus SECONDS, not 4 x SECONDS).
+# The targets run at the same time (CI calls this once: the build plus SECONDS, not 5 x SECONDS).
 # Each gets a temporary working corpus (a copy of its seeds; nothing is written into the
 # repository). Exit status non-zero when any target crashes, leaks, times out or runs out of
 # memory; the input that did it is copied to $BUILD/fuzz-artifacts/<target>/ and named in the
@@ -15,7 +16,7 @@
 # to tests/fuzz/regressions/<target>/, which ctest replays).
 #
 # Environment: GGUFEMBED_FUZZ_BUILD (default build-fuzz), CC_FUZZ (default clang-19),
-# GGUFEMBED_FUZZ_TARGETS (default all four), GGUFEMBED_FUZZ_VOCAB_DIR (extra real
+# GGUFEMBED_FUZZ_TARGETS (default all five), GGUFEMBED_FUZZ_VOCAB_DIR (extra real
 # vocabularies for fuzz_tokenize, e.g. ~/.cache/ggufembed/vocab), GGUFEMBED_FUZZ_KEEP=DIR
 # (keep the working corpora in DIR instead of a temporary directory).
 set -euo pipefail
@@ -24,7 +25,7 @@ secs=${1:-60}
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${GGUFEMBED_FUZZ_BUILD:-$root/build-fuzz}
 cc=${CC_FUZZ:-clang-19}
-targets=${GGUFEMBED_FUZZ_TARGETS:-fuzz_gguf fuzz_model fuzz_tokenize fuzz_embed}
+targets=${GGUFEMBED_FUZZ_TARGETS:-fuzz_gguf fuzz_model fuzz_tokenize fuzz_embed fuzz_json}
 seeds=$root/tests/fuzz/seeds
 
 if ! command -v "$cc" > /dev/null; then
@@ -53,6 +54,7 @@ seeds_of() {
     fuzz_gguf | fuzz_model) echo "$seeds/model $seeds/tokenizer" ;;
     fuzz_tokenize) echo "$seeds/tokenize" ;;
     fuzz_embed) echo "$seeds/embed" ;;
+    fuzz_json) echo "$seeds/json" ;;
   esac
 }
 max_len_of() { case $1 in fuzz_gguf | fuzz_model) echo 262144 ;; *) echo 4096 ;; esac; }

@@ -267,6 +267,41 @@ int main(int argc, char **argv) {
                   nids == 7 && memcmp(ids, plain, sizeof plain) == 0, "</s> as text like llama-tokenize --no-parse-special");
     }
 
+    /* ---- token ids in (ggufembed_embed_tokens) and token counts (ggufembed_count_tokens) */
+    {
+        ggufembed_embed_options to;
+        ggufembed_embed_options_init(&to);
+        float c[768 * 2];
+        const char *texts[2] = {"Hello world", "a</s>b"};
+        int32_t t0[64], t1[64];
+        size_t n0 = 0, n1 = 0, k = 0;
+        CHECK(ggufembed_tokenize(ctx, texts[0], 11, GGUFEMBED_TOKENIZE_DEFAULT, t0, 64, &n0) == GGUFEMBED_OK &&
+                  ggufembed_tokenize(ctx, texts[1], 6, GGUFEMBED_TOKENIZE_DEFAULT, t1, 64, &n1) == GGUFEMBED_OK,
+              "tokenize for embed_tokens");
+        const int32_t *lists[2] = {t0, t1};
+        const size_t lens[2] = {n0, n1};
+        CHECK(ggufembed_embed_batch(ctx, texts, NULL, 2, &to, c, 768 * 2) == GGUFEMBED_OK, "batch of two");
+        float d[768 * 2];
+        CHECK(ggufembed_embed_tokens(ctx, lists, lens, 2, &to, d, 768 * 2) == GGUFEMBED_OK &&
+                  memcmp(c, d, sizeof c) == 0, "embed_tokens of the tokenized texts = embed_batch of the texts: %s",
+              ggufembed_context_last_error(ctx));
+        CHECK(ggufembed_count_tokens(ctx, texts[0], 11, &to, &k) == GGUFEMBED_OK && k == n0, "count_tokens = tokenize");
+        to.task = GGUFEMBED_TASK_QUERY;
+        CHECK(ggufembed_count_tokens(ctx, texts[0], 11, &to, &k) == GGUFEMBED_OK && k > n0 + 4, "count includes the prompt");
+        CHECK(ggufembed_embed_tokens(ctx, lists, lens, 2, &to, d, 768 * 2) == GGUFEMBED_ERR_INVALID_ARGUMENT,
+              "token ids refuse a task");
+        to.task = GGUFEMBED_TASK_NONE;
+        int32_t bad[2] = {2, 262144};
+        const int32_t *bl[1] = {bad};
+        const size_t bn[1] = {2}, zero[1] = {0};
+        CHECK(ggufembed_embed_tokens(ctx, bl, bn, 1, &to, d, 768) == GGUFEMBED_ERR_INVALID_ARGUMENT &&
+                  strstr(ggufembed_context_last_error(ctx), "out of range"), "id out of range refused");
+        CHECK(ggufembed_embed_tokens(ctx, bl, zero, 1, &to, d, 768) == GGUFEMBED_ERR_INVALID_ARGUMENT, "empty list refused");
+        to.dimensions = 128;
+        CHECK(ggufembed_embed_tokens(ctx, lists, lens, 1, &to, d, 128) == GGUFEMBED_OK, "embed_tokens with dimensions");
+        CHECK(ggufembed_count_tokens(NULL, "x", 1, &to, &k) == GGUFEMBED_ERR_INVALID_ARGUMENT, "count_tokens NULL ctx");
+    }
+
     /* ---- over-long text: error by default, truncation on request */
     size_t long_len = 3 * 2100;
     char *long_text = malloc(long_len + 1);
