@@ -130,7 +130,15 @@ static int run_job(sv_call *c, sv_model *m, sv_job *job) {
         }
         return 0;
     }
-    if (job->status != GGUFEMBED_OK) {
+    if (job->status == GGUFEMBED_ERR_TOO_LONG) { /* a rerank pair: the template's separators tipped it over */
+        sv_error(c->reply, 413, "invalid_request_error", "context_length_exceeded", NULL, "%s", job->err);
+        return 0;
+    }
+    if (job->status == GGUFEMBED_ERR_INVALID_ARGUMENT) {
+        BAD(c, NULL, "%s", job->err);
+        return 0;
+    }
+    if (job->status != GGUFEMBED_OK) { /* out of memory, or a model whose output is not finite */
         sv_error(c->reply, 500, "server_error", NULL, NULL, "embedding failed: %s: %s",
                  ggufembed_status_string(job->status), job->err);
         return 0;

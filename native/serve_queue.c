@@ -298,7 +298,7 @@ int sv_queue_run(sv_queue *q, sv_job *job, int (*abandon)(void *user), void *use
     while (!job->finished) {
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_nsec += 20 * 1000000L;
+        ts.tv_nsec += 50 * 1000000L;
         if (ts.tv_nsec >= 1000000000L) ts.tv_sec++, ts.tv_nsec -= 1000000000L;
         int rc = pthread_cond_timedwait(&job->cv, &q->mu, &ts);
         if (job->finished || rc != ETIMEDOUT) continue;

@@ -68,7 +68,7 @@ void sv_queue_stop(sv_queue *q);
 size_t sv_queue_depth(sv_queue *q);
 
 /* Submits job (fields above set, the rest zeroed) and waits until it is finished, or
- * until abandon(user) returns non-zero (polled every ~20 ms: the client went away or
+ * until abandon(user) returns non-zero (polled every ~50 ms: the client went away or
  * the deadline passed), in which case the job is cancelled and 0 is returned; 1 when
  * it finished (job->status, job->err). The job may be reused or freed after return. */
 int sv_queue_run(sv_queue *q, sv_job *job, int (*abandon)(void *user), void *user);
