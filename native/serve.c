@@ -359,60 +359,6 @@ static int parse_size(const char *s, unsigned long long lo, unsigned long long h
     return 1;
 }
 
-static int open_model(sv_server *s, sv_model *m, const char *arg) {
-    const char *eq = strchr(arg, '=');
-    m->path = eq ? eq + 1 : arg;
-    const char *base = strrchr(m->path, '/');
-    base = base ? base + 1 : m->path;
-    size_t n = eq ? (size_t)(eq - arg) : strlen(base);
-    if (!eq && n > 5 && !strcmp(base + n - 5, ".gguf")) n -= 5;
-    if (n == 0 || n >= sizeof m->name) {
-        fprintf(stderr, "ggufembed serve: bad model name in '%s' (1 to %zu bytes)\n", arg, sizeof m->name - 1);
-        return 0;
-    }
-    memcpy(m->name, eq ? arg : base, n);
-    m->name[n] = 0;
-    for (sv_model *o = s->models; o < m; o++)
-        if (!strcmp(o->name, m->name)) {
-            fprintf(stderr, "ggufembed serve: two models are named '%s' (give one NAME=PATH)\n", m->name);
-            return 0;
-        }
-    char err[512];
-    ggufembed_status st = ggufembed_model_open_file_v2(m->path, s->opt.open_flags, &m->model, err, sizeof err);
-    if (st) {
-        fprintf(stderr, "ggufembed serve: %s: %s\n", m->path, err);
-        return 0;
-    }
-    if ((st = ggufembed_model_get_info(m->model, &m->info, sizeof m->info))) return 0;
-    if (m->info.vocab_only) {
-        fprintf(stderr, "ggufembed serve: %s holds a vocabulary only: it cannot embed\n", m->path);
-        return 0;
-    }
-    if (m->info.warning[0]) fprintf(stderr, "ggufembed serve: warning: %s: %s\n", m->name, m->info.warning);
-    ggufembed_context_params p;
-    ggufembed_context_params_init(&p);
-    p.n_threads = 1;
-    pthread_mutex_init(&m->tok_mu, NULL);
-    m->tok_mu_ready = 1;
-    if ((st = ggufembed_context_new(m->model, &p, &m->tok_ctx)) ||
-        (st = sv_queue_start(m->model, s->opt.threads, s->opt.max_batch_tokens, on_batch, NULL, &m->queue))) {
-        fprintf(stderr, "ggufembed serve: %s: %s\n", m->name, ggufembed_status_string(st));
-        return 0;
-    }
-    return 1;
-}
-
-static void close_models(sv_server *s) {
-    for (int i = 0; i < s->n_models; i++) {
-        sv_model *m = &s->models[i];
-        sv_queue_stop(m->queue);
-        ggufembed_context_free(m->tok_ctx);
-        if (m->tok_mu_ready) pthread_mutex_destroy(&m->tok_mu);
-        ggufembed_model_free(m->model);
-    }
-    free(s->models);
-}
-
 static struct MHD_Daemon *start_http(sv_server *s) {
     struct sockaddr_in v4 = {0};
     struct sockaddr_in6 v6 = {0};
@@ -509,8 +455,8 @@ int ge_serve_main(int argc, char **argv) {
     struct MHD_Daemon *d = NULL;
     if (!s.models) goto out;
     for (; s.n_models < n_paths; s.n_models++)
-        if (!open_model(&s, &s.models[s.n_models], paths[s.n_models])) {
-            s.n_models++; /* so that close_models frees what it opened */
+        if (!sv_model_open(&s, &s.models[s.n_models], paths[s.n_models], on_batch, NULL)) {
+            s.n_models++; /* so that sv_models_close frees what it opened */
             goto out;
         }
     s.started = (long long)time(NULL);
@@ -536,7 +482,7 @@ int ge_serve_main(int argc, char **argv) {
     rc = 0;
 out:
     if (d) MHD_stop_daemon(d);
-    close_models(&s);
+    sv_models_close(&s);
     free(paths);
     if (rc == 0) fprintf(stderr, "ggufembed serve: stopped\n");
     return rc;

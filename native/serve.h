@@ -79,6 +79,13 @@ void sv_rerank(sv_call *c);     /* POST /v1/rerank     */
 void sv_tokenize(sv_call *c);   /* POST /tokenize      */
 void sv_models(sv_server *srv, sv_reply *r); /* GET /v1/models */
 
+/* Opens arg ("PATH" or "NAME=PATH") into m (the name: NAME, else the file name without
+ * .gguf), with its token-counting context and its batching worker (hook: per batch);
+ * 0 = failed, the message on stderr (m is then safe to close). */
+int sv_model_open(sv_server *s, sv_model *m, const char *arg, sv_batch_hook hook, void *hook_user);
+/* Stops every worker and frees the models (s->models itself included). */
+void sv_models_close(sv_server *s);
+
 /* serve.c: the entry point of `ggufembed serve` (argv[0] is "serve"). */
 int ge_serve_main(int argc, char **argv);
 

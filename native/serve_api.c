@@ -489,3 +489,61 @@ void sv_models(sv_server *s, sv_reply *r) {
     }
     sj_puts(b, "]}");
 }
+
+/* ---------------------------------------------------------- the models */
+
+int sv_model_open(sv_server *s, sv_model *m, const char *arg, sv_batch_hook hook, void *hook_user) {
+    const char *eq = strchr(arg, '=');
+    m->path = eq ? eq + 1 : arg;
+    const char *base = strrchr(m->path, '/');
+    base = base ? base + 1 : m->path;
+    size_t n = eq ? (size_t)(eq - arg) : strlen(base);
+    if (!eq && n > 5 && !strcmp(base + n - 5, ".gguf")) n -= 5;
+    if (n == 0 || n >= sizeof m->name) {
+        fprintf(stderr, "ggufembed serve: bad model name in '%s' (1 to %zu bytes)\n", arg, sizeof m->name - 1);
+        return 0;
+    }
+    memcpy(m->name, eq ? arg : base, n);
+    m->name[n] = 0;
+    for (sv_model *o = s->models; o < m; o++)
+        if (!strcmp(o->name, m->name)) {
+            fprintf(stderr, "ggufembed serve: two models are named '%s' (give one NAME=PATH)\n", m->name);
+            return 0;
+        }
+    char err[512];
+    ggufembed_status st = ggufembed_model_open_file_v2(m->path, s->opt.open_flags, &m->model, err, sizeof err);
+    if (st) {
+        fprintf(stderr, "ggufembed serve: %s: %s\n", m->path, err);
+        return 0;
+    }
+    if ((st = ggufembed_model_get_info(m->model, &m->info, sizeof m->info))) return 0;
+    if (m->info.vocab_only) {
+        fprintf(stderr, "ggufembed serve: %s holds a vocabulary only: it cannot embed\n", m->path);
+        return 0;
+    }
+    if (m->info.warning[0]) fprintf(stderr, "ggufembed serve: warning: %s: %s\n", m->name, m->info.warning);
+    ggufembed_context_params p;
+    ggufembed_context_params_init(&p);
+    p.n_threads = 1;
+    pthread_mutex_init(&m->tok_mu, NULL);
+    m->tok_mu_ready = 1;
+    if ((st = ggufembed_context_new(m->model, &p, &m->tok_ctx)) ||
+        (st = sv_queue_start(m->model, s->opt.threads, s->opt.max_batch_tokens, hook, hook_user, &m->queue))) {
+        fprintf(stderr, "ggufembed serve: %s: %s\n", m->name, ggufembed_status_string(st));
+        return 0;
+    }
+    return 1;
+}
+
+void sv_models_close(sv_server *s) {
+    for (int i = 0; i < s->n_models; i++) {
+        sv_model *m = &s->models[i];
+        sv_queue_stop(m->queue);
+        ggufembed_context_free(m->tok_ctx);
+        if (m->tok_mu_ready) pthread_mutex_destroy(&m->tok_mu);
+        ggufembed_model_free(m->model);
+    }
+    free(s->models);
+    s->models = NULL;
+    s->n_models = 0;
+}

@@ -7,8 +7,9 @@
 #   fuzz_tokenize  every tokenizer on arbitrary bytes       seeds: tests/fuzz/seeds/tokenize
 #   fuzz_embed     embed / embed_batch / rerank options     seeds: tests/fuzz/seeds/embed
 #   fuzz_json      the server's JSON reader (request bodies) seeds: tests/fuzz/seeds/json
+#   fuzz_serve     the server's endpoints on request bodies  seeds: tests/fuzz/seeds/serve
 #
-# The targets run at the same time (CI calls this once: the build plus SECONDS, not 5 x SECONDS).
+# The targets run at the same time (CI calls this once: the build plus SECONDS, not 6 x SECONDS).
 # Each gets a temporary working corpus (a copy of its seeds; nothing is written into the
 # repository). Exit status non-zero when any target crashes, leaks, times out or runs out of
 # memory; the input that did it is copied to $BUILD/fuzz-artifacts/<target>/ and named in the
@@ -16,7 +17,7 @@
 # to tests/fuzz/regressions/<target>/, which ctest replays).
 #
 # Environment: GGUFEMBED_FUZZ_BUILD (default build-fuzz), CC_FUZZ (default clang-19),
-# GGUFEMBED_FUZZ_TARGETS (default all five), GGUFEMBED_FUZZ_VOCAB_DIR (extra real
+# GGUFEMBED_FUZZ_TARGETS (default all six), GGUFEMBED_FUZZ_VOCAB_DIR (extra real
 # vocabularies for fuzz_tokenize, e.g. ~/.cache/ggufembed/vocab), GGUFEMBED_FUZZ_KEEP=DIR
 # (keep the working corpora in DIR instead of a temporary directory).
 set -euo pipefail
@@ -25,7 +26,7 @@ secs=${1:-60}
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${GGUFEMBED_FUZZ_BUILD:-$root/build-fuzz}
 cc=${CC_FUZZ:-clang-19}
-targets=${GGUFEMBED_FUZZ_TARGETS:-fuzz_gguf fuzz_model fuzz_tokenize fuzz_embed fuzz_json}
+targets=${GGUFEMBED_FUZZ_TARGETS:-fuzz_gguf fuzz_model fuzz_tokenize fuzz_embed fuzz_json fuzz_serve}
 seeds=$root/tests/fuzz/seeds
 
 if ! command -v "$cc" > /dev/null; then
@@ -55,10 +56,11 @@ seeds_of() {
     fuzz_tokenize) echo "$seeds/tokenize" ;;
     fuzz_embed) echo "$seeds/embed" ;;
     fuzz_json) echo "$seeds/json" ;;
+    fuzz_serve) echo "$seeds/serve" ;;
   esac
 }
 max_len_of() { case $1 in fuzz_gguf | fuzz_model) echo 262144 ;; *) echo 4096 ;; esac; }
-timeout_of() { case $1 in fuzz_model | fuzz_embed) echo 30 ;; *) echo 15 ;; esac; }
+timeout_of() { case $1 in fuzz_model | fuzz_embed | fuzz_serve) echo 30 ;; *) echo 15 ;; esac; }
 
 pids=()
 for t in $targets; do
