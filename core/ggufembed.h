@@ -432,6 +432,15 @@ GGUFEMBED_API ggufembed_status ggufembed_tokenize(ggufembed_context *ctx, const 
  * for an id out of range. Points into the model. */
 GGUFEMBED_API const char *ggufembed_token_text(const ggufembed_model *model, int32_t id, size_t *len);
 
+/* The text a token stands for, as llama.cpp's llama_token_to_piece (special tokens
+ * shown): U+2581 as a space, byte tokens <0xXX> as their byte, byte-level BPE characters
+ * mapped back to bytes, control tokens as their text. Concatenating the pieces of a
+ * tokenization gives its text back (after the model's normalization). A piece may be part
+ * of a UTF-8 sequence. Writes min(len, cap) bytes (no NUL) and the full length to *len;
+ * GGUFEMBED_ERR_BUFFER_TOO_SMALL when cap < len. Added in 0.4.0. */
+GGUFEMBED_API ggufembed_status ggufembed_token_piece(const ggufembed_model *model, int32_t id, char *out,
+                                                     size_t cap, size_t *len);
+
 #ifdef __cplusplus
 }
 #endif

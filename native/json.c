@@ -376,15 +376,40 @@ void sj_printf(sj_buf *b, const char *fmt, ...) {
     b->len += (size_t)n;
 }
 
+int sj_valid_utf8(const char *s, size_t n) {
+    const unsigned char *p = (const unsigned char *)s, *end = p + n;
+    for (int l; p < end; p += l)
+        if (!(l = utf8_len(p, end))) return 0;
+    return 1;
+}
+
+/* The output is always valid JSON text: control characters escaped, and a byte that is
+ * not part of valid UTF-8 (a model's metadata, a name from the command line) written as
+ * U+FFFD. */
 void sj_put_string(sj_buf *b, const char *s, size_t n) {
     static const char hex[] = "0123456789abcdef";
+    const unsigned char *u = (const unsigned char *)s;
     sj_put(b, "\"", 1);
     size_t run = 0; /* bytes copied as they are */
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c >= 0x20 && c != '"' && c != '\\') continue;
+    for (size_t i = 0; i < n;) {
+        unsigned char c = u[i];
+        if (c >= 0x80) {
+            int l = utf8_len(u + i, u + n);
+            if (l) {
+                i += (size_t)l;
+                continue;
+            }
+            sj_put(b, s + run, i - run);
+            sj_put(b, "\\ufffd", 6);
+            run = ++i;
+            continue;
+        }
+        if (c >= 0x20 && c != '"' && c != '\\') {
+            i++;
+            continue;
+        }
         sj_put(b, s + run, i - run);
-        run = i + 1;
+        run = ++i;
         char e[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
         if (c == '"' || c == '\\') sj_put(b, (char[]){'\\', (char)c}, 2);
         else if (c == '\n') sj_put(b, "\\n", 2);

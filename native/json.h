@@ -58,7 +58,8 @@ void sj_printf(sj_buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)))
 #endif
     ;
-void sj_put_string(sj_buf *b, const char *s, size_t n); /* quoted and escaped */
+void sj_put_string(sj_buf *b, const char *s, size_t n); /* quoted and escaped; invalid UTF-8 -> U+FFFD */
+int sj_valid_utf8(const char *s, size_t n);
 void sj_put_float(sj_buf *b, float v);                  /* 9 significant digits: round-trips */
 void sj_put_base64(sj_buf *b, const void *data, size_t n); /* quoted */
 void sj_buf_free(sj_buf *b);

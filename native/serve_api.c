@@ -458,10 +458,19 @@ void sv_tokenize(sv_call *c) {
             sj_printf(b, i ? ",%d" : "%d", (int)ids[i]);
             continue;
         }
+        /* the token's text (llama-server's piece); bytes that are not UTF-8 on their own
+         * (a byte token, part of a character) as an array of byte values, as llama-server */
+        char piece[256];
         size_t len = 0;
-        const char *p = ggufembed_token_text(m->model, ids[i], &len);
+        if (ggufembed_token_piece(m->model, ids[i], piece, sizeof piece, &len)) len = len < sizeof piece ? len : sizeof piece;
         sj_printf(b, "%s{\"id\":%d,\"piece\":", i ? "," : "", (int)ids[i]);
-        sj_put_string(b, p ? p : "", p ? len : 0);
+        if (sj_valid_utf8(piece, len)) {
+            sj_put_string(b, piece, len);
+        } else {
+            sj_puts(b, "[");
+            for (size_t k = 0; k < len; k++) sj_printf(b, k ? ",%u" : "%u", (unsigned char)piece[k]);
+            sj_puts(b, "]");
+        }
         sj_puts(b, "}");
     }
     sj_puts(b, "]}");

@@ -57,6 +57,11 @@ cmake --build build-asan -j"$jobs" >/dev/null
 ASAN_OPTIONS=detect_leaks=1 GGUFEMBED_REFERENCE_STRIDE=61 GGUFEMBED_REFERENCE_MAX_BYTES=1500 GGUFEMBED_MODEL_STRIDE=7 ctest --test-dir build-asan --output-on-failure \
   -E "^(cli|stress|golden|reference_f32|egemma_(Q6_K|Q5_K_M|Q4_K_M|IQ4_XS|Q3_K_M|Q2_K))$"
 
+stage "HTTP server: tests/server against the Release binary, then its error, socket, shutdown and OpenAI-client tests against the ASan+UBSan one"
+bash scripts/test-server.sh build/bin/ggufembed "$MODEL"
+ASAN_OPTIONS=detect_leaks=1 bash scripts/test-server.sh build-asan/bin/ggufembed "$MODEL" -- tests/server/test_errors.py \
+  tests/server/test_sockets.py tests/server/test_shutdown.py tests/server/test_openai_client.py
+
 stage "valgrind memcheck on a subset of the C tests (Release build)"
 bash scripts/valgrind.sh build
 

@@ -302,6 +302,32 @@ int main(int argc, char **argv) {
         CHECK(ggufembed_count_tokens(NULL, "x", 1, &to, &k) == GGUFEMBED_ERR_INVALID_ARGUMENT, "count_tokens NULL ctx");
     }
 
+    /* ---- token pieces: the tokens' texts joined give the text back (llama_token_to_piece) */
+    {
+        int32_t t[16];
+        size_t nt = 0, len = 0;
+        char joined[64] = {0}, piece[16];
+        size_t at = 0;
+        CHECK(ggufembed_tokenize(ctx, "Hello world", 11, GGUFEMBED_TOKENIZE_DEFAULT, t, 16, &nt) == GGUFEMBED_OK, "tokens");
+        for (size_t i = 0; i < nt; i++) {
+            CHECK(ggufembed_token_piece(g_m, t[i], piece, sizeof piece, &len) == GGUFEMBED_OK && at + len < sizeof joined,
+                  "piece of %d", (int)t[i]);
+            memcpy(joined + at, piece, len), at += len;
+        }
+        CHECK(!strcmp(joined, "<bos>Hello world<eos>"), "pieces joined: '%s'", joined);
+        CHECK(ggufembed_token_piece(g_m, t[2], piece, 2, &len) == GGUFEMBED_ERR_BUFFER_TOO_SMALL && len == 6,
+              "piece: needed size reported");
+        CHECK(ggufembed_token_piece(g_m, -1, piece, sizeof piece, &len) == GGUFEMBED_ERR_INVALID_ARGUMENT, "piece of -1");
+        int32_t byte_id = -1;
+        for (int32_t id = 0; id < 1000 && byte_id < 0; id++) {
+            size_t tl;
+            const char *tt = ggufembed_token_text(g_m, id, &tl);
+            if (tl == 6 && !memcmp(tt, "<0x41>", 6)) byte_id = id;
+        }
+        CHECK(byte_id >= 0 && ggufembed_token_piece(g_m, byte_id, piece, sizeof piece, &len) == GGUFEMBED_OK && len == 1 &&
+                  piece[0] == 'A', "byte token <0x41> is 'A'");
+    }
+
     /* ---- over-long text: error by default, truncation on request */
     size_t long_len = 3 * 2100;
     char *long_text = malloc(long_len + 1);
