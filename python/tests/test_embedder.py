@@ -1,0 +1,106 @@
+"""The installed wheel against the native CLI (GGUFEMBED_CLI) on the real model
+(GGUFEMBED_MODEL_PATH): the same float32 bits, options, threads, errors."""
+import json
+import os
+import subprocess
+import threading
+
+import numpy as np
+import pytest
+
+import ggufembed
+
+MODEL = os.environ.get("GGUFEMBED_MODEL_PATH", "")
+CLI = os.environ.get("GGUFEMBED_CLI", "")
+TEXTS = ["Hello world", "The quick brown fox jumps over the lazy dog.", "Les marchés ont baissé lundi.", ""]
+
+
+def cli_vectors(texts, *args):
+    out = subprocess.run([CLI, "embed", "-m", MODEL, "--format", "ndjson", *args, "--", *texts], check=True,
+                         capture_output=True, text=True).stdout
+    return np.array([json.loads(line) for line in out.splitlines()], dtype=np.float32)
+
+
+@pytest.fixture(scope="module")
+def model():
+    assert MODEL and os.path.exists(MODEL), "GGUFEMBED_MODEL_PATH must name the model"
+    assert CLI and os.access(CLI, os.X_OK), "GGUFEMBED_CLI must name the ggufembed CLI"
+    with ggufembed.Embedder(MODEL) as m:
+        yield m
+
+
+def test_installed_not_source_tree():
+    assert "site-packages" in ggufembed.__file__, ggufembed.__file__
+
+
+def test_bits_equal_cli(model):
+    v = model.embed(TEXTS[:3])
+    assert v.dtype == np.float32 and v.shape == (3, 768)
+    assert np.array_equal(v.view(np.uint32), cli_vectors(TEXTS[:3]).view(np.uint32))
+    one = model.encode(TEXTS[0])
+    assert one.shape == (768,) and np.array_equal(one, v[0])
+
+
+def test_options_equal_cli(model):
+    v = model.embed(TEXTS[:2], task="document", title="Animals", dimensions=128)
+    assert v.shape == (2, 128)
+    ref = cli_vectors(TEXTS[:2], "--task", "document", "--title", "Animals", "--dim", "128")
+    assert np.array_equal(v.view(np.uint32), ref.view(np.uint32))
+    raw = model.embed(TEXTS[1], normalize=False)
+    assert abs(float(np.linalg.norm(raw)) - 1.0) > 1e-3
+
+
+def test_batch_size_and_threads(model):
+    ref = model.embed(TEXTS * 5)
+    assert np.array_equal(model.embed(TEXTS * 5, batch_size=3), ref)
+    results = [None] * 4
+
+    def work(k):
+        results[k] = model.embed(TEXTS * 5)
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=300)
+    assert all(r is not None and np.array_equal(r, ref) for r in results)
+
+
+def test_tokenize_and_info(model):
+    assert model.tokenize("Hello world") == [2, 9259, 1902, 1]
+    assert model.tokenize("Hello world", special=False) == [9259, 1902]
+    info = model.info
+    assert info["architecture"] == "gemma-embedding" and info["dimension"] == 768 and "query" in info["tasks"]
+
+
+def test_bytes_equal_path(model):
+    with open(MODEL, "rb") as f:
+        data = f.read()
+    with ggufembed.Embedder(data, repack=False) as m:
+        assert np.array_equal(m.embed(TEXTS[:2]), model.embed(TEXTS[:2]))
+
+
+def test_errors(model, tmp_path):
+    with pytest.raises(ggufembed.FileError):
+        ggufembed.Embedder(tmp_path / "missing.gguf")
+    bad = tmp_path / "bad.gguf"
+    bad.write_bytes(b"not a gguf file at all")
+    with pytest.raises(ggufembed.FormatError) as e:
+        ggufembed.Embedder(bad)
+    assert e.value.status == "FORMAT" and e.value.code == 4 and "\n" not in str(e.value)
+    with pytest.raises(ggufembed.InvalidArgumentError):
+        model.embed("x", task="no-such-task")
+    with pytest.raises(ggufembed.InvalidArgumentError):
+        model.embed("x", dimensions=0)
+    with pytest.raises(ggufembed.InvalidArgumentError):
+        model.embed(["x", 3])
+    with pytest.raises(ggufembed.TooLongError):
+        model.embed("word " * 5000)
+    assert model.embed("word " * 5000, truncate=True).shape == (768,)
+    with pytest.raises(ggufembed.UnsupportedError):
+        model.rerank("q", ["d"])
+    m = ggufembed.Embedder(MODEL)
+    m.close()
+    m.close()
+    with pytest.raises(ggufembed.Error):
+        m.embed("x")
