@@ -19,6 +19,6 @@ PY=${GGUFEMBED_PYTHON:-python3}
 "$WORK/build-venv/bin/python" -m pip install -q --disable-pip-version-check build==1.6.1
 "$WORK/build-venv/bin/python" -m build --wheel --outdir "$WORK/dist" python >"$WORK/build.log" 2>&1 || { tail -40 "$WORK/build.log"; exit 1; }
 "$PY" -m venv "$WORK/venv"
-"$WORK/venv/bin/python" -m pip install -q --disable-pip-version-check "$WORK"/dist/ggufembed-*.whl pytest==9.2.0
+"$WORK/venv/bin/python" -m pip install -q --disable-pip-version-check "$WORK"/dist/ggufembed-*.whl pytest==9.2.0 "ray[data]==2.60.0"
 cd "$WORK" # not the source tree: the installed package is what is tested
 GGUFEMBED_CLI="$CLI" GGUFEMBED_MODEL_PATH="$MODEL" "$WORK/venv/bin/python" -m pytest -q -p no:cacheprovider "$ROOT/python/tests"
