@@ -576,9 +576,11 @@ static ggufembed_status embed_emit(ggufembed_context *ctx, size_t i, size_t n, c
     return GGUFEMBED_OK;
 }
 
-ggufembed_status ggufembed_embed_batch(ggufembed_context *ctx, const char *const *texts, const size_t *lens, size_t n,
-                                       const ggufembed_embed_options *opts, float *out, size_t out_len) {
-    if (!ctx) return GGUFEMBED_ERR_INVALID_ARGUMENT;
+/* The checks every embedding entry point starts with (embed_batch, embed_tokens,
+ * count_tokens): a model that can embed, options that are versioned and valid; *full gets
+ * the options with the defaults for the fields an older caller's struct lacks. */
+static ggufembed_status embed_preamble(ggufembed_context *ctx, const ggufembed_embed_options *opts,
+                                       ggufembed_embed_options *full) {
     ctx->err[0] = 0;
     if (ctx->model->vocab_only)
         return fail(ctx, GGUFEMBED_ERR_UNSUPPORTED,
@@ -587,18 +589,24 @@ ggufembed_status ggufembed_embed_batch(ggufembed_context *ctx, const char *const
         return fail(ctx, GGUFEMBED_ERR_UNSUPPORTED,
                     "this model is a reranker (pooling type rank): it scores query/document pairs "
                     "(ggufembed_rerank), it does not embed");
-    ggufembed_embed_options full;
-    ggufembed_embed_options_init(&full);
-    if (opts && !copy_versioned(&full, sizeof full, opts, opts->struct_size, GE_OPTIONS_V1_SIZE))
+    ggufembed_embed_options_init(full);
+    if (opts && !copy_versioned(full, sizeof *full, opts, opts->struct_size, GE_OPTIONS_V1_SIZE))
         return fail(ctx, GGUFEMBED_ERR_INVALID_ARGUMENT,
                     opts->struct_size < GE_OPTIONS_V1_SIZE
                         ? "options.struct_size is %zu: start the options with ggufembed_embed_options_init()"
                         : "options.struct_size is %zu and sets fields this library version (" GGUFEMBED_VERSION_STRING
                           ") does not have",
                     opts->struct_size);
-    const ggufembed_embed_options *o = &full;
-    ggufembed_status st = check_options(ctx, o);
+    return check_options(ctx, full);
+}
+
+ggufembed_status ggufembed_embed_batch(ggufembed_context *ctx, const char *const *texts, const size_t *lens, size_t n,
+                                       const ggufembed_embed_options *opts, float *out, size_t out_len) {
+    if (!ctx) return GGUFEMBED_ERR_INVALID_ARGUMENT;
+    ggufembed_embed_options full;
+    ggufembed_status st = embed_preamble(ctx, opts, &full);
     if (st) return st;
+    const ggufembed_embed_options *o = &full;
     const ggufembed_model *m = ctx->model;
     const int32_t dim = ggufembed_output_dimension(m, o);
     if (n == 0) return GGUFEMBED_OK;
@@ -649,25 +657,6 @@ ggufembed_status ggufembed_embed(ggufembed_context *ctx, const char *text, size_
     if (!text && len) return fail(ctx, GGUFEMBED_ERR_INVALID_ARGUMENT, "text is NULL");
     const char *t = text ? text : "";
     return ggufembed_embed_batch(ctx, &t, &len, 1, opts, out, out_len);
-}
-
-/* Shared by embed_tokens and count_tokens: the embedding-model checks of embed_batch. */
-static ggufembed_status embed_preamble(ggufembed_context *ctx, const ggufembed_embed_options *opts,
-                                       ggufembed_embed_options *full) {
-    ctx->err[0] = 0;
-    if (ctx->model->vocab_only)
-        return fail(ctx, GGUFEMBED_ERR_UNSUPPORTED,
-                    "this GGUF file holds a vocabulary only (no tensors): it can tokenize but not embed");
-    if (ctx->model->hp.pooling == GE_POOL_RANK)
-        return fail(ctx, GGUFEMBED_ERR_UNSUPPORTED,
-                    "this model is a reranker (pooling type rank): it scores query/document pairs "
-                    "(ggufembed_rerank), it does not embed");
-    ggufembed_embed_options_init(full);
-    if (opts && !copy_versioned(full, sizeof *full, opts, opts->struct_size, GE_OPTIONS_V1_SIZE))
-        return fail(ctx, GGUFEMBED_ERR_INVALID_ARGUMENT,
-                    "options.struct_size is %zu: start the options with ggufembed_embed_options_init()",
-                    opts->struct_size);
-    return check_options(ctx, full);
 }
 
 ggufembed_status ggufembed_count_tokens(ggufembed_context *ctx, const char *text, size_t len,

@@ -299,7 +299,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             unsigned long long v = strtoull(cl, &end, 10);
             if (errno || v > s->opt.max_body) { /* refuse before reading it */
                 rq->too_large = 1;
-                rq->received = errno ? (size_t)-1 : (size_t)v;
                 sv_reply r = {0};
                 sv_error(&r, 413, "invalid_request_error", "body_too_large", NULL,
                          "the request body is %.32s bytes; this server takes at most %zu (--max-body)", cl, s->opt.max_body);

@@ -368,7 +368,6 @@ void sv_rerank(sv_call *c) {
         sv_error(c->reply, 500, "server_error", NULL, NULL, "out of memory");
         goto done;
     }
-    size_t total = 0;
     for (size_t i = 0; i < n; i++) {
         const sj_value *d = &docs->items[i];
         if (d->type != SJ_STRING) {
@@ -376,7 +375,6 @@ void sv_rerank(sv_call *c) {
             goto done;
         }
         texts[i] = d->str, lens[i] = d->len;
-        total += d->len; /* usage below counts tokens; this is only a size check */
     }
     /* tokens for usage: the query's and each document's own (the pair adds a few
      * separators); lengths are checked by the rerank call itself */
@@ -420,7 +418,6 @@ void sv_rerank(sv_call *c) {
         sj_puts(b, "}");
     }
     sj_puts(b, "]}");
-    (void)total;
 done:
     free(texts), free(lens), free(scores), free(r);
 }
