@@ -30,6 +30,21 @@ WHEEL=$(ls "$WORK"/dist/ggufembed-*manylinux_2_34_x86_64*.whl)
 echo "wheel: $(basename "$WHEEL") ($(du -k "$WHEEL" | cut -f1) KiB)" >&2
 [ -z "${GGUFEMBED_WHEEL_DIR:-}" ] || { mkdir -p "$GGUFEMBED_WHEEL_DIR"; cp "$WHEEL" "$GGUFEMBED_WHEEL_DIR/"; }
 "$PY" -m venv "$WORK/venv"
-"$WORK/venv/bin/python" -m pip install -q --disable-pip-version-check "$WHEEL" pytest==9.2.0 "ray[data]==2.60.0" tqdm==4.70.1
+"$WORK/venv/bin/python" -m pip install -q --disable-pip-version-check "$WHEEL" pytest==9.2.0 "ray[data]==2.60.0" tqdm==4.70.1 mypy==2.4.1
 cd "$WORK" # not the source tree: the installed package is what is tested
+# the type hints: the installed package under mypy --strict, and user code through py.typed
+cat > "$WORK/uses_types.py" <<'PY'
+import numpy as np
+import ggufembed
+with ggufembed.Embedder("m.gguf", threads=2) as m:
+    v: np.ndarray = m.embed(["a", "b"], task="query", dimensions=256)
+    n: int = m.dimension
+    ids: list[int] = m.tokenize("a")
+p: str = ggufembed.download("owner/repo", "m.gguf", sha256="0" * 64)
+PY
+for target in "-p ggufembed" "$WORK/uses_types.py"; do
+  # shellcheck disable=SC2086
+  "$WORK/venv/bin/python" -m mypy --strict --no-error-summary --cache-dir "$WORK/mypy" $target >&2 \
+    || { echo "mypy --strict failed on $target" >&2; exit 1; }
+done
 GGUFEMBED_CLI="$CLI" GGUFEMBED_MODEL_PATH="$MODEL" "$WORK/venv/bin/python" -m pytest -q -p no:cacheprovider "$ROOT/python/tests" "$@"

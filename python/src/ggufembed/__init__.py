@@ -21,4 +21,4 @@ __all__ = ["Embedder", "Error", "InvalidArgumentError", "FileError", "OutOfMemor
 
 def kernels() -> str:
     """The kernel table chosen for this CPU ("avx512-vnni", "avx2", "scalar")."""
-    return _lib.kernels().decode()
+    return str(_lib.kernels().decode())

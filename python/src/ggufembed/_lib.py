@@ -2,11 +2,12 @@
 libggufembed.so (or $GGUFEMBED_LIBRARY). ctypes releases the GIL during every call."""
 import ctypes as C
 import os
+from typing import Any
 
 _here = os.path.dirname(os.path.abspath(__file__))
 
 
-def _load():
+def _load() -> C.CDLL:
     path = os.environ.get("GGUFEMBED_LIBRARY") or os.path.join(_here, "libggufembed.so")
     return C.CDLL(path)
 
@@ -46,7 +47,7 @@ class EmbedOptions(C.Structure):
     ]
 
 
-def _fn(name, res, *args):
+def _fn(name: str, res: Any, *args: Any) -> Any:
     f = getattr(lib, name)
     f.restype = res
     f.argtypes = list(args)

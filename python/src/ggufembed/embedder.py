@@ -4,7 +4,7 @@ from __future__ import annotations
 import ctypes as C
 import os
 import threading
-from typing import List, Optional, Sequence, Union
+from typing import Any, Dict, List, Optional, Sequence, Union
 
 import numpy as np
 
@@ -28,13 +28,13 @@ class Embedder:
     like the CLI) or use them in place (False: zero-copy from the page cache).
     """
 
-    def __init__(self, path_or_bytes: Union[str, os.PathLike, bytes, bytearray, memoryview],
+    def __init__(self, path_or_bytes: Union[str, "os.PathLike[str]", bytes, bytearray, memoryview],
                  threads: Optional[int] = None, repack: Optional[bool] = None):
         self._model = C.c_void_p()
         self._local = threading.local()
-        self._contexts: list = []
+        self._contexts: List[C.c_void_p] = []
         self._lock = threading.Lock()
-        self._buffer = None
+        self._buffer: Any = None
         if threads is not None and (not isinstance(threads, int) or threads < 0 or threads > 256):
             raise InvalidArgumentError("threads must be an int from 0 to 256 (0 or None: one per core)")
         self._threads = threads or 0
@@ -77,10 +77,10 @@ class Embedder:
     def __enter__(self) -> "Embedder":
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: Any) -> None:
         self.close()
 
-    def __del__(self):
+    def __del__(self) -> None:
         try:
             self.close()
         except Exception:
@@ -103,10 +103,12 @@ class Embedder:
 
     # ------------------------------------------------------------------- info
     @property
-    def info(self) -> dict:
+    def info(self) -> Dict[str, Any]:
         """What the model is: architecture, dimension, context length, pooling, tasks, ..."""
         i = self._info
-        s = lambda b: b.decode() if b else ""
+
+        def s(b: Optional[bytes]) -> str:
+            return b.decode() if b else ""
         return {"architecture": s(i.architecture), "name": s(i.name), "dimension": i.dimension,
                 "context_length": i.context_length, "vocab_size": i.vocab_size, "n_layers": i.n_layers,
                 "pooling": s(i.pooling), "tokenizer": s(i.tokenizer), "prompts": s(i.prompts),
@@ -118,7 +120,8 @@ class Embedder:
         return int(self._info.dimension)
 
     # ------------------------------------------------------------------ embed
-    def _options(self, task, title, dimensions, normalize, truncate, prefix, instruction, keep):
+    def _options(self, task: Optional[str], title: Optional[str], dimensions: Optional[int], normalize: bool,
+                 truncate: bool, prefix: Optional[str], instruction: Optional[str], keep: List[bytes]) -> _lib.EmbedOptions:
         o = _lib.EmbedOptions()
         _lib.embed_options_init(C.byref(o))
         if task is not None:
@@ -150,21 +153,21 @@ class Embedder:
         single = isinstance(texts, str)
         if not single and (isinstance(texts, (bytes, bytearray)) or not hasattr(texts, "__iter__")):
             raise InvalidArgumentError("texts must be a str or a sequence of str, not %s" % type(texts).__name__)
-        items = [texts] if single else list(texts)
+        items: List[Any] = [texts] if single else list(texts)
         for k, t in enumerate(items):
             if not isinstance(t, str):
                 raise InvalidArgumentError("texts[%d] is %s, not str" % (k, type(t).__name__))
         if not isinstance(batch_size, int) or batch_size < 1:
             raise InvalidArgumentError("batch_size must be a positive int")
-        keep: list = []
+        keep: List[bytes] = []
         o = self._options(task, title, dimensions, normalize, truncate, prefix, instruction, keep)
         ctx = self._ctx()
         dim = _lib.output_dimension(self._model, C.byref(o))
         out = np.empty((len(items), dim), dtype=np.float32)
-        bar = None
+        bar: Any = None
         if show_progress and len(items) > batch_size:
             try:
-                from tqdm.auto import tqdm
+                from tqdm.auto import tqdm  # type: ignore[import-untyped]
                 bar = tqdm(total=len(items), unit="text")
             except ImportError:
                 bar = None

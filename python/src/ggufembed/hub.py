@@ -26,7 +26,7 @@ import tempfile
 import urllib.error
 import urllib.parse
 import urllib.request
-from typing import Optional
+from typing import Any, Optional
 
 from .errors import FileError, InvalidArgumentError
 
@@ -103,8 +103,9 @@ def _fetch(url: str, dest: str, sha256: Optional[str], show_progress: bool, time
     if token and urllib.parse.urlparse(url).netloc == urllib.parse.urlparse(hf_url("a/b", "c")).netloc:
         headers["Authorization"] = "Bearer " + token
     os.makedirs(os.path.dirname(dest), exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".download-", suffix=".part", dir=os.path.dirname(dest))
-    bar = None
+    fd, tmp_path = tempfile.mkstemp(prefix=".download-", suffix=".part", dir=os.path.dirname(dest))
+    tmp: Optional[str] = tmp_path
+    bar: Any = None
     try:
         try:
             resp = urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=timeout)
@@ -116,7 +117,7 @@ def _fetch(url: str, dest: str, sha256: Optional[str], show_progress: bool, time
         total = int(resp.headers.get("Content-Length") or 0) or None
         if show_progress:
             try:
-                from tqdm.auto import tqdm
+                from tqdm.auto import tqdm  # type: ignore[import-untyped]
                 bar = tqdm(total=total, unit="B", unit_scale=True, desc=os.path.basename(dest))
             except ImportError:
                 bar = None
@@ -141,7 +142,7 @@ def _fetch(url: str, dest: str, sha256: Optional[str], show_progress: bool, time
         digest = h.hexdigest()
         if sha256 is not None and digest != sha256:
             raise DownloadError("%s: sha256 is %s, expected %s (file not kept)" % (url, digest, sha256))
-        os.replace(tmp, dest)
+        os.replace(tmp_path, dest)
         tmp = None
         _write_record(dest, digest)
     finally:

@@ -54,10 +54,10 @@ def embed_dataset(ds: Any, model: str, column: str = "text", output_column: str 
     reserve every CPU starve them and the job waits forever. On a 1-CPU cluster the single
     actor reserves half of it. The vectors come back in ``output_column`` as float32 rows.
     """
-    cpus = None
+    cpus = 1.0
     if concurrency is None or num_cpus is None:
         import ray
-        cpus = float(ray.cluster_resources().get("CPU", 1))
+        cpus = float(ray.cluster_resources().get("CPU", 1))  # type: ignore[no-untyped-call]
     if num_cpus is None:
         num_cpus = float(threads) if cpus - 1 >= threads else max(cpus - 1, cpus / 2)
     if concurrency is None:
