@@ -30,7 +30,7 @@ WHEEL=$(ls "$WORK"/dist/ggufembed-*manylinux_2_34_x86_64*.whl)
 echo "wheel: $(basename "$WHEEL") ($(du -k "$WHEEL" | cut -f1) KiB)" >&2
 [ -z "${GGUFEMBED_WHEEL_DIR:-}" ] || { mkdir -p "$GGUFEMBED_WHEEL_DIR"; cp "$WHEEL" "$GGUFEMBED_WHEEL_DIR/"; }
 "$PY" -m venv "$WORK/venv"
-"$WORK/venv/bin/python" -m pip install -q --disable-pip-version-check "$WHEEL" pytest==9.2.0 "ray[data]==2.60.0" tqdm==4.70.1 mypy==2.4.1
+"$WORK/venv/bin/python" -m pip install -q --disable-pip-version-check "$WHEEL" pytest==9.2.0 "ray[data]==2.60.0" tqdm==4.70.1 mypy==2.4.1 pyspark==4.3.0
 cd "$WORK" # not the source tree: the installed package is what is tested
 # the type hints: the installed package under mypy --strict, and user code through py.typed
 cat > "$WORK/uses_types.py" <<'PY'
