@@ -4,6 +4,7 @@ import json
 import os
 import subprocess
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -161,3 +162,41 @@ def test_progress_bar(model, capsys):
     err = capsys.readouterr().err
     assert "12/12" in err, err
     assert np.array_equal(v, model.embed(texts))
+
+
+def test_gil_released_while_embedding():
+    """another Python thread runs while an embed call is inside the C library.
+
+    The main thread counts its loop turns while a worker thread is in one embed call
+    (batch_size covers every text: one C call, no Python between batches; the model on
+    one thread, so the main thread has the other core). Released, the main thread turns
+    for the whole call; held, only for the switch intervals around it (~5 ms each), a
+    few percent of the call. The turns are compared with the main thread's own rate,
+    measured just before."""
+    texts = ["the quick brown fox jumps over the lazy dog %d" % i for i in range(96)]
+    with ggufembed.Embedder(MODEL, threads=1) as m:
+        m.embed(texts[:2])  # the context exists: only the call itself is measured
+        state = {"phase": "before", "seconds": 0.0}
+
+        def work():
+            state["phase"] = "in call"
+            t0 = time.perf_counter()
+            m.embed(texts, batch_size=len(texts))
+            state["seconds"] = time.perf_counter() - t0
+            state["phase"] = "after"
+
+        # the loop's rate alone (same body)
+        turns, t0 = 0, time.perf_counter()
+        while time.perf_counter() - t0 < 0.2:
+            if state["phase"] == "before":
+                turns += 1
+        rate = turns / (time.perf_counter() - t0) * 2  # the timing call costs about one turn
+        t = threading.Thread(target=work)
+        inside = 0
+        t.start()
+        while state["phase"] != "after":
+            if state["phase"] == "in call":
+                inside += 1
+        t.join()
+    share = inside / (rate * state["seconds"])
+    assert share > 0.25, "the main thread ran %.1f%% of the call's %.2f s" % (100 * share, state["seconds"])
