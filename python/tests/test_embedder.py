@@ -79,6 +79,8 @@ def test_bytes_equal_path(model):
         data = f.read()
     with ggufembed.Embedder(data, repack=False) as m:
         assert np.array_equal(m.embed(TEXTS[:2]), model.embed(TEXTS[:2]))
+    with ggufembed.Embedder(memoryview(bytearray(data))) as m:  # copied once, then the same
+        assert np.array_equal(m.embed(TEXTS[:2]), model.embed(TEXTS[:2]))
 
 
 def test_errors(model, tmp_path):
@@ -141,6 +143,11 @@ def test_bad_input_never_crashes(model):
         ggufembed.Embedder(MODEL, threads=-1)
     with pytest.raises(ggufembed.Error):
         ggufembed.Embedder(b"")
+    for bad in (3, None, ["a.gguf"]):
+        with pytest.raises(ggufembed.InvalidArgumentError):
+            ggufembed.Embedder(bad)
+    with pytest.raises(ggufembed.InvalidArgumentError):
+        ggufembed.Embedder(MODEL, threads=True)
     assert model.embed([]).shape == (0, 768)
 
 

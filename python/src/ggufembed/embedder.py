@@ -23,7 +23,7 @@ class Embedder:
     """A model opened once and shared; each Python thread embeds with its own C context.
 
     ``Embedder(path_or_bytes, threads=None, repack=None)``: a GGUF file path, or the file's
-    bytes (kept alive by the Embedder). ``threads``: worker threads per call (None: one per
+    bytes (used in place and kept referenced; a bytearray or memoryview is copied once). ``threads``: worker threads per call (None: one per
     core). ``repack``: copy the weights once into the CPU kernels' fastest layout (default,
     like the CLI) or use them in place (False: zero-copy from the page cache).
     """
@@ -35,18 +35,25 @@ class Embedder:
         self._contexts: List[C.c_void_p] = []
         self._lock = threading.Lock()
         self._buffer: Any = None
-        if threads is not None and (not isinstance(threads, int) or threads < 0 or threads > 256):
+        if threads is not None and (not isinstance(threads, int) or isinstance(threads, bool) or not 0 <= threads <= 256):
             raise InvalidArgumentError("threads must be an int from 0 to 256 (0 or None: one per core)")
         self._threads = threads or 0
         flags = _lib.OPEN_REPACK if repack is None or repack else 0
         err = C.create_string_buffer(512)
         if isinstance(path_or_bytes, (bytes, bytearray, memoryview)):
-            self._buffer = (C.c_char * len(path_or_bytes)).from_buffer_copy(bytes(path_or_bytes))
-            st = _lib.model_open_memory_v2(C.addressof(self._buffer), len(path_or_bytes), flags, C.byref(self._model),
+            # The library keeps views into the buffer (no copy) for the model's lifetime, and
+            # the buffer must not change: bytes are used as they are (immutable, kept
+            # referenced here); a bytearray or memoryview is copied once into bytes.
+            self._buffer = path_or_bytes if isinstance(path_or_bytes, bytes) else bytes(path_or_bytes)
+            st = _lib.model_open_memory_v2(C.cast(C.c_char_p(self._buffer), C.c_void_p), len(self._buffer), flags,
+                                           C.byref(self._model),
                                            err, len(err))
-        else:
+        elif isinstance(path_or_bytes, (str, os.PathLike)):
             st = _lib.model_open_file_v2(os.fsencode(os.fspath(path_or_bytes)), flags, C.byref(self._model), err,
                                          len(err))
+        else:
+            raise InvalidArgumentError("path_or_bytes must be a path (str, os.PathLike) or bytes, not %s"
+                                       % type(path_or_bytes).__name__)
         _raise(st, err.value.decode(errors="replace"))
         self._info = _lib.ModelInfo()
         _raise(_lib.model_get_info(self._model, C.byref(self._info), C.sizeof(self._info)), "model info")
