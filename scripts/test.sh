@@ -74,10 +74,11 @@ bash scripts/fuzz.sh "${GGUFEMBED_FUZZ_SECONDS:-60}"
 stage "WebAssembly builds, npm package, Node and headless-Chromium tests"
 bash scripts/test-js.sh
 
-stage "benchmark harness smoke runs (the main bench, the quant table, the HTTP servers)"
+stage "benchmark harness smoke runs (the main bench, the quant table, the HTTP servers, the Python package)"
 bash bench/run.sh --smoke
 bash bench/quant.sh --smoke
 bash bench/serve.sh --smoke
+bash bench/python.sh --smoke
 
 # last because they are the longest: the whole golden corpus against llama.cpp's
 # outputs, the F32 file against sentence-transformers (every 12th text of each section: its float path is slow),
