@@ -441,6 +441,78 @@ GGUFEMBED_API const char *ggufembed_token_text(const ggufembed_model *model, int
 GGUFEMBED_API ggufembed_status ggufembed_token_piece(const ggufembed_model *model, int32_t id, char *out,
                                                      size_t cap, size_t *len);
 
+
+/* ==================================================================== vector index
+ *
+ * Exact (brute-force) top-k search over stored vectors, in-process, added in 0.5.0.
+ * Vectors are stored as f32, int8 (one scale per vector) or binary (sign bits), at
+ * any dimension up to the vectors' own (a Matryoshka prefix, renormalized for
+ * cosine). ids are any uint64; adding an id again replaces its vector. Save and load
+ * go through memory in a versioned format (core/index_format.h) that load validates
+ * as strictly as GGUF. An index is not thread-safe: one call at a time per index.
+ */
+typedef struct ggufembed_index ggufembed_index;
+
+typedef enum ggufembed_index_type {
+    GGUFEMBED_INDEX_F32 = 0,    /* 4 bytes per value: exact                                  */
+    GGUFEMBED_INDEX_INT8 = 1,   /* 1 byte per value + a scale: ~1e-3 score error             */
+    GGUFEMBED_INDEX_BINARY = 2  /* 1 bit per value: a coarse first pass, rescore in f32      */
+} ggufembed_index_type;
+
+typedef enum ggufembed_metric {
+    GGUFEMBED_METRIC_COSINE = 0, /* vectors and queries normalized; score = cosine          */
+    GGUFEMBED_METRIC_DOT = 1     /* as given; score = dot product (f32 and int8 only)        */
+} ggufembed_metric;
+
+typedef struct ggufembed_index_params {
+    size_t struct_size;
+    int32_t dimension; /* values stored per vector, 1..65536 (a prefix of what is added) */
+    int32_t type;      /* ggufembed_index_type                                          */
+    int32_t metric;    /* ggufembed_metric                                              */
+    int32_t keep_f32;  /* int8/binary: keep the f32 vectors too, for exact re-scoring  */
+} ggufembed_index_params;
+
+typedef struct ggufembed_search_options {
+    size_t struct_size;
+    int32_t rescore; /* 0: none; R: score k*R candidates by the codes, then those in f32 */
+} ggufembed_search_options;
+
+GGUFEMBED_API void ggufembed_index_params_init(ggufembed_index_params *params);
+GGUFEMBED_API void ggufembed_search_options_init(ggufembed_search_options *options);
+GGUFEMBED_API ggufembed_status ggufembed_index_new(const ggufembed_index_params *params, ggufembed_index **out_index,
+                                                   char *err, size_t err_size);
+/* Frees the index. Accepts NULL. */
+GGUFEMBED_API void ggufembed_index_free(ggufembed_index *index);
+/* The last failed call's one-line message ("" after a success). */
+GGUFEMBED_API const char *ggufembed_index_last_error(const ggufembed_index *index);
+GGUFEMBED_API size_t ggufembed_index_count(const ggufembed_index *index);
+GGUFEMBED_API int32_t ggufembed_index_dimension(const ggufembed_index *index);
+/* The index's dimension, type, metric and keep_f32 into *params (struct_size set by the caller). */
+GGUFEMBED_API ggufembed_status ggufembed_index_get_info(const ggufembed_index *index, ggufembed_index_params *params);
+
+/* Adds n vectors, vector i at vectors + i*stride (stride >= the index's dimension; the
+ * first `dimension` values are used). All or nothing: a NaN, an infinity or (cosine) a
+ * zero vector refuses the whole call with GGUFEMBED_ERR_INVALID_ARGUMENT. */
+GGUFEMBED_API ggufembed_status ggufembed_index_add(ggufembed_index *index, const uint64_t *ids, const float *vectors,
+                                                   size_t n, int32_t stride);
+/* Removes the ids present (absent ones are ignored); *n_removed (may be NULL) gets how many. */
+GGUFEMBED_API ggufembed_status ggufembed_index_remove(ggufembed_index *index, const uint64_t *ids, size_t n,
+                                                      size_t *n_removed);
+/* The k best (highest score first; equal scores by smaller id) for a query of
+ * query_dim >= dimension values. Writes min(k, count) ids and scores and that number
+ * to *n_found. options may be NULL. */
+GGUFEMBED_API ggufembed_status ggufembed_index_search(ggufembed_index *index, const float *query, int32_t query_dim,
+                                                      size_t k, const ggufembed_search_options *options,
+                                                      uint64_t *out_ids, float *out_scores, size_t *n_found);
+/* The index as file bytes: *size gets the length; GGUFEMBED_ERR_BUFFER_TOO_SMALL when
+ * cap < *size (buf may be NULL to ask for the size). */
+GGUFEMBED_API ggufembed_status ggufembed_index_save(const ggufembed_index *index, void *buf, size_t cap, size_t *size);
+/* An index from file bytes (copied: data may be freed after the call). A file that is
+ * not exactly a valid index is refused with GGUFEMBED_ERR_FORMAT and a message naming
+ * the problem; *out_index is then NULL. */
+GGUFEMBED_API ggufembed_status ggufembed_index_load(const void *data, size_t size, ggufembed_index **out_index,
+                                                    char *err, size_t err_size);
+
 #ifdef __cplusplus
 }
 #endif
