@@ -11,11 +11,10 @@ from . import _lib
 from .embedder import Embedder
 from .errors import (CancelledError, Error, FileError, FormatError, InvalidArgumentError, OutOfMemoryError,
                      TooLongError, UnsupportedError)
-from .index import Index
 from .hub import DownloadError, default_cache_dir, download, hf_url
 
 __version__ = _lib.version_string().decode()
-__all__ = ["Embedder", "Index", "Error", "InvalidArgumentError", "FileError", "OutOfMemoryError", "FormatError",
+__all__ = ["Embedder", "Error", "InvalidArgumentError", "FileError", "OutOfMemoryError", "FormatError",
            "UnsupportedError", "TooLongError", "CancelledError", "DownloadError",
            "download", "hf_url", "default_cache_dir", "__version__", "kernels"]
 

@@ -81,31 +81,3 @@ OPEN_REPACK = 1
 TOKENIZE_DEFAULT = 3
 STATUS_NAMES = ["OK", "INVALID_ARGUMENT", "IO", "OUT_OF_MEMORY", "FORMAT", "UNSUPPORTED", "TOO_LONG",
                 "BUFFER_TOO_SMALL", "CANCELLED", "INTERNAL"]
-
-
-class IndexParams(C.Structure):
-    """ggufembed_index_params"""
-    _fields_ = [("struct_size", C.c_size_t), ("dimension", C.c_int32), ("type", C.c_int32), ("metric", C.c_int32),
-                ("keep_f32", C.c_int32)]
-
-
-class SearchOptions(C.Structure):
-    """ggufembed_search_options"""
-    _fields_ = [("struct_size", C.c_size_t), ("rescore", C.c_int32)]
-
-
-u64_p = C.POINTER(C.c_uint64)
-f32_p = C.POINTER(C.c_float)
-index_params_init = _fn("ggufembed_index_params_init", None, C.POINTER(IndexParams))
-search_options_init = _fn("ggufembed_search_options_init", None, C.POINTER(SearchOptions))
-index_new = _fn("ggufembed_index_new", C.c_int, C.POINTER(IndexParams), C.POINTER(vp), C.c_char_p, C.c_size_t)
-index_free = _fn("ggufembed_index_free", None, vp)
-index_last_error = _fn("ggufembed_index_last_error", C.c_char_p, vp)
-index_count = _fn("ggufembed_index_count", C.c_size_t, vp)
-index_get_info = _fn("ggufembed_index_get_info", C.c_int, vp, C.POINTER(IndexParams))
-index_add = _fn("ggufembed_index_add", C.c_int, vp, u64_p, f32_p, C.c_size_t, C.c_int32)
-index_remove = _fn("ggufembed_index_remove", C.c_int, vp, u64_p, C.c_size_t, c_size_p)
-index_search = _fn("ggufembed_index_search", C.c_int, vp, f32_p, C.c_int32, C.c_size_t, C.POINTER(SearchOptions), u64_p,
-                   f32_p, c_size_p)
-index_save = _fn("ggufembed_index_save", C.c_int, vp, vp, C.c_size_t, c_size_p)
-index_load = _fn("ggufembed_index_load", C.c_int, vp, C.c_size_t, C.POINTER(vp), C.c_char_p, C.c_size_t)
