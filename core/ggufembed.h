@@ -444,7 +444,7 @@ GGUFEMBED_API ggufembed_status ggufembed_token_piece(const ggufembed_model *mode
 
 /* ==================================================================== vector index
  *
- * Exact (brute-force) top-k search over stored vectors, in-process (new, unreleased: 0.5.0).
+ * Exact (brute-force) top-k search over stored vectors, in-process, added in 0.5.0.
  * Vectors are stored as f32, int8 (one scale per vector) or binary (sign bits), at
  * any dimension up to the vectors' own (a Matryoshka prefix, renormalized for
  * cosine). ids are any uint64; adding an id again replaces its vector. Save and load

@@ -13,7 +13,6 @@
  */
 #include "../core/ggufembed.h"
 #ifdef GGUFEMBED_HAVE_SERVER
-#include "cli_index.h"
 #include "serve.h"
 #endif
 
@@ -51,8 +50,6 @@ static void usage(FILE *f) {
             "  %s info -m MODEL\n"
             "  %s serve -m MODEL [-m MODEL ...] [--port 8080] [...]\n"
             "      An OpenAI-compatible embeddings/rerank HTTP server (`%s serve --help`).\n"
-            "  ggufembed index build|search|info ...\n"
-            "      A vector index of documents: build it, search it (`ggufembed index --help`).\n"
             "  %s version\n"
             "tasks: none (default), query, document, question-answering, fact-checking, classification,\n"
             "       clustering, sentence-similarity, code-retrieval, summarization, as far as the model's\n"
@@ -495,7 +492,6 @@ int main(int argc, char **argv) {
         printf("ggufembed %s\n", ggufembed_version_string());
         return 0;
     }
-    if (!strcmp(argv[1], "index")) return ge_index_main(argc - 1, argv + 1);
     if (!strcmp(argv[1], "serve")) {
 #ifdef GGUFEMBED_HAVE_SERVER
         return ge_serve_main(argc - 1, argv + 1);

@@ -69,24 +69,6 @@ PY
 expect_error "query + task"   2 "drop --task"        -- "$BIN" similarity -m "$MODEL" --task query --query q a
 expect_error "query on embed" 2 "similarity and rerank commands" -- "$BIN" embed -m "$MODEL" --query q a
 "$BIN" similarity -m "$MODEL" "a cat" "a kitten" "tax law" | awk 'NR==1 { exit !($2 > $3) }' && ok || bad "similarity ordering"
-# index: build (int8, 256 dims, f32 kept) -> info -> search finds the right document;
-# every bad input one line on stderr
-printf 'Mars is the red planet.\nVenus is the hottest planet.\nPython is a programming language.\nJupiter has a great red spot.\n' >"$T/docs.txt"
-"$BIN" index build -m "$MODEL" -o "$T/d.geix" --type int8 --dim 256 --keep-f32 "$T/docs.txt" 2>/dev/null && ok || bad "index build"
-"$BIN" index info "$T/d.geix" | grep -q "^vectors: 4$" && ok || bad "index info"
-"$BIN" index search -m "$MODEL" -i "$T/d.geix" -k 2 --rescore 2 --docs "$T/docs.txt" "Which planet is red?" >"$T/hits.txt" && \
-  [ "$(wc -l <"$T/hits.txt")" = 2 ] && head -1 "$T/hits.txt" | grep -q "	0	Mars" && ok || bad "index search: $(cat "$T/hits.txt")"
-"$BIN" index search -m "$MODEL" -i "$T/d.geix" -k 4 "a language for coding" | head -1 | grep -q "	2$" && ok || bad "index search without --docs"
-head -c 100 "$T/d.geix" >"$T/cut.geix"
-expect_error "index truncated" 1 "index file"        -- "$BIN" index info "$T/cut.geix"
-expect_error "index not one"   1 "magic is not GEIX" -- "$BIN" index info "$T/docs.txt"
-expect_error "index missing"   1 "cannot open"       -- "$BIN" index info "$T/nope.geix"
-expect_error "index bad type"  2 "--type must be"    -- "$BIN" index build -m "$MODEL" -o "$T/x.geix" --type int4 "$T/docs.txt"
-expect_error "index big dim"   1 "more than the model" -- "$BIN" index build -m "$MODEL" -o "$T/x.geix" --dim 769 "$T/docs.txt"
-expect_error "index no query"  1 "at least one QUERY" -- "$BIN" index search -m "$MODEL" -i "$T/d.geix"
-"$BIN" index build -m "$MODEL" -o "$T/nok.geix" --type binary "$T/docs.txt" 2>/dev/null && ok || bad "index build binary"
-expect_error "index rescore"   1 "keep_f32"          -- "$BIN" index search -m "$MODEL" -i "$T/nok.geix" --rescore 3 q
-expect_error "index subcmd"    2 "unknown subcommand" -- "$BIN" index frobnicate
 "$BIN" version | grep -q "ggufembed " && ok || bad "version"
 echo "test_cli: $pass passed, $fail failed"
 [ "$fail" = 0 ]

@@ -109,8 +109,8 @@ for v in simd128 relaxed; do
   # shellcheck disable=SC2046
   "${WASI_LD[@]}" $(objs_in "$B/tk-$v" "${K[@]}" "${Q[@]}") -o "$B/test_quant-$v.wasm"
 done
-echo "clang-19: malformed-file, ABI and index tests (build-wasm/test_{malformed,abi,index}.wasm)" >&2
-for t in malformed abi index; do
+echo "clang-19: malformed-file and ABI tests (build-wasm/test_{malformed,abi}.wasm)" >&2
+for t in malformed abi; do
   wasi_objs "$B/cli" -msimd128 -- tests/test_$t.c > /dev/null
   # shellcheck disable=SC2046
   "${WASI_LD[@]}" $(objs_in "$B/cli" "${CORE[@]}" wasm/pool_serial.c tests/test_$t.c) -o "$B/test_$t.wasm"

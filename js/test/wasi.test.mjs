@@ -37,9 +37,8 @@ for (const t of ['test_kernels', 'test_quant']) {
 }
 
 // tests/test_malformed.c (every malformed-file class refused with its message, NaN/Inf
-// weights), tests/test_abi.c (versioned structs, allocator hook) and tests/test_index.c (the
-// vector index and its wasm kernels against scalar) in the wasm build.
-for (const t of ['test_malformed', 'test_abi', 'test_index']) {
+// weights) and tests/test_abi.c (versioned structs, allocator hook) in the wasm build.
+for (const t of ['test_malformed', 'test_abi']) {
   test(`WASI ${t}`, async () => {
     const r = await runWasi(join(ROOT, 'build-wasm', `${t}.wasm`), []);
     assert.equal(r.code, 0, r.stdout + r.stderr);
