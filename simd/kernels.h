@@ -124,13 +124,6 @@ typedef struct ge_kernels {
                       int sub, void *P);
     void (*gemm_q8_K_packed)(int64_t n, int sub, int with_min, const void *P, int64_t n_rows, const block_q8_K *A,
                              int64_t n_tok, float *Y, int64_t ldy);
-
-    /* The vector index (core/index.c); exact integers, so every table gives the same:
-     *   dot_i8       sum a[i]*b[i] over n int8 values (|a|,|b| <= 127: no overflow below
-     *                2^17 values);
-     *   hamming_u64  the number of differing bits of two n-word codes. */
-    int32_t (*dot_i8)(int64_t n, const int8_t *a, const int8_t *b);
-    int64_t (*hamming_u64)(int64_t n, const uint64_t *a, const uint64_t *b);
 } ge_kernels;
 
 /* The kernels this process uses, chosen once (first call) from CPU detection. */
@@ -145,10 +138,6 @@ int ge_kernels_available(const ge_kernels **out, int max);
 int ge_kernels_select(const char *name);
 
 extern const ge_kernels ge_kernels_scalar;
-
-/* The scalar index kernels (tables without their own). */
-int32_t ge_scalar_dot_i8(int64_t n, const int8_t *a, const int8_t *b);
-int64_t ge_scalar_hamming_u64(int64_t n, const uint64_t *a, const uint64_t *b);
 
 /* The scalar quantize_q8_K, for tables that have no faster one with the same bits. */
 void ge_scalar_quantize_q8_K(const float *x, block_q8_K *y, int64_t n);

@@ -790,43 +790,6 @@ void ge_avx2_exp_sub_f32(int64_t n, float *x, float m) {
     for (; i < n; i++) x[i] = ge_expf(x[i] - m);
 }
 
-/* the vector index: int8 dot product (16-bit products summed pairwise into 32 bits by
- * madd: exact) and the Hamming distance (popcount by nibble table, vpshufb) */
-int32_t ge_avx2_dot_i8(int64_t n, const int8_t *a, const int8_t *b) {
-    __m256i acc = _mm256_setzero_si256();
-    int64_t i = 0;
-    for (; i + 16 <= n; i += 16) {
-        __m256i x = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(a + i)));
-        __m256i y = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(b + i)));
-        acc = _mm256_add_epi32(acc, _mm256_madd_epi16(x, y));
-    }
-    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(acc), _mm256_extracti128_si256(acc, 1));
-    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4e));
-    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xb1));
-    int32_t r = _mm_cvtsi128_si32(s);
-    for (; i < n; i++) r += (int32_t)a[i] * b[i];
-    return r;
-}
-
-int64_t ge_avx2_hamming_u64(int64_t n, const uint64_t *a, const uint64_t *b) {
-    const __m256i lut = _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4, 0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3,
-                                         2, 3, 3, 4);
-    const __m256i low = _mm256_set1_epi8(0x0f);
-    __m256i acc = _mm256_setzero_si256();
-    int64_t i = 0;
-    for (; i + 4 <= n; i += 4) {
-        __m256i x = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(a + i)),
-                                     _mm256_loadu_si256((const __m256i *)(b + i)));
-        __m256i c = _mm256_add_epi8(_mm256_shuffle_epi8(lut, _mm256_and_si256(x, low)),
-                                    _mm256_shuffle_epi8(lut, _mm256_and_si256(_mm256_srli_epi16(x, 4), low)));
-        acc = _mm256_add_epi64(acc, _mm256_sad_epu8(c, _mm256_setzero_si256()));
-    }
-    int64_t h = _mm256_extract_epi64(acc, 0) + _mm256_extract_epi64(acc, 1) + _mm256_extract_epi64(acc, 2) +
-                _mm256_extract_epi64(acc, 3);
-    if (i < n) h += ge_scalar_hamming_u64(n - i, a + i, b + i);
-    return h;
-}
-
 const ge_kernels ge_kernels_avx2 = {
     .name = "avx2",
     .quantize_q8_0 = ge_avx2_quantize_q8_0,
@@ -840,6 +803,4 @@ const ge_kernels ge_kernels_avx2 = {
     .quantize_q8_K = ge_avx2_quantize_q8_K,
     .gemm_q8_K = ge_avx2_gemm_q8_K,
     .pack_rows = 0, /* no packed layout */
-    .dot_i8 = ge_avx2_dot_i8,
-    .hamming_u64 = ge_avx2_hamming_u64,
 };

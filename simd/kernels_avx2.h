@@ -21,8 +21,6 @@ float ge_avx2_dot_f32(int64_t n, const float *x, const float *y);
 void ge_avx2_axpy_f32(int64_t n, float a, const float *x, float *y);
 void ge_avx2_gelu_mul_f32(int64_t n, float *g, const float *u, const float *table);
 void ge_avx2_exp_sub_f32(int64_t n, float *x, float m);
-int32_t ge_avx2_dot_i8(int64_t n, const int8_t *a, const int8_t *b);
-int64_t ge_avx2_hamming_u64(int64_t n, const uint64_t *a, const uint64_t *b);
 /* quantize_q8_K with the scalar reference's bytes (ggml's quantize_row_q8_K_ref) */
 void ge_avx2_quantize_q8_K(const float *x, block_q8_K *y, int64_t n);
 void ge_avx2_gemm_q8_K(int64_t n, int sub, const int8_t *Wq, const float *Ws, const int8_t *Wm, const float *Wd,

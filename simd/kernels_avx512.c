@@ -765,21 +765,6 @@ static void pv_f32(int64_t m, int64_t n, int64_t d, const float *P, int64_t ldp,
     if (i0 < m) ge_avx2_pv_f32(m - i0, n, d, P + i0 * ldp, ldp, V, ldv, O + i0 * ldo, ldo);
 }
 
-/* the vector index's int8 dot product, 32 values a step (madd: exact); the Hamming
- * distance is AVX2's (VPOPCNTQ is not in this file's ISA set) */
-static int32_t dot_i8(int64_t n, const int8_t *a, const int8_t *b) {
-    __m512i acc = _mm512_setzero_si512();
-    int64_t i = 0;
-    for (; i + 32 <= n; i += 32) {
-        __m512i x = _mm512_cvtepi8_epi16(_mm256_loadu_si256((const __m256i *)(a + i)));
-        __m512i y = _mm512_cvtepi8_epi16(_mm256_loadu_si256((const __m256i *)(b + i)));
-        acc = _mm512_add_epi32(acc, _mm512_madd_epi16(x, y));
-    }
-    int32_t r = _mm512_reduce_add_epi32(acc);
-    if (i < n) r += ge_avx2_dot_i8(n - i, a + i, b + i);
-    return r;
-}
-
 const ge_kernels ge_kernels_avx512 = {
     .name = "avx512-vnni",
     .quantize_q8_0 = ge_avx2_quantize_q8_0,
@@ -799,6 +784,4 @@ const ge_kernels ge_kernels_avx512 = {
     .packed_size_q8_K = packed_size_q8_K,
     .pack_q8_K = pack_q8_K,
     .gemm_q8_K_packed = gemm_q8_K_packed,
-    .dot_i8 = dot_i8,
-    .hamming_u64 = ge_avx2_hamming_u64,
 };

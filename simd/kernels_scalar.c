@@ -154,25 +154,6 @@ static void exp_sub_f32(int64_t n, float *x, float m) {
     for (int64_t i = 0; i < n; i++) x[i] = ge_expf(x[i] - m);
 }
 
-/* the vector index's kernels: exact integers */
-int32_t ge_scalar_dot_i8(int64_t n, const int8_t *a, const int8_t *b) {
-    int32_t s = 0;
-    for (int64_t i = 0; i < n; i++) s += (int32_t)a[i] * b[i];
-    return s;
-}
-
-int64_t ge_scalar_hamming_u64(int64_t n, const uint64_t *a, const uint64_t *b) {
-    int64_t h = 0;
-    for (int64_t i = 0; i < n; i++) {
-        uint64_t x = a[i] ^ b[i]; /* popcount without a builtin: portable */
-        x = x - ((x >> 1) & 0x5555555555555555ULL);
-        x = (x & 0x3333333333333333ULL) + ((x >> 2) & 0x3333333333333333ULL);
-        x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0fULL;
-        h += (int64_t)((x * 0x0101010101010101ULL) >> 56);
-    }
-    return h;
-}
-
 /* the reference kernels, exported for the SIMD tables' slots they do not replace */
 void ge_scalar_quantize_q8_K(const float *x, block_q8_K *y, int64_t n) { quantize_q8_K(x, y, n); }
 void ge_scalar_gemm_q8_K(int64_t n, int sub, const int8_t *Wq, const float *Ws, const int8_t *Wm, const float *Wd,
@@ -193,6 +174,4 @@ const ge_kernels ge_kernels_scalar = {
     .quantize_q8_K = quantize_q8_K,
     .gemm_q8_K = gemm_q8_K,
     .pack_rows = 0, /* no packed layout */
-    .dot_i8 = ge_scalar_dot_i8,
-    .hamming_u64 = ge_scalar_hamming_u64,
 };

@@ -691,38 +691,6 @@ static void gelu_mul_f32(int64_t n, float *g, const float *u, const float *table
 
 static void exp_sub_f32(int64_t n, float *x, float m) { ge_kernels_scalar.exp_sub_f32(n, x, m); }
 
-/* the vector index: int8 dot product (i32x4.dot_i16x8: exact) and the Hamming
- * distance (i8x16.popcnt) */
-static int32_t dot_i8(int64_t n, const int8_t *a, const int8_t *b) {
-    v128_t acc = wasm_i32x4_splat(0);
-    int64_t i = 0;
-    for (; i + 16 <= n; i += 16) {
-        v128_t x = wasm_v128_load(a + i), y = wasm_v128_load(b + i);
-        acc = wasm_i32x4_add(acc, wasm_i32x4_dot_i16x8(wasm_i16x8_extend_low_i8x16(x), wasm_i16x8_extend_low_i8x16(y)));
-        acc = wasm_i32x4_add(acc, wasm_i32x4_dot_i16x8(wasm_i16x8_extend_high_i8x16(x), wasm_i16x8_extend_high_i8x16(y)));
-    }
-    int32_t r = wasm_i32x4_extract_lane(acc, 0) + wasm_i32x4_extract_lane(acc, 1) + wasm_i32x4_extract_lane(acc, 2) +
-                wasm_i32x4_extract_lane(acc, 3);
-    for (; i < n; i++) r += (int32_t)a[i] * b[i];
-    return r;
-}
-
-static int64_t hamming_u64(int64_t n, const uint64_t *a, const uint64_t *b) {
-    v128_t acc = wasm_i64x2_splat(0);
-    int64_t i = 0;
-    for (; i + 2 <= n; i += 2) {
-        v128_t c = wasm_i8x16_popcnt(wasm_v128_xor(wasm_v128_load(a + i), wasm_v128_load(b + i)));
-        /* 16 byte counts (<= 8 each) -> 2 sums of 8 */
-        v128_t s16 = wasm_u16x8_extadd_pairwise_u8x16(c);
-        v128_t s32 = wasm_u32x4_extadd_pairwise_u16x8(s16);
-        acc = wasm_i64x2_add(acc, wasm_u64x2_extend_low_u32x4(s32));
-        acc = wasm_i64x2_add(acc, wasm_u64x2_extend_high_u32x4(s32));
-    }
-    int64_t h = wasm_i64x2_extract_lane(acc, 0) + wasm_i64x2_extract_lane(acc, 1);
-    if (i < n) h += ge_scalar_hamming_u64(n - i, a + i, b + i);
-    return h;
-}
-
 const ge_kernels ge_kernels_wasm_simd128 = {
     .name = "wasm-simd128",
     .quantize_q8_0 = quantize_q8_0,
@@ -735,8 +703,6 @@ const ge_kernels ge_kernels_wasm_simd128 = {
     .exp_sub_f32 = exp_sub_f32,
     .quantize_q8_K = quantize_q8_K,
     .gemm_q8_K = gemm_q8_K,
-    .dot_i8 = dot_i8,
-    .hamming_u64 = hamming_u64,
 };
 
 #ifdef __wasm_relaxed_simd__
@@ -752,7 +718,5 @@ const ge_kernels ge_kernels_wasm_relaxed = {
     .exp_sub_f32 = exp_sub_f32,
     .quantize_q8_K = quantize_q8_K,
     .gemm_q8_K = gemm_q8_K, /* see above gemm_q8_K */
-    .dot_i8 = dot_i8,
-    .hamming_u64 = hamming_u64,
 };
 #endif

@@ -27,7 +27,7 @@ export NODE_PATH=${NODE_PATH:-/usr/share/nodejs}   # Debian's emcc needs acorn f
 UTF8PROC=$(bash "$ROOT/scripts/fetch-utf8proc.sh")
 CORE=(core/alloc.c core/util.c core/gguf.c core/api.c
       core/vocab.c core/tok_spm.c core/tok_wpm.c core/tok_bpe.c core/tok_bpe_pre.c core/tok_ugm.c core/tok_piece.c
-      core/loader.c core/quant.c core/ops.c core/scratch.c core/repack.c core/arch.c core/prompts.c core/gemma.c core/bert.c core/moe.c core/qwen3.c core/index.c core/index_io.c
+      core/loader.c core/quant.c core/ops.c core/scratch.c core/repack.c core/arch.c core/prompts.c core/gemma.c core/bert.c core/moe.c core/qwen3.c
       simd/kernels_scalar.c simd/kernels_wasm_simd128.c simd/dispatch_wasm.c
       "$UTF8PROC/utf8proc.c")
 UTF8PROC_FLAGS=(-DUTF8PROC_STATIC -I"$UTF8PROC")
